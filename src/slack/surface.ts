@@ -1,0 +1,16 @@
+/**
+ * What the app registers with Slack. manifest.yml must declare exactly these, and a test
+ * holds the two together, so a new command or event cannot ship without its manifest entry.
+ */
+export const SLASH_COMMAND = '/spoke';
+
+export const SUBSCRIBED_BOT_EVENTS = ['app_home_opened'] as const;
+
+/** Bot scopes the code really calls for (see each Web API method's "required scopes"). */
+export const BOT_SCOPES = [
+  'commands', // the /spoke slash command
+  'chat:write', // chat.postMessage, chat.update, chat.postEphemeral
+  'im:write', // conversations.open for the setup thread in the admin's DM
+  'users:read', // users.info: workspace admin / owner fallback
+  'usergroups:read', // usergroups.users.list: admins named by a user group
+] as const;
