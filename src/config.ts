@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { parseDuration } from './core/duration.js';
+
+/**
+ * The one place that reads the environment (SPEC section 8). `loadConfig` lists every bad or
+ * missing variable at once, each with a hint, so a deploy is fixed in one round.
+ */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: 'a duration such as 30s, 15m, 6h or 2d' });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'an http(s) URL' });
+
+/** Comma- or space-separated list; empty entries dropped. */
+const list = z
+  .string()
+  .default('')
+  .transform((text) => text.split(/[\s,]+/).filter(Boolean));
+
+const slackIds = (prefixes: RegExp) =>
+  list.refine((ids) => ids.every((id) => prefixes.test(id)), {
+    error: 'Slack user IDs (U…/W…) or user group IDs (S…), comma-separated',
+  });
+
+const encryptionKey = z
+  .string({ error: 'required: 32 random bytes, base64 (openssl rand -base64 32)' })
+  .transform((text, ctx) => {
+    const key = Buffer.from(text, 'base64');
+    if (key.length !== 32) {
+      ctx.addIssue({ code: 'custom', message: `decodes to ${key.length} bytes, needs 32 (openssl rand -base64 32)` });
+      return z.NEVER;
+    }
+    return key;
+  });
+
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+export const envSchema = z
+  .object({
+    SLACK_BOT_TOKEN: z.string({ error: 'required: the Bot User OAuth Token (xoxb-…) from OAuth & Permissions' }).startsWith('xoxb-', 'a bot token starts with xoxb-'),
+    SLACK_SIGNING_SECRET: optionalSecret,
+    SLACK_APP_TOKEN: optionalSecret.refine((v) => v === undefined || v.startsWith('xapp-'), 'an app-level token starts with xapp-'),
+    SLACK_API_URL: httpUrl.default('https://slack.com/api/'),
+    PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+    SERVICENOW_INSTANCE_URL: httpUrl.transform((u) => u.replace(/\/+$/, '')),
+    SERVICENOW_USERNAME: optionalSecret,
+    SERVICENOW_PASSWORD: optionalSecret,
+    SERVICENOW_TOKEN: optionalSecret,
+    SERVICENOW_TIMEOUT: duration('10s'),
+    ATLASSIAN_AUTH_URL: httpUrl.default('https://auth.atlassian.com').transform((u) => u.replace(/\/+$/, '')),
+    ATLASSIAN_API_URL: httpUrl.default('https://api.atlassian.com').transform((u) => u.replace(/\/+$/, '')),
+    ATLASSIAN_SITE_ALLOWLIST: list.default(['https://*.atlassian.net']),
+    SPOKE_ENCRYPTION_KEY: encryptionKey,
+    SPOKE_DB_PATH: z.string().min(1).default('./.data/spokebot.json'),
+    SPOKE_ADMINS: slackIds(/^[UWS][A-Z0-9]+$/),
+    SPOKE_APPROVERS: slackIds(/^[UWS][A-Z0-9]+$/),
+    SPOKE_ALERT_CHANNEL: z.string().regex(/^[CG][A-Z0-9]+$/, 'a channel ID (C…)').optional(),
+    SPOKE_APPROVAL_CHANNEL: z.string().regex(/^[CG][A-Z0-9]+$/, 'a channel ID (C…)').optional(),
+    SPOKE_CHECK_INTERVAL: duration('1h'),
+    SPOKE_REMINDER_DAYS: z
+      .string()
+      .default('30,14,7,3,1')
+      .transform((text) => text.split(',').map((d) => Number(d.trim())))
+      .refine((days) => days.every((d) => Number.isInteger(d) && d > 0), 'whole days, comma-separated, e.g. 30,14,7,3,1'),
+    SPOKE_CONSENT_TIMEOUT: duration('15m'),
+    SPOKE_SETUP_TTL: duration('24h'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_SIGNING_SECRET'],
+        message: 'required in HTTP mode (Basic Information → Signing Secret); or set SLACK_APP_TOKEN for Socket Mode',
+      });
+    }
+    const basic = Boolean(env.SERVICENOW_USERNAME && env.SERVICENOW_PASSWORD);
+    if (!basic && !env.SERVICENOW_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SERVICENOW_USERNAME'],
+        message: 'set SERVICENOW_USERNAME and SERVICENOW_PASSWORD (a user with the admin role), or SERVICENOW_TOKEN',
+      });
+    }
+  });
+
+export type Config = z.output<typeof envSchema>;
+
+export class ConfigError extends Error {
+  readonly code = 'config_invalid';
+  constructor(readonly problems: string[]) {
+    super(`spokebot cannot start; fix these environment variables:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const name = issue.path.join('.') || 'environment';
+    // zod's own "expected string, received undefined" reads poorly for a missing variable.
+    const message = issue.code === 'invalid_type' && env[name] === undefined && !issue.message.startsWith('required') ? 'required' : issue.message;
+    return `${name}: ${message}`;
+  });
+  throw new ConfigError(problems);
+}

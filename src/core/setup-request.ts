@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { checkSite } from './site.js';
+import { hasOfflineAccess, malformedScopes, parseScopes } from './scopes.js';
+import { OFFLINE_ACCESS, type SpokeId } from './spoke-catalogue.js';
+
+/**
+ * What an admin asks for in the setup modal, validated field by field. The field names are the
+ * keys the Slack view maps onto its blocks, so each problem lands under the input that caused it.
+ */
+export const SETUP_FIELDS = ['connectionName', 'site', 'clientId', 'clientSecret', 'scopes', 'channel'] as const;
+export type SetupField = (typeof SETUP_FIELDS)[number];
+
+/** ServiceNow record names are also our lookup keys, so they must be safe in an encoded query. */
+const CONNECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9 _.()-]{1,79}$/;
+
+export interface SetupRequestInput {
+  connectionName: string;
+  site: string;
+  clientId: string;
+  clientSecret: string;
+  scopes: string;
+  channel: string;
+}
+
+export interface SetupRequest {
+  spoke: SpokeId;
+  connectionName: string;
+  siteOrigin: string;
+  clientId: string;
+  clientSecret: string;
+  scopes: string[];
+  channel: string;
+}
+
+export type FieldErrors = Partial<Record<SetupField, string>>;
+
+export function setupRequestSchema(allowlist: readonly string[]) {
+  return z.object({
+    connectionName: z
+      .string()
+      .trim()
+      .regex(CONNECTION_NAME, 'Use 2 to 80 letters, digits, spaces or - _ . ( ), starting with a letter or digit.'),
+    site: z
+      .string()
+      .transform((text, ctx) => {
+        const result = checkSite(text, allowlist);
+        if (!result.ok) {
+          ctx.addIssue({ code: 'custom', message: result.message });
+          return z.NEVER;
+        }
+        return result.origin;
+      }),
+    clientId: z.string().trim().min(1, 'Paste the Client ID from your app in the Atlassian developer console (Settings → Authentication details).'),
+    clientSecret: z.string().trim().min(1, 'Paste the Secret from the same Authentication details page.'),
+    scopes: z
+      .string()
+      .transform((text) => parseScopes(text))
+      .superRefine((scopes, ctx) => {
+        const malformed = malformedScopes(scopes);
+        if (malformed.length > 0) {
+          ctx.addIssue({ code: 'custom', message: `Not a scope: ${malformed.join(', ')}. Scopes look like read:jira-work.` });
+        } else if (!hasOfflineAccess(scopes)) {
+          ctx.addIssue({ code: 'custom', message: `Add ${OFFLINE_ACCESS}: without it Atlassian issues no refresh token and the connection dies within the hour.` });
+        }
+      }),
+    channel: z.string().regex(/^[CGD][A-Z0-9]+$/, 'Choose the channel that should hear about this connection.'),
+  });
+}
+
+export type ParsedSetup = { ok: true; request: SetupRequest } | { ok: false; errors: FieldErrors };
+
+export function parseSetupRequest(spoke: SpokeId, input: SetupRequestInput, allowlist: readonly string[]): ParsedSetup {
+  const parsed = setupRequestSchema(allowlist).safeParse(input);
+  if (parsed.success) {
+    const { site, ...rest } = parsed.data;
+    return { ok: true, request: { spoke, siteOrigin: site, ...rest } };
+  }
+  const errors: FieldErrors = {};
+  for (const issue of parsed.error.issues) {
+    const field = issue.path[0] as SetupField;
+    errors[field] ??= issue.message;
+  }
+  return { ok: false, errors };
+}
+
+export function defaultConnectionName(spokeLabel: string, siteOrigin?: string): string {
+  const host = siteOrigin ? new URL(siteOrigin).hostname.split('.')[0] : undefined;
+  return host && /^[a-z0-9-]+$/i.test(host) ? `${spokeLabel} ${host}` : spokeLabel;
+}

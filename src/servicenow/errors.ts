@@ -1,0 +1,74 @@
+import { SpokeError } from '../errors.js';
+
+/** The `{"error":{"message","detail"},"status":"failure"}` body ServiceNow sends with a failure. */
+export interface ServiceNowErrorBody {
+  message: string;
+  detail?: string | null;
+}
+
+export abstract class ServiceNowError extends SpokeError {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly serviceNow: ServiceNowErrorBody | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export class ServiceNowUnauthorizedError extends ServiceNowError {
+  readonly code = 'servicenow_unauthorized';
+  readonly hint = 'ServiceNow refused the integration user: check SERVICENOW_USERNAME and SERVICENOW_PASSWORD (or SERVICENOW_TOKEN), then press Retry.';
+}
+
+export class ServiceNowForbiddenError extends ServiceNowError {
+  readonly code = 'servicenow_forbidden';
+  get hint(): string {
+    const said = this.serviceNow ? ` ServiceNow said: "${[this.serviceNow.message, this.serviceNow.detail].filter(Boolean).join(': ')}".` : '';
+    return `The integration user may not write this record.${said} Give it the admin role (or oauth_admin and connection_admin), then press Retry.`;
+  }
+}
+
+export class ServiceNowRateLimitedError extends ServiceNowError {
+  readonly code = 'servicenow_rate_limited';
+  readonly hint = 'ServiceNow kept answering 429 (rate limit) after waiting as asked. Wait a few minutes, or raise the Table API rule in sys_rate_limit_rules, then press Retry.';
+}
+
+export class ServiceNowUnavailableError extends ServiceNowError {
+  readonly code = 'servicenow_unavailable';
+  readonly hint = 'ServiceNow answered with server errors after several tries. Check the instance is up (and not hibernating), then press Retry.';
+}
+
+export class ServiceNowUnreachableError extends ServiceNowError {
+  readonly code = 'servicenow_unreachable';
+  readonly hint = 'ServiceNow did not answer in time or dropped the connection. Check SERVICENOW_INSTANCE_URL and the network, then press Retry.';
+}
+
+export class ServiceNowRejectedError extends ServiceNowError {
+  readonly code = 'servicenow_rejected';
+  get hint(): string {
+    const said = this.serviceNow ? `ServiceNow said: "${[this.serviceNow.message, this.serviceNow.detail].filter(Boolean).join(': ')}". ` : '';
+    return `${said}Check the record in ServiceNow, then press Retry.`;
+  }
+}
+
+export class ServiceNowResponseError extends ServiceNowError {
+  readonly code = 'servicenow_unexpected_response';
+  readonly hint = 'ServiceNow answered in a shape spokebot does not know; check SERVICENOW_INSTANCE_URL points at the instance itself, not a login or proxy page.';
+}
+
+/** ServiceNow never created the default profile it should make when an application registry is saved. */
+export class DefaultProfileMissingError extends ServiceNowError {
+  readonly code = 'servicenow_default_profile_missing';
+  readonly hint = 'Open the Application Registry record in ServiceNow and save it once so ServiceNow creates its default OAuth profile, then press Retry.';
+}
+
+export function errorForStatus(status: number, body: ServiceNowErrorBody | undefined, what: string): ServiceNowError {
+  const message = `ServiceNow ${what} failed with HTTP ${status}${body ? `: ${body.message}` : ''}`;
+  if (status === 401) return new ServiceNowUnauthorizedError(message, status, body);
+  if (status === 403) return new ServiceNowForbiddenError(message, status, body);
+  if (status === 429) return new ServiceNowRateLimitedError(message, status, body);
+  if (status >= 500) return new ServiceNowUnavailableError(message, status, body);
+  return new ServiceNowRejectedError(message, status, body);
+}

@@ -1,0 +1,201 @@
+import { planLevels, type FieldValue, type PlannedRecord, type RecordPlan, type SecretName } from '../core/record-plan.js';
+import { SpokeError } from '../errors.js';
+import { DefaultProfileMissingError, ServiceNowError, ServiceNowUnavailableError, ServiceNowUnreachableError } from './errors.js';
+import type { ServiceNowRecord, ServiceNowTableClient } from './table-client.js';
+
+export type WriteOutcome = 'created' | 'updated' | 'unchanged' | 'found';
+
+export interface WrittenRecord {
+  key: string;
+  table: string;
+  label: string;
+  sysId: string;
+  outcome: WriteOutcome;
+}
+
+export type Secrets = Partial<Record<SecretName, string>>;
+
+export interface PlanWriterOptions {
+  /** How often to look for the default profile ServiceNow creates, and how long to wait between looks. */
+  profileLookups?: number;
+  profileLookupDelayMs?: number;
+  /** Extra insert attempts after a 5xx or dropped connection, each preceded by a fresh lookup. */
+  insertAttempts?: number;
+  onRecord?: (record: WrittenRecord) => void;
+}
+
+/** A write failed: what is already in ServiceNow, and the failure that stopped the rest. */
+export class PlanWriteError extends SpokeError {
+  readonly code = 'plan_write_failed';
+  constructor(
+    readonly failure: SpokeError,
+    readonly failedRecord: PlannedRecord,
+    readonly written: WrittenRecord[],
+  ) {
+    super(`writing ${failedRecord.table} "${failedRecord.label}" failed: ${failure.message}`, { cause: failure });
+  }
+  get hint(): string {
+    return this.failure.hint;
+  }
+}
+
+/** The secret a record needs was wiped (the setup expired or was cancelled) before it was written. */
+export class SecretNotHeldError extends SpokeError {
+  readonly code = 'secret_not_held';
+  readonly hint = 'spokebot no longer holds the secret for this setup (it expired or was cancelled). Run the setup again.';
+  constructor(readonly secret: SecretName) {
+    super(`the ${secret} is no longer held`);
+  }
+}
+
+export class SpokeNotInstalledError extends ServiceNowError {
+  readonly code = 'spoke_not_installed';
+  get hint(): string {
+    return `ServiceNow has no "${this.aliasName}" connection alias. Install the spoke from the ServiceNow Store (or activate its plugin), then press Retry.`;
+  }
+  constructor(readonly aliasName: string) {
+    super(`no sys_alias named ${aliasName}`, 404, undefined);
+  }
+}
+
+/**
+ * Writes a plan level by level, each level's records concurrently. Every record is found by
+ * its stable key before it is created, so running a plan again (after a failure, or twice)
+ * updates or skips what exists and never duplicates.
+ */
+export class PlanWriter {
+  constructor(
+    private readonly client: ServiceNowTableClient,
+    private readonly options: PlanWriterOptions = {},
+  ) {}
+
+  async write(plan: RecordPlan, secrets: Secrets, onRecord = this.options.onRecord): Promise<Map<string, WrittenRecord>> {
+    const written = new Map<string, WrittenRecord>();
+    for (const level of planLevels(plan)) {
+      const results = await Promise.allSettled(level.map((record) => this.writeRecord(record, written, secrets)));
+      results.forEach((result) => {
+        if (result.status === 'fulfilled') {
+          written.set(result.value.key, result.value);
+          onRecord?.(result.value);
+        }
+      });
+      const failed = results.findIndex((r) => r.status === 'rejected');
+      if (failed >= 0) {
+        const reason = (results[failed] as PromiseRejectedResult).reason;
+        if (!(reason instanceof SpokeError)) throw reason;
+        throw new PlanWriteError(reason, level[failed]!, [...written.values()]);
+      }
+    }
+    return written;
+  }
+
+  private async writeRecord(record: PlannedRecord, written: Map<string, WrittenRecord>, secrets: Secrets): Promise<WrittenRecord> {
+    const resolve = (values: Record<string, FieldValue>) => resolveFields(values, written, secrets);
+    const done = (row: ServiceNowRecord, outcome: WriteOutcome): WrittenRecord => ({ key: record.key, table: record.table, label: record.label, sysId: row.sys_id, outcome });
+    switch (record.action) {
+      case 'find':
+        return done(await this.findCreatedByServiceNow(record, resolve(record.match)), 'found');
+      case 'alias':
+        return this.resolveAlias(record, resolve(record.match), resolve(record.fields), done);
+      case 'upsert': {
+        const match = resolve(record.match);
+        const fields = resolve(record.fields);
+        // A record whose parent was created in this run cannot exist yet: skip the lookup.
+        const parentIsNew = refKeys(record.match).some((key) => written.get(key)?.outcome === 'created');
+        const existing = parentIsNew ? undefined : await this.client.findOne(record.table, match);
+        if (!existing) return done(await this.insert(record, match, fields), 'created');
+        const changed = changedFields(existing, fields, secretColumns(record));
+        if (Object.keys(changed).length === 0) return done(existing, 'unchanged');
+        await this.client.updateRecord(record.table, existing.sys_id, changed, { encryptedFields: secretColumns(record).length > 0 });
+        return done(existing, 'updated');
+      }
+    }
+  }
+
+  /** After a 5xx or a dropped connection the insert may have been committed: look before trying again. */
+  private async insert(record: PlannedRecord, match: Record<string, string>, fields: Record<string, string>): Promise<ServiceNowRecord> {
+    const attempts = 1 + (this.options.insertAttempts ?? 2);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.client.createRecord(record.table, { ...match, ...fields }, { encryptedFields: secretColumns(record).length > 0 });
+      } catch (error) {
+        const uncertain = error instanceof ServiceNowUnavailableError || error instanceof ServiceNowUnreachableError;
+        if (!uncertain || attempt >= attempts) throw error;
+        const committed = await this.client.findOne(record.table, match);
+        if (committed) {
+          if (secretColumns(record).length > 0) await this.client.updateRecord(record.table, committed.sys_id, fields, { encryptedFields: true });
+          return committed;
+        }
+      }
+    }
+  }
+
+  private async findCreatedByServiceNow(record: PlannedRecord, match: Record<string, string>): Promise<ServiceNowRecord> {
+    const lookups = this.options.profileLookups ?? 5;
+    for (let i = 1; i <= lookups; i++) {
+      const row = await this.client.findOne(record.table, match);
+      if (row) return row;
+      if (i < lookups) await sleep(this.options.profileLookupDelayMs ?? 300);
+    }
+    throw new DefaultProfileMissingError(`ServiceNow has not created ${record.label}`, undefined, undefined);
+  }
+
+  /**
+   * The shipped alias, unless it already serves another connection: then a child alias named
+   * after ours, as the spoke docs do for a second instance ("Child Aliases → New").
+   */
+  private async resolveAlias(
+    record: PlannedRecord,
+    match: Record<string, string>,
+    child: Record<string, string>,
+    done: (row: ServiceNowRecord, outcome: WriteOutcome) => WrittenRecord,
+  ): Promise<WrittenRecord> {
+    const shipped = (await this.client.findRecords('sys_alias', match)).find((row) => !row.parent);
+    if (!shipped) throw new SpokeNotInstalledError(match.name ?? record.label);
+    const connectionName = child.name ?? '';
+    const [existingChild, ours, onShipped] = await Promise.all([
+      this.client.findOne('sys_alias', { name: connectionName, parent: shipped.sys_id }),
+      this.client.findOne('http_connection', { name: connectionName }),
+      this.client.findRecords('http_connection', { connection_alias: shipped.sys_id }, { limit: 5, fields: ['name'] }),
+    ]);
+    if (existingChild) return done(existingChild, 'found');
+    if (ours?.connection_alias === shipped.sys_id) return done(shipped, 'found');
+    if (!onShipped.some((row) => row.name !== connectionName)) return done(shipped, 'found');
+    const created = await this.insert({ ...record, action: 'upsert' }, { name: connectionName, parent: shipped.sys_id }, child);
+    return done(created, 'created');
+  }
+}
+
+function refKeys(values: Record<string, FieldValue>): string[] {
+  return Object.values(values).flatMap((v) => (typeof v === 'object' && 'ref' in v ? [v.ref] : []));
+}
+
+function secretColumns(record: PlannedRecord): string[] {
+  return Object.entries(record.fields).flatMap(([column, v]) => (typeof v === 'object' && 'secret' in v ? [column] : []));
+}
+
+function resolveFields(values: Record<string, FieldValue>, written: Map<string, WrittenRecord>, secrets: Secrets): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [column, value] of Object.entries(values)) {
+    if (typeof value === 'string') out[column] = value;
+    else if ('ref' in value) {
+      const target = written.get(value.ref);
+      if (!target) throw new Error(`record ${value.ref} must be written before it is referenced`);
+      out[column] = target.sysId;
+    } else {
+      const secret = secrets[value.secret];
+      if (secret === undefined) throw new SecretNotHeldError(value.secret);
+      out[column] = secret;
+    }
+  }
+  return out;
+}
+
+/** Columns whose stored value differs from what the plan wants; secrets cannot be read back, so they are always sent. */
+function changedFields(existing: ServiceNowRecord, wanted: Record<string, string>, secrets: string[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(wanted).filter(([column, value]) => secrets.includes(column) || String(existing[column] ?? '') !== value));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,160 @@
+import { Agent, RetryAgent, type Dispatcher, errors as undiciErrors, request } from 'undici';
+import { z } from 'zod';
+import type { Logger } from '../logger.js';
+import { equalsQuery, type QueryTerms } from './encoded-query.js';
+import { ServiceNowResponseError, ServiceNowUnreachableError, errorForStatus, type ServiceNowErrorBody } from './errors.js';
+
+/** ServiceNow returns every column as a string once reference links are excluded. */
+export const serviceNowRecord = z.looseObject({ sys_id: z.string() }).transform((row) => row as ServiceNowRecord);
+export type ServiceNowRecord = { sys_id: string } & Record<string, unknown>;
+
+const listResponse = z.object({ result: z.array(serviceNowRecord) });
+const singleResponse = z.object({ result: serviceNowRecord });
+const errorResponse = z.object({ error: z.object({ message: z.string(), detail: z.string().nullish() }) });
+
+export interface ServiceNowAuth {
+  username?: string | undefined;
+  password?: string | undefined;
+  token?: string | undefined;
+}
+
+export interface TableClientOptions {
+  instanceUrl: string;
+  auth: ServiceNowAuth;
+  logger: Logger;
+  timeoutMs?: number;
+  /** Retries after the first try, for 429 (waiting `Retry-After`) and, on reads and updates, 5xx. */
+  maxRetries?: number;
+  /** Backoff floor between retries without `Retry-After`. */
+  minRetryDelayMs?: number;
+  /** Longest wait for one retry, even if `Retry-After` asks for more. */
+  maxRetryDelayMs?: number;
+  dispatcher?: Dispatcher;
+}
+
+export interface WriteOptions {
+  /** Encrypted (password2) columns are stored only when sent as display values. */
+  encryptedFields?: boolean;
+}
+
+/**
+ * The ServiceNow Table API (`/api/now/table`), on undici. Reads and PATCHes are retried on
+ * 429, 5xx and dropped connections; a POST is retried only on 429, because a 5xx or a dropped
+ * connection may have come after ServiceNow committed the insert: callers that create records
+ * look them up again instead (see plan-writer).
+ * https://docs.servicenow.com "Table API"
+ */
+export class ServiceNowTableClient {
+  private readonly base: string;
+  private readonly authorization: string;
+  private readonly idempotent: Dispatcher;
+  private readonly inserts: Dispatcher;
+  private readonly timeoutMs: number;
+  private readonly logger: Logger;
+
+  constructor(options: TableClientOptions) {
+    this.base = options.instanceUrl.replace(/\/+$/, '');
+    this.logger = options.logger;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    const { username, password, token } = options.auth;
+    this.authorization = token ? `Bearer ${token}` : `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    const transport = options.dispatcher ?? new Agent({ connections: 16, keepAliveTimeout: 10_000 });
+    const retry = {
+      maxRetries: options.maxRetries ?? 3,
+      minTimeout: options.minRetryDelayMs ?? 500,
+      maxTimeout: options.maxRetryDelayMs ?? 30_000,
+      timeoutFactor: 2,
+      // Hand the last failed answer back to us so its ServiceNow error message reaches the admin.
+      throwOnError: false,
+    };
+    this.idempotent = new RetryAgent(transport, {
+      ...retry,
+      methods: ['GET', 'PATCH', 'PUT', 'DELETE'],
+      statusCodes: [429, 500, 502, 503, 504],
+      errorCodes: ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'],
+    });
+    this.inserts = new RetryAgent(transport, { ...retry, methods: ['POST'], statusCodes: [429], errorCodes: [] });
+  }
+
+  async findRecords(table: string, terms: QueryTerms, options: { fields?: string[]; limit?: number; orderByDesc?: string } = {}): Promise<ServiceNowRecord[]> {
+    const query: Record<string, string> = {
+      sysparm_query: equalsQuery(terms, options.orderByDesc),
+      sysparm_exclude_reference_link: 'true',
+      sysparm_limit: String(options.limit ?? 100),
+    };
+    if (options.fields) query.sysparm_fields = ['sys_id', ...options.fields].join(',');
+    const body = await this.send('GET', `/api/now/table/${table}`, query, undefined, `lookup in ${table}`);
+    return this.parse(listResponse, body, table).result;
+  }
+
+  async findOne(table: string, terms: QueryTerms): Promise<ServiceNowRecord | undefined> {
+    const rows = await this.findRecords(table, terms, { limit: 2 });
+    return rows[0];
+  }
+
+  async createRecord(table: string, fields: Record<string, string>, options: WriteOptions = {}): Promise<ServiceNowRecord> {
+    const body = await this.send('POST', `/api/now/table/${table}`, this.writeQuery(options), fields, `insert into ${table}`);
+    return this.parse(singleResponse, body, table).result;
+  }
+
+  async updateRecord(table: string, sysId: string, fields: Record<string, string>, options: WriteOptions = {}): Promise<ServiceNowRecord> {
+    const body = await this.send('PATCH', `/api/now/table/${table}/${encodeURIComponent(sysId)}`, this.writeQuery(options), fields, `update of ${table}`);
+    return this.parse(singleResponse, body, table).result;
+  }
+
+  private writeQuery(options: WriteOptions): Record<string, string> {
+    const query: Record<string, string> = { sysparm_exclude_reference_link: 'true' };
+    if (options.encryptedFields) query.sysparm_input_display_value = 'true';
+    return query;
+  }
+
+  private async send(method: 'GET' | 'POST' | 'PATCH', path: string, query: Record<string, string>, payload: unknown, what: string): Promise<unknown> {
+    const started = performance.now();
+    const table = path.split('/')[4];
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(`${this.base}${path}`, {
+        method,
+        query,
+        dispatcher: method === 'POST' ? this.inserts : this.idempotent,
+        headers: {
+          authorization: this.authorization,
+          accept: 'application/json',
+          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: payload === undefined ? undefined : JSON.stringify(payload),
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+    } catch (error) {
+      this.logger.warn({ method, table, err: { code: (error as { code?: string }).code } }, 'servicenow request failed without an answer');
+      const timedOut = error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError;
+      throw new ServiceNowUnreachableError(`ServiceNow ${what} ${timedOut ? 'timed out' : 'got no answer'}`, undefined, undefined, { cause: error });
+    }
+    const text = await response.body.text();
+    const ms = Math.round(performance.now() - started);
+    this.logger.debug({ method, table, status: response.statusCode, ms }, 'servicenow request');
+    const json = text ? safeJson(text) : undefined;
+    if (response.statusCode >= 400) {
+      const parsed = errorResponse.safeParse(json);
+      const serviceNow: ServiceNowErrorBody | undefined = parsed.success ? parsed.data.error : undefined;
+      this.logger.warn({ method, table, status: response.statusCode, ms, serviceNow: serviceNow?.message }, 'servicenow refused a request');
+      throw errorForStatus(response.statusCode, serviceNow, what);
+    }
+    return json;
+  }
+
+  private parse<T>(schema: z.ZodType<T>, body: unknown, table: string): T {
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) throw new ServiceNowResponseError(`ServiceNow answered an unexpected body for ${table}`, 200, undefined, { cause: parsed.error });
+    return parsed.data;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { parse } from 'yaml';
+import { describe, it, expect } from 'vitest';
+import { BOT_SCOPES, SLASH_COMMAND, SUBSCRIBED_BOT_EVENTS } from '../../src/slack/surface.js';
+
+// ajv-formats is CommonJS with `exports.default`; under NodeNext the default import is the
+// whole module object as far as TypeScript knows, and `.default` is the plugin at run time too.
+const addFormats = addFormatsModule.default;
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+// Slack's published manifest schema, kept outside the product (see its README).
+const schemaDir = path.resolve(repoRoot, '../shared/slack-manifest-schema');
+
+function readJson(file: string): unknown {
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+function compileManifestSchema(): ValidateFunction {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  return ajv.compile(readJson(path.join(schemaDir, 'manifest.schema.1.0.0.json')) as object);
+}
+
+interface Manifest {
+  display_information: { long_description?: string };
+  features: { slash_commands: { command: string }[] };
+  oauth_config: { scopes: { bot: string[] } };
+  settings: { event_subscriptions: { bot_events: string[] } };
+}
+
+const validate = compileManifestSchema();
+const manifest = parse(readFileSync(path.join(repoRoot, 'manifest.yml'), 'utf8')) as Manifest;
+
+describe('manifest.yml', () => {
+  it('is a valid Slack app manifest by the v1 schema', () => {
+    validate(manifest);
+    expect(validate.errors ?? []).toEqual([]);
+  });
+
+  it('accepts the schema repository own valid example', () => {
+    expect(validate(readJson(path.join(schemaDir, 'examples/v1-manifest.valid.json')))).toBe(true);
+  });
+
+  it('rejects the schema repository own invalid example, so the check can fail', () => {
+    expect(validate(readJson(path.join(schemaDir, 'examples/v1-manifest.invalid.json')))).toBe(false);
+    expect(validate.errors?.map((e) => e.params)).toContainEqual({ additionalProperty: 'bad_param' });
+  });
+
+  it('declares exactly the slash command the app registers', () => {
+    expect(manifest.features.slash_commands.map((c) => c.command)).toEqual([SLASH_COMMAND]);
+  });
+
+  it('subscribes to exactly the bot events the app listens for', () => {
+    expect([...manifest.settings.event_subscriptions.bot_events].sort()).toEqual(
+      [...SUBSCRIBED_BOT_EVENTS].sort(),
+    );
+  });
+
+  it('asks for exactly the bot scopes the code calls for', () => {
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...BOT_SCOPES].sort());
+  });
+
+  it('keeps long_description within the 175 to 4000 characters Slack accepts', () => {
+    const length = manifest.display_information.long_description?.length ?? 0;
+    expect(length).toBeGreaterThanOrEqual(175);
+    expect(length).toBeLessThanOrEqual(4000);
+  });
+});
