@@ -34,7 +34,7 @@ export interface SetupRequest {
 
 export type FieldErrors = Partial<Record<SetupField, string>>;
 
-export function setupRequestSchema(allowlist: readonly string[]) {
+export function setupRequestSchema(allowlist: readonly string[], secretHeld = false) {
   return z.object({
     connectionName: z
       .string()
@@ -51,7 +51,7 @@ export function setupRequestSchema(allowlist: readonly string[]) {
         return result.origin;
       }),
     clientId: z.string().trim().min(1, 'Paste the Client ID from your app in the Atlassian developer console (Settings → Authentication details).'),
-    clientSecret: z.string().trim().min(1, 'Paste the Secret from the same Authentication details page.'),
+    clientSecret: secretHeld ? z.string().trim() : z.string().trim().min(1, 'Paste the Secret from the same Authentication details page.'),
     scopes: z
       .string()
       .transform((text) => parseScopes(text))
@@ -69,8 +69,9 @@ export function setupRequestSchema(allowlist: readonly string[]) {
 
 export type ParsedSetup = { ok: true; request: SetupRequest } | { ok: false; errors: FieldErrors };
 
-export function parseSetupRequest(spoke: SpokeId, input: SetupRequestInput, allowlist: readonly string[]): ParsedSetup {
-  const parsed = setupRequestSchema(allowlist).safeParse(input);
+/** `secretHeld`: a resubmitted form whose setup still holds the secret may leave it empty. */
+export function parseSetupRequest(spoke: SpokeId, input: SetupRequestInput, allowlist: readonly string[], secretHeld = false): ParsedSetup {
+  const parsed = setupRequestSchema(allowlist, secretHeld).safeParse(input);
   if (parsed.success) {
     const { site, ...rest } = parsed.data;
     return { ok: true, request: { spoke, siteOrigin: site, ...rest } };

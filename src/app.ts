@@ -1,0 +1,160 @@
+import type { AddressInfo } from 'node:net';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Receiver } from '@slack/bolt';
+import type { Dispatcher } from 'undici';
+import { BackgroundTasks } from './background-tasks.js';
+import type { Config } from './config.js';
+import { TenantInfoClient } from './atlassian/tenant-info.js';
+import type { Logger } from './logger.js';
+import { PlanWriter, type PlanWriterOptions } from './servicenow/plan-writer.js';
+import { ServiceNowTableClient } from './servicenow/table-client.js';
+import { SetupService } from './setup/setup-service.js';
+import { SpokeStore } from './store/spoke-store.js';
+import { AdminDirectory } from './slack/admin-directory.js';
+import { boltLogger } from './slack/bolt-logger.js';
+import type { SlackDeps } from './slack/deps.js';
+import * as actions from './slack/actions/index.js';
+import * as commands from './slack/commands/index.js';
+import * as events from './slack/events/index.js';
+import * as views from './slack/views/index.js';
+import { SetupRunner } from './slack/setup-runner.js';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  now?: () => Date;
+  /** Tuning for tests and the demo: quicker retries, shorter consent polling. */
+  tuning?: {
+    slackRetries?: number;
+    serviceNowRetryDelayMs?: number;
+    serviceNowMaxRetries?: number;
+    consentFirstPollMs?: number;
+    writer?: PlanWriterOptions;
+    dispatcher?: Dispatcher;
+  };
+}
+
+export interface SpokeBot {
+  app: App;
+  store: SpokeStore;
+  tasks: BackgroundTasks;
+  /** Starts listening (HTTP) or connecting (Socket Mode); resolves with the HTTP URL when there is one. */
+  start(port?: number): Promise<{ url?: string }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: builds every client, the store and the Slack app from config, without
+ * listening. main.ts starts it; tests and the demo build it against local stand-ins.
+ */
+export async function createApp({ config, logger, now = () => new Date(), tuning = {} }: AppDeps): Promise<SpokeBot> {
+  const store = await SpokeStore.open(config.SPOKE_DB_PATH, config.SPOKE_ENCRYPTION_KEY, now);
+  const tasks = new BackgroundTasks(logger);
+  const serviceNow = new ServiceNowTableClient({
+    instanceUrl: config.SERVICENOW_INSTANCE_URL,
+    auth: { username: config.SERVICENOW_USERNAME, password: config.SERVICENOW_PASSWORD, token: config.SERVICENOW_TOKEN },
+    logger: logger.child({ component: 'servicenow' }),
+    timeoutMs: config.SERVICENOW_TIMEOUT,
+    ...(tuning.serviceNowMaxRetries !== undefined ? { maxRetries: tuning.serviceNowMaxRetries } : {}),
+    ...(tuning.serviceNowRetryDelayMs !== undefined ? { minRetryDelayMs: tuning.serviceNowRetryDelayMs } : {}),
+    ...(tuning.dispatcher ? { dispatcher: tuning.dispatcher } : {}),
+  });
+  const tenantInfo = new TenantInfoClient({ allowlist: config.ATLASSIAN_SITE_ALLOWLIST, logger: logger.child({ component: 'atlassian' }) });
+  const setup = new SetupService({
+    store,
+    serviceNow,
+    writer: new PlanWriter(serviceNow, tuning.writer),
+    tenantInfo,
+    now,
+    config: {
+      instanceUrl: config.SERVICENOW_INSTANCE_URL,
+      authUrl: config.ATLASSIAN_AUTH_URL,
+      apiUrl: config.ATLASSIAN_API_URL,
+      setupTtlMs: config.SPOKE_SETUP_TTL,
+      consentTimeoutMs: config.SPOKE_CONSENT_TIMEOUT,
+      ...(tuning.consentFirstPollMs ? { consentFirstPollMs: tuning.consentFirstPollMs } : {}),
+    },
+  });
+
+  const socketMode = Boolean(config.SLACK_APP_TOKEN);
+  const receiver: Receiver = socketMode
+    ? new SocketModeReceiver({ appToken: config.SLACK_APP_TOKEN!, logger: boltLogger(logger), customRoutes: [healthRoute()] })
+    : new HTTPReceiver({
+        signingSecret: config.SLACK_SIGNING_SECRET!,
+        endpoints: '/slack/events',
+        customRoutes: [healthRoute()],
+        logger: boltLogger(logger),
+        // Ack first, then work: the HTTP answer goes out the moment a listener calls ack().
+        processBeforeResponse: false,
+      });
+  const app = new App({
+    token: config.SLACK_BOT_TOKEN,
+    receiver,
+    logger: boltLogger(logger),
+    logLevel: LogLevel.INFO,
+    deferInitialization: true,
+    clientOptions: {
+      slackApiUrl: config.SLACK_API_URL,
+      ...(tuning.slackRetries !== undefined ? { retryConfig: { retries: tuning.slackRetries } } : {}),
+    },
+  });
+
+  const deps: SlackDeps = {
+    logger,
+    store,
+    setup,
+    admins: new AdminDirectory(app.client, config.SPOKE_ADMINS),
+    tasks,
+    instanceUrl: config.SERVICENOW_INSTANCE_URL,
+    siteAllowlist: config.ATLASSIAN_SITE_ALLOWLIST,
+    consentTimeoutMs: config.SPOKE_CONSENT_TIMEOUT,
+  };
+  commands.register(app, deps);
+  views.register(app, deps);
+  actions.register(app, deps);
+  events.register(app, deps);
+  app.error(async (error) => {
+    const original = (error as { original?: unknown }).original ?? error;
+    logger.error({ code: (original as { code?: string }).code, err: { message: (original as Error).message } }, 'slack listener failed');
+  });
+
+  let sweeper: NodeJS.Timeout | undefined;
+  return {
+    app,
+    store,
+    tasks,
+    async start(port = config.PORT) {
+      await app.init();
+      // Consents that were being watched when the bot stopped are watched again.
+      const runner = new SetupRunner(deps, app.client);
+      for (const pending of store.listSetups((s) => s.status === 'awaiting_consent')) {
+        tasks.run('setup.consent_resume', () => runner.watchConsent(pending.id));
+      }
+      sweeper = setInterval(() => tasks.run('setup.expire', async () => void (await store.expireSetups())), 60_000);
+      sweeper.unref();
+      if (socketMode) {
+        await app.start();
+        return {};
+      }
+      const server = (await app.start(port)) as unknown as { address(): AddressInfo | string | null };
+      const address = server.address();
+      const actualPort = typeof address === 'object' && address ? address.port : port;
+      return { url: `http://127.0.0.1:${actualPort}` };
+    },
+    async stop() {
+      if (sweeper) clearInterval(sweeper);
+      await tasks.stop();
+      await app.stop();
+    },
+  };
+}
+
+function healthRoute() {
+  return {
+    path: '/healthz',
+    method: ['GET'],
+    handler: (_req: unknown, res: { writeHead(status: number, headers: Record<string, string>): void; end(body: string): void }) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: true }));
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { SERVICENOW_FACTS } from '../core/spoke-catalogue.js';
+import type { ServiceNowTableClient } from './table-client.js';
+
+export interface ConsentWatchOptions {
+  timeoutMs: number;
+  firstDelayMs?: number;
+  maxDelayMs?: number;
+  signal?: AbortSignal;
+  now?: () => Date;
+}
+
+export type ConsentResult = { status: 'connected'; tokenUpdatedOn: string } | { status: 'timeout' } | { status: 'aborted' };
+
+/** ServiceNow's glide_date_time as the Table API prints it: `2026-11-23 15:07:16`, UTC. */
+export function parseGlideDateTime(text: string): Date | undefined {
+  const match = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})$/.exec(text);
+  return match ? new Date(`${match[1]}T${match[2]}Z`) : undefined;
+}
+
+/**
+ * Waits until ServiceNow holds a refresh token for the credential, written after `since`:
+ * proof that the admin consented and ServiceNow exchanged the code. The bot reads only the
+ * row's existence and dates, never the token (SPEC section 5).
+ */
+export async function waitForRefreshToken(
+  client: ServiceNowTableClient,
+  credentialSysId: string,
+  since: Date,
+  options: ConsentWatchOptions,
+): Promise<ConsentResult> {
+  const now = options.now ?? (() => new Date());
+  // The deadline counts from when the consent link was handed over, so a watch resumed after a
+  // restart does not start its clock again.
+  const deadline = since.getTime() + options.timeoutMs;
+  let delay = options.firstDelayMs ?? 2_000;
+  // glide_date_time has whole seconds: compare against `since` rounded down.
+  const sinceSecond = Math.floor(since.getTime() / 1000) * 1000;
+  while (!options.signal?.aborted) {
+    const rows = await client.findRecords(
+      'oauth_credential',
+      { [SERVICENOW_FACTS.tokenRequestorPath]: credentialSysId, type: 'refresh_token' },
+      { fields: ['sys_updated_on', 'sys_created_on'], limit: 5 },
+    );
+    const fresh = rows.find((row) => (parseGlideDateTime(String(row.sys_updated_on))?.getTime() ?? 0) >= sinceSecond);
+    if (fresh) return { status: 'connected', tokenUpdatedOn: String(fresh.sys_updated_on) };
+    const left = deadline - now().getTime();
+    if (left <= 0) return { status: 'timeout' };
+    await abortableSleep(Math.min(delay, left), options.signal);
+    delay = Math.min(delay * 1.5, options.maxDelayMs ?? 30_000);
+  }
+  return { status: 'aborted' };
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

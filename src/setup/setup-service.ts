@@ -1,0 +1,197 @@
+import { consentLink } from '../core/consent-link.js';
+import { planOAuthRecords, RECORD_KEYS } from '../core/oauth-plan.js';
+import type { RecordPlan } from '../core/record-plan.js';
+import type { SetupRequest } from '../core/setup-request.js';
+import { SPOKES } from '../core/spoke-catalogue.js';
+import { SpokeError } from '../errors.js';
+import type { TenantInfoClient } from '../atlassian/tenant-info.js';
+import { waitForRefreshToken } from '../servicenow/consent-watcher.js';
+import { PlanWriteError, type PlanWriter, type WrittenRecord } from '../servicenow/plan-writer.js';
+import type { ServiceNowTableClient } from '../servicenow/table-client.js';
+import type { PendingSetup, SpokeStore } from '../store/spoke-store.js';
+
+export interface SetupServiceConfig {
+  instanceUrl: string;
+  authUrl: string;
+  apiUrl: string;
+  setupTtlMs: number;
+  consentTimeoutMs: number;
+  consentFirstPollMs?: number;
+}
+
+export interface SetupServiceDeps {
+  store: SpokeStore;
+  serviceNow: ServiceNowTableClient;
+  writer: PlanWriter;
+  tenantInfo: TenantInfoClient;
+  config: SetupServiceConfig;
+  now?: () => Date;
+}
+
+export type DiscoverResult = { ok: true; setup: PendingSetup; plan: RecordPlan } | { ok: false; setup: PendingSetup; error: SpokeError };
+
+export type ConfirmResult =
+  | { ok: true; setup: PendingSetup; link: string; written: WrittenRecord[] }
+  | { ok: false; reason: 'not_owner' | 'not_ready'; setup?: PendingSetup }
+  | { ok: false; reason: 'write_failed'; setup: PendingSetup; error: PlanWriteError };
+
+/**
+ * The setup of one 3LO connection, from a validated request to "connected", with no Slack in
+ * it: the Slack listeners ack, call these steps after the ack, and turn the results into views
+ * and messages. Every step is audited; the secret leaves the store as soon as ServiceNow has it.
+ */
+export class SetupService {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: SetupServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async begin(request: SetupRequest, userId: string, viewId?: string): Promise<PendingSetup> {
+    const setup = await this.deps.store.createSetup(request, userId, this.deps.config.setupTtlMs, viewId);
+    await this.audit(setup, userId, 'setup.started', 'ok', { site: request.siteOrigin, scopes: request.scopes });
+    return setup;
+  }
+
+  /** Applies an edited form to a setup whose site check failed; an empty secret keeps the held one. */
+  async resubmit(setupId: string, request: SetupRequest, userId: string): Promise<PendingSetup | undefined> {
+    const { clientSecret, ...fields } = request;
+    const setup = await this.deps.store.transitionSetup(setupId, ['site_failed', 'planned'], { ...fields, userId, status: 'checking_site' });
+    if (setup && clientSecret) await this.deps.store.resealSecret(setupId, clientSecret);
+    return setup;
+  }
+
+  async discoverSite(setupId: string): Promise<DiscoverResult> {
+    const setup = this.requireSetup(setupId);
+    try {
+      const cloudId = await this.deps.tenantInfo.discoverCloudId(setup.siteOrigin);
+      const planned = await this.deps.store.updateSetup(setupId, { cloudId, status: 'planned' });
+      await this.audit(planned, setup.userId, 'setup.planned', 'ok', { cloudId });
+      return { ok: true, setup: planned, plan: this.planFor(planned) };
+    } catch (error) {
+      if (!(error instanceof SpokeError)) throw error;
+      const failed = await this.deps.store.updateSetup(setupId, { status: 'site_failed', failure: describe(error) });
+      await this.audit(failed, setup.userId, 'setup.site_failed', 'failed', { reason: error.code });
+      return { ok: false, setup: failed, error };
+    }
+  }
+
+  planFor(setup: PendingSetup): RecordPlan {
+    if (!setup.cloudId) throw new Error(`setup ${setup.id} has no Cloud ID yet`);
+    const request: SetupRequest = { ...setup, clientSecret: '' };
+    return planOAuthRecords(request, setup.cloudId, { authUrl: this.deps.config.authUrl, apiUrl: this.deps.config.apiUrl });
+  }
+
+  /** Writes (or, after a failure, resumes writing) the records; only the admin who started may. */
+  async confirm(setupId: string, userId: string, onRecord?: (record: WrittenRecord) => void): Promise<ConfirmResult> {
+    const existing = this.deps.store.getSetup(setupId);
+    if (!existing) return { ok: false, reason: 'not_ready' };
+    if (existing.userId !== userId) {
+      await this.audit(existing, userId, 'setup.confirm', 'refused', { reason: 'not the admin who started it' });
+      return { ok: false, reason: 'not_owner', setup: existing };
+    }
+    const setup = await this.deps.store.transitionSetup(setupId, ['planned', 'write_failed'], { status: 'writing' });
+    if (!setup) return { ok: false, reason: 'not_ready', setup: existing };
+    const plan = this.planFor(setup);
+    const secret = this.deps.store.revealSecret(setup);
+    const audited = (record: WrittenRecord) => {
+      onRecord?.(record);
+      void this.audit(setup, userId, 'servicenow.write', 'ok', { table: record.table, sysId: record.sysId, outcome: record.outcome });
+    };
+    try {
+      const written = await this.deps.writer.write(plan, secret === undefined ? {} : { clientSecret: secret }, audited);
+      const records = [...written.values()];
+      const sysId = (key: string) => written.get(key)!.sysId;
+      const link = consentLink(this.deps.config.instanceUrl, sysId(RECORD_KEYS.credential), sysId(RECORD_KEYS.profile));
+      // ServiceNow holds the secret now: the bot has no further use for it (SPEC section 5).
+      const done = await this.deps.store.updateSetup(
+        setupId,
+        {
+          status: 'awaiting_consent',
+          written: records,
+          consent: { credentialSysId: sysId(RECORD_KEYS.credential), profileSysId: sysId(RECORD_KEYS.profile), startedAt: this.now().toISOString(), link },
+        },
+        { wipeSecret: true },
+      );
+      await this.deps.store.saveConnection({
+        name: done.connectionName,
+        spoke: done.spoke,
+        method: 'oauth_3lo',
+        siteOrigin: done.siteOrigin,
+        cloudId: done.cloudId!,
+        channel: done.channel,
+        scopes: done.scopes,
+        createdBy: done.userId,
+        createdAt: this.now().toISOString(),
+        state: 'awaiting_consent',
+        records: Object.fromEntries(records.map((r) => [r.key, r.sysId])),
+      });
+      await this.audit(done, userId, 'setup.records_written', 'ok', { records: records.length });
+      return { ok: true, setup: done, link, written: records };
+    } catch (error) {
+      if (!(error instanceof PlanWriteError)) {
+        await this.deps.store.updateSetup(setupId, { status: 'write_failed', failure: { code: 'internal', message: 'unexpected error', hint: 'Press Retry; if it fails again, check the bot logs.' } });
+        throw error;
+      }
+      const failed = await this.deps.store.updateSetup(setupId, { status: 'write_failed', written: error.written, failure: describe(error) });
+      await this.audit(failed, userId, 'setup.write_failed', 'failed', { reason: error.failure.code, table: error.failedRecord.table });
+      return { ok: false, reason: 'write_failed', setup: failed, error };
+    }
+  }
+
+  /** Watches ServiceNow for the refresh token consent produces; the bot never sees the token. */
+  async watchConsent(setupId: string, signal?: AbortSignal): Promise<'connected' | 'timeout' | 'aborted'> {
+    const setup = this.requireSetup(setupId);
+    if (!setup.consent) throw new Error(`setup ${setupId} has no consent step`);
+    const result = await waitForRefreshToken(this.deps.serviceNow, setup.consent.credentialSysId, new Date(setup.consent.startedAt), {
+      timeoutMs: this.deps.config.consentTimeoutMs,
+      ...(this.deps.config.consentFirstPollMs ? { firstDelayMs: this.deps.config.consentFirstPollMs } : {}),
+      ...(signal ? { signal } : {}),
+      now: this.now,
+    });
+    if (result.status === 'aborted') return 'aborted';
+    if (result.status === 'timeout') {
+      const timedOut = await this.deps.store.updateSetup(setupId, { status: 'consent_timeout' });
+      await this.audit(timedOut, setup.userId, 'setup.consent_timeout', 'failed', {});
+      return 'timeout';
+    }
+    const connected = await this.deps.store.updateSetup(setupId, { status: 'connected' });
+    const connection = this.deps.store.getConnection(setup.connectionName);
+    if (connection) await this.deps.store.saveConnection({ ...connection, state: 'connected', connectedAt: this.now().toISOString() });
+    await this.audit(connected, setup.userId, 'setup.connected', 'ok', { tokenUpdatedOn: result.tokenUpdatedOn });
+    return 'connected';
+  }
+
+  /** Starts a fresh watch after a timeout (the admin fixed the Atlassian app and consents again). */
+  async restartConsent(setupId: string, userId: string): Promise<PendingSetup | undefined> {
+    const setup = this.deps.store.getSetup(setupId);
+    if (!setup?.consent || setup.userId !== userId) return undefined;
+    return this.deps.store.transitionSetup(setupId, ['consent_timeout'], { status: 'awaiting_consent', consent: { ...setup.consent, startedAt: this.now().toISOString() } });
+  }
+
+  async cancel(setupId: string, userId: string): Promise<PendingSetup | undefined> {
+    const setup = this.deps.store.getSetup(setupId);
+    if (!setup || setup.userId !== userId) return undefined;
+    const cancelled = await this.deps.store.transitionSetup(setupId, ['checking_site', 'site_failed', 'planned', 'write_failed'], { status: 'cancelled' });
+    if (cancelled) await this.audit(cancelled, userId, 'setup.cancelled', 'ok', {});
+    return cancelled;
+  }
+
+  spokeLabel(setup: PendingSetup): string {
+    return SPOKES[setup.spoke].label;
+  }
+
+  private requireSetup(setupId: string): PendingSetup {
+    const setup = this.deps.store.getSetup(setupId);
+    if (!setup) throw new Error(`no setup ${setupId}`);
+    return setup;
+  }
+
+  private audit(setup: PendingSetup, actor: string, action: string, outcome: 'ok' | 'failed' | 'refused', detail: Record<string, string | number | string[]>) {
+    return this.deps.store.audit({ actor, action, outcome, setupId: setup.id, connection: setup.connectionName, detail });
+  }
+}
+
+function describe(error: SpokeError): { code: string; message: string; hint: string } {
+  return { code: error.code, message: error.message, hint: error.hint };
+}

@@ -1,0 +1,39 @@
+import type { WebClient } from '@slack/web-api';
+
+/**
+ * Who may run admin commands (SPEC section 2): user IDs and user groups from SPOKE_ADMINS.
+ * With SPOKE_ADMINS empty, the workspace's own admins and owners (users.info) are the admins.
+ */
+export class AdminDirectory {
+  private readonly users: Set<string>;
+  private readonly groups: string[];
+  private readonly groupCache = new Map<string, { members: Set<string>; until: number }>();
+
+  constructor(
+    private readonly client: WebClient,
+    entries: readonly string[],
+    private readonly cacheMs = 60_000,
+  ) {
+    this.users = new Set(entries.filter((id) => !id.startsWith('S')));
+    this.groups = entries.filter((id) => id.startsWith('S'));
+  }
+
+  async isAdmin(userId: string): Promise<boolean> {
+    if (this.users.has(userId)) return true;
+    for (const group of this.groups) {
+      if ((await this.members(group)).has(userId)) return true;
+    }
+    if (this.users.size > 0 || this.groups.length > 0) return false;
+    const info = await this.client.users.info({ user: userId });
+    return Boolean(info.user && !info.user.deleted && (info.user.is_admin || info.user.is_owner));
+  }
+
+  private async members(group: string): Promise<Set<string>> {
+    const cached = this.groupCache.get(group);
+    if (cached && cached.until > Date.now()) return cached.members;
+    const result = await this.client.usergroups.users.list({ usergroup: group });
+    const members = new Set(result.users ?? []);
+    this.groupCache.set(group, { members, until: Date.now() + this.cacheMs });
+    return members;
+  }
+}

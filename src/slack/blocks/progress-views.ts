@@ -1,0 +1,19 @@
+import type { ModalView } from '@slack/types';
+
+/** Short-lived modals shown while slow work runs after the ack. */
+export function waitingModal(title: string, message: string): ModalView {
+  return {
+    type: 'modal',
+    title: { type: 'plain_text', text: title.slice(0, 24) },
+    close: { type: 'plain_text', text: 'Close' },
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: message } }],
+  };
+}
+
+export function checkingSiteModal(siteOrigin: string): ModalView {
+  return waitingModal('Checking the site', `:hourglass_flowing_sand: Looking up the Cloud ID of ${siteOrigin}…\nThe plan appears here in a moment. If you close this, it comes to your DM instead.`);
+}
+
+export function writingModal(connectionName: string): ModalView {
+  return waitingModal('Writing to ServiceNow', `:gear: Writing the records for *${connectionName}*. Follow along in your DM with spokebot; the consent link comes there.`);
+}

@@ -1,0 +1,17 @@
+import type { BackgroundTasks } from '../background-tasks.js';
+import type { Logger } from '../logger.js';
+import type { SetupService } from '../setup/setup-service.js';
+import type { SpokeStore } from '../store/spoke-store.js';
+import type { AdminDirectory } from './admin-directory.js';
+
+/** What every Slack listener may use; built once in app.ts. */
+export interface SlackDeps {
+  logger: Logger;
+  store: SpokeStore;
+  setup: SetupService;
+  admins: AdminDirectory;
+  tasks: BackgroundTasks;
+  instanceUrl: string;
+  siteAllowlist: readonly string[];
+  consentTimeoutMs: number;
+}

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { Low } from 'lowdb';
+import type { SetupRequest } from '../core/setup-request.js';
+import { SecretBox } from './secret-box.js';
+import { SecureJsonFile } from './secure-json-file.js';
+import { storeDataSchema, type AuditEvent, type Connection, type PendingSetup, type StoreData } from './schema.js';
+
+export type { AuditEvent, Connection, PendingSetup };
+
+const TERMINAL: PendingSetup['status'][] = ['connected', 'cancelled', 'expired'];
+
+/**
+ * spokebot's own state on lowdb: pending setups (secret sealed with AES-256-GCM), connections,
+ * and the audit trail. All writes go through here so the secret rules live in one place.
+ */
+export class SpokeStore {
+  private constructor(
+    private readonly db: Low<StoreData>,
+    private readonly box: SecretBox,
+    private readonly now: () => Date,
+  ) {}
+
+  static async open(path: string, encryptionKey: Buffer, now: () => Date = () => new Date()): Promise<SpokeStore> {
+    const db = new Low<StoreData>(new SecureJsonFile<StoreData>(path), { version: 1, setups: [], connections: [], audit: [] });
+    await db.read();
+    db.data = storeDataSchema.parse(db.data);
+    return new SpokeStore(db, new SecretBox(encryptionKey), now);
+  }
+
+  async createSetup(request: SetupRequest, userId: string, ttlMs: number, viewId?: string): Promise<PendingSetup> {
+    const id = randomUUID();
+    const at = this.now();
+    const { clientSecret, siteOrigin, ...rest } = request;
+    const setup: PendingSetup = {
+      id,
+      ...rest,
+      siteOrigin,
+      userId,
+      status: 'checking_site',
+      sealedSecret: this.box.seal(clientSecret, id),
+      written: [],
+      createdAt: at.toISOString(),
+      updatedAt: at.toISOString(),
+      expiresAt: new Date(at.getTime() + ttlMs).toISOString(),
+      ...(viewId ? { viewId } : {}),
+    };
+    await this.db.update((data) => data.setups.push(setup));
+    return setup;
+  }
+
+  getSetup(id: string): PendingSetup | undefined {
+    return this.db.data.setups.find((s) => s.id === id);
+  }
+
+  listSetups(filter: (setup: PendingSetup) => boolean = () => true): PendingSetup[] {
+    return this.db.data.setups.filter(filter);
+  }
+
+  async updateSetup(id: string, patch: Partial<Omit<PendingSetup, 'id' | 'sealedSecret'>>, options: { wipeSecret?: boolean } = {}): Promise<PendingSetup> {
+    let updated: PendingSetup | undefined;
+    await this.db.update((data) => {
+      const setup = data.setups.find((s) => s.id === id);
+      if (!setup) return;
+      Object.assign(setup, patch, { updatedAt: this.now().toISOString() });
+      if (options.wipeSecret || TERMINAL.includes(setup.status)) delete setup.sealedSecret;
+      updated = setup;
+    });
+    if (!updated) throw new Error(`no setup ${id}`);
+    return updated;
+  }
+
+  /**
+   * Moves a setup on only if it is in one of the `from` states, checked and changed in one step,
+   * so a double click or two concurrent requests cannot both start the same work.
+   */
+  async transitionSetup(id: string, from: readonly PendingSetup['status'][], patch: Partial<Omit<PendingSetup, 'id' | 'sealedSecret'>>): Promise<PendingSetup | undefined> {
+    let moved: PendingSetup | undefined;
+    await this.db.update((data) => {
+      const setup = data.setups.find((s) => s.id === id);
+      if (!setup || !from.includes(setup.status)) return;
+      Object.assign(setup, patch, { updatedAt: this.now().toISOString() });
+      if (TERMINAL.includes(setup.status)) delete setup.sealedSecret;
+      moved = setup;
+    });
+    return moved;
+  }
+
+  /** Replaces the sealed secret (an admin re-entering it after fixing the form). */
+  async resealSecret(id: string, clientSecret: string): Promise<void> {
+    await this.db.update((data) => {
+      const setup = data.setups.find((s) => s.id === id);
+      if (setup) setup.sealedSecret = this.box.seal(clientSecret, id);
+    });
+  }
+
+  revealSecret(setup: PendingSetup): string | undefined {
+    return setup.sealedSecret ? this.box.open(setup.sealedSecret, setup.id) : undefined;
+  }
+
+  /** Ends setups past their expiry, wiping their secrets; returns those it ended. */
+  async expireSetups(): Promise<PendingSetup[]> {
+    const now = this.now().getTime();
+    const ended: PendingSetup[] = [];
+    await this.db.update((data) => {
+      for (const setup of data.setups) {
+        if (TERMINAL.includes(setup.status) || setup.status === 'awaiting_consent') continue;
+        if (Date.parse(setup.expiresAt) > now) continue;
+        setup.status = 'expired';
+        setup.updatedAt = new Date(now).toISOString();
+        delete setup.sealedSecret;
+        ended.push(setup);
+      }
+    });
+    return ended;
+  }
+
+  async saveConnection(connection: Connection): Promise<void> {
+    await this.db.update((data) => {
+      const index = data.connections.findIndex((c) => c.name === connection.name);
+      if (index >= 0) data.connections[index] = connection;
+      else data.connections.push(connection);
+    });
+  }
+
+  getConnection(name: string): Connection | undefined {
+    return this.db.data.connections.find((c) => c.name === name);
+  }
+
+  listConnections(): Connection[] {
+    return [...this.db.data.connections];
+  }
+
+  async audit(event: Omit<AuditEvent, 'at'>): Promise<void> {
+    await this.db.update((data) => data.audit.push({ at: this.now().toISOString(), ...event }));
+  }
+
+  auditTrail(): AuditEvent[] {
+    return [...this.db.data.audit];
+  }
+}
