@@ -1,7 +1,7 @@
 import { OFFLINE_ACCESS } from './spoke-catalogue.js';
 
 /** Atlassian scope strings: classic (`read:jira-work`) and granular (`read:sprint:jira-software`). */
-const SCOPE = /^[a-z][a-z0-9-]*(?::[a-z0-9-]+){0,3}$/;
+const SCOPE = /^[a-z][a-z0-9_-]*(?::[a-z0-9_.-]+){0,3}$/;
 
 export function parseScopes(text: string): string[] {
   return [...new Set(text.split(/[\s,]+/).filter(Boolean))];
