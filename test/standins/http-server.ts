@@ -109,8 +109,8 @@ export function sendJson(
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json;charset=UTF-8',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
+    'content-length': String(Buffer.byteLength(text)),
+    ...lowerKeys(headers),
   });
   res.end(text);
 }
@@ -123,20 +123,27 @@ export function sendHtml(
 ): void {
   res.writeHead(status, {
     'content-type': 'text/html;charset=UTF-8',
-    'content-length': Buffer.byteLength(html),
-    ...headers,
+    'content-length': String(Buffer.byteLength(html)),
+    ...lowerKeys(headers),
   });
   res.end(html);
 }
 
 export function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
-  res.writeHead(status, headers);
+  res.writeHead(status, lowerKeys(headers));
   res.end();
 }
 
 export function redirect(res: ServerResponse, location: string, status = 302): void {
-  res.writeHead(status, { location, 'content-length': 0 });
+  res.writeHead(status, { location, 'content-length': '0' });
   res.end();
+}
+
+/** Header names are case-insensitive; one spelling avoids sending a header twice. */
+export function lowerKeys(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = v;
+  return out;
 }
 
 export function escapeHtml(text: string): string {

@@ -1,0 +1,218 @@
+/**
+ * ServiceNow instance stand-in: Basic-auth Table API for the Integration Hub tables the bot
+ * writes, the outbound OAuth consent pages, and faults (rate limits, 5xx, dropped sockets
+ * before or after a write commits) so tests can prove setups are resumable.
+ */
+import { randomBytes } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  basicCredentials,
+  flatHeaders,
+  formToRecord,
+  htmlPage,
+  lowerKeys,
+  readBody,
+  requestUrl,
+  sleep,
+  startHttpServer,
+  writeReply,
+} from './http-server.js';
+import type { ParsedBody, Reply } from './http-server.js';
+import { OAuthPages } from './servicenow-oauth.js';
+import { TableStore, isKnownTable } from './servicenow-schema.js';
+import type { Row, StoredSecret } from './servicenow-schema.js';
+import { TableApi, snError } from './servicenow-table-api.js';
+
+export type { Row, StoredSecret } from './servicenow-schema.js';
+
+export interface ServiceNowFault {
+  method?: string;
+  /** Matches Table API requests on that table only; never a non-table path. */
+  table?: string;
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  delayMs?: number;
+  /** before: drop without processing. after: commit the request, then drop without answering. */
+  drop?: 'before' | 'after';
+}
+
+export interface ServiceNowRequest {
+  method: string;
+  path: string;
+  table?: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  body: unknown;
+  at: number;
+}
+
+export interface ServiceNowStandIn {
+  url: string;
+  rows(table: string): Row[];
+  /** Test seeding: runs the same business rules as a POST; encrypted values stored well-formed. */
+  insert(table: string, fields: Record<string, unknown>): Row;
+  /** What the last write of a password2 field carried, and whether it was stored usable. */
+  secretOf(table: string, sysId: string): StoredSecret;
+  requests: ServiceNowRequest[];
+  faults: {
+    next(fault: ServiceNowFault): void;
+    setLatency(ms: number): void;
+    clear(): void;
+  };
+  close(): Promise<void>;
+}
+
+const TABLE_PATH = /^\/api\/now\/(?:v[12]\/)?table\/([^/]+)(?:\/([^/]+))?\/?$/;
+
+const SHIPPED_ALIASES = [
+  { name: 'Jira', id: 'sn_jira_spoke.Jira' },
+  { name: 'Jira_SM', id: 'sn_jira_sm_spoke.Jira_SM' },
+  { name: 'Confluence Cloud', id: 'sn_confluence_spoke.Confluence_Cloud' },
+];
+
+const UNAUTHENTICATED = (): Reply =>
+  snError(401, 'User Not Authenticated', 'Required to provide Auth information', {
+    'www-authenticate': 'BASIC realm="Service-now"',
+  });
+
+export async function startServiceNowStandIn(opts: {
+  username: string;
+  password: string;
+  now?: () => Date;
+}): Promise<ServiceNowStandIn> {
+  const now = opts.now ?? (() => new Date());
+  let baseUrl = '';
+  const store = new TableStore(now, () => baseUrl);
+  const api = new TableApi(store, () => baseUrl);
+  const pages = new OAuthPages(store, () => baseUrl, now);
+  const requests: ServiceNowRequest[] = [];
+  const pending: ServiceNowFault[] = [];
+  let latencyMs = 0;
+
+  for (const alias of SHIPPED_ALIASES) {
+    store.insert('sys_alias', {
+      ...alias,
+      type: 'connection',
+      connection_type: 'http_connection',
+      parent: '',
+      multiple_connections: 'true',
+    });
+  }
+
+  const route = async (req: IncomingMessage, url: URL, table: string | undefined, body: ParsedBody): Promise<Reply> => {
+    const method = req.method ?? 'GET';
+    if (url.pathname.startsWith('/api/')) {
+      const auth = basicCredentials(req);
+      if (auth?.user !== opts.username || auth.pass !== opts.password) return UNAUTHENTICATED();
+      const m = TABLE_PATH.exec(url.pathname);
+      if (m === null || table === undefined) {
+        return snError(400, 'Requested URI does not represent any resource', null);
+      }
+      return api.handle({ method, table, sysId: m[2], query: url.searchParams, body });
+    }
+    if (method === 'GET' && url.pathname === '/oauth_initiator.do') return pages.initiate(url.searchParams);
+    if (method === 'GET' && url.pathname === '/oauth_redirect.do') return pages.redirect(url.searchParams);
+    return { status: 404, html: htmlPage('Not Found', '<h1>Page not found</h1>') };
+  };
+
+  const takeFault = (method: string, table: string | undefined): ServiceNowFault | undefined => {
+    const i = pending.findIndex(
+      (f) =>
+        (f.method === undefined || f.method.toUpperCase() === method.toUpperCase()) &&
+        (f.table === undefined || f.table === table),
+    );
+    return i >= 0 ? pending.splice(i, 1)[0] : undefined;
+  };
+
+  const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = requestUrl(req);
+    const body = await readBody(req);
+    const method = req.method ?? 'GET';
+    const table = TABLE_PATH.exec(url.pathname)?.[1];
+    requests.push({
+      method,
+      path: url.pathname,
+      ...(table !== undefined ? { table } : {}),
+      query: formToRecord(url.searchParams),
+      headers: flatHeaders(req),
+      body: body.data,
+      at: now().getTime(),
+    });
+    await sleep(latencyMs);
+    const fault = takeFault(method, table);
+    if (fault !== undefined) {
+      await sleep(fault.delayMs ?? 0);
+      if (fault.drop === 'before') {
+        req.socket.destroy();
+        return;
+      }
+      if (fault.drop === 'after') {
+        // The write commits, the client never learns: the case resumable setups must survive.
+        await route(req, url, table, body);
+        req.socket.destroy();
+        return;
+      }
+      if (fault.status !== undefined) {
+        writeReply(res, faultReply(fault, fault.status, now()));
+        return;
+      }
+    }
+    writeReply(res, await route(req, url, table, body));
+  };
+
+  const server = await startHttpServer(handler);
+  baseUrl = server.url;
+
+  return {
+    url: server.url,
+    rows: (table) => {
+      if (!isKnownTable(table)) throw new Error(`Invalid table ${table}`);
+      return store.all(table).map((r) => ({ ...r }));
+    },
+    insert: (table, fields) => ({ ...store.insert(table, fields, true) }),
+    secretOf: (table, sysId) => {
+      const s = store.secretOf(table, sysId);
+      if (s === undefined) throw new Error(`no secret stored for ${table}/${sysId}`);
+      return { ...s };
+    },
+    requests,
+    faults: {
+      next: (f) => pending.push({ ...f }),
+      setLatency: (ms) => {
+        latencyMs = ms;
+      },
+      clear: () => {
+        pending.length = 0;
+        latencyMs = 0;
+      },
+    },
+    close: () => server.close(),
+  };
+}
+
+/** Defaults copy the platform: 429 from the REST rate limiter, 5xx from a failing transaction. */
+function faultReply(fault: ServiceNowFault, status: number, now: Date): Reply {
+  const given = lowerKeys(fault.headers ?? {});
+  let headers: Record<string, string> = {};
+  let json = fault.body;
+  if (status === 429) {
+    const retryAfter = given['retry-after'] ?? '1';
+    headers = {
+      'retry-after': retryAfter,
+      'x-ratelimit-limit': '5000',
+      'x-ratelimit-reset': String(Math.floor(now.getTime() / 1000) + Number(retryAfter)),
+      'x-ratelimit-rule': randomBytes(16).toString('hex'),
+    };
+    json ??= {
+      error: { message: 'Rate limit exceeded', detail: 'Rate limit of 5000 requests per hour for Table API exceeded' },
+      status: 'failure',
+    };
+  } else if (status >= 500) {
+    json ??= { error: { message: 'Internal server error', detail: null }, status: 'failure' };
+  } else {
+    json ??= { error: { message: STATUS_CODES[status] ?? 'Error', detail: null }, status: 'failure' };
+  }
+  return { status, json, headers: { ...headers, ...given } };
+}

@@ -1,0 +1,166 @@
+/**
+ * Slack Web API stand-in, answering what @slack/web-api's WebClient sends:
+ * `POST /api/<method>` with a Bearer token and a form (nested values JSON-encoded) or JSON body.
+ * Errors are HTTP 200 `{ok:false,error}` like Slack; every call is logged for assertions.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bearerToken, readBody, requestUrl, sendJson, startHttpServer } from './http-server.js';
+import { SlackWorkspace, fail } from './slack-methods.js';
+import type { EphemeralMessage, Result, SlackUser, StoredMessage } from './slack-methods.js';
+import { TEAM_ID, dmChannelFor, isObject } from './slack-views.js';
+import type { Json, View } from './slack-views.js';
+
+export type { EphemeralMessage, SlackUser, StoredMessage } from './slack-methods.js';
+export type { View } from './slack-views.js';
+
+export interface SlackCall {
+  method: string;
+  /** Parsed arguments, with view/blocks/attachments/metadata JSON-decoded. */
+  args: Json;
+  at: number;
+  response: Json;
+}
+
+/** One-shot failure for the next call of `method`: a Slack error code, or an HTTP status (429 etc.). */
+export interface SlackFault {
+  method: string;
+  error?: string;
+  status?: number;
+  headers?: Record<string, string>;
+}
+
+export interface SlackStandIn {
+  url: string;
+  /** For WebClient's slackApiUrl: `${url}/api/`. */
+  apiUrl: string;
+  calls: SlackCall[];
+  views: Map<string, View>;
+  messages: StoredMessage[];
+  ephemerals: EphemeralMessage[];
+  /** A trigger id as Slack sends with a command or click; `fromViewId` ties it to that modal's stack for views.push. */
+  issueTriggerId(fromViewId?: string): string;
+  /** A response_url on this stand-in; posts to it are logged as calls of method 'response_url'. */
+  newResponseUrl(): string;
+  dmChannelFor(userId: string): string;
+  faults: { next(fault: SlackFault): void; clear(): void };
+  waitForCall(method: string, predicate?: (call: SlackCall) => boolean, timeoutMs?: number): Promise<SlackCall>;
+  close(): Promise<void>;
+}
+
+const JSON_ARGS = ['view', 'blocks', 'attachments', 'metadata'];
+
+export async function startSlackStandIn(opts: {
+  botToken: string;
+  users?: SlackUser[];
+  usergroups?: Record<string, string[]>;
+  now?: () => number;
+}): Promise<SlackStandIn> {
+  const now = opts.now ?? Date.now;
+  const workspace = new SlackWorkspace(opts.users ?? [], opts.usergroups ?? {}, now);
+  const calls: SlackCall[] = [];
+  const faults: SlackFault[] = [];
+  const waiters: Array<{ method: string; predicate: (c: SlackCall) => boolean; resolve: (c: SlackCall) => void }> = [];
+  let responseCounter = 0;
+
+  const record = (method: string, args: Json, response: Json): void => {
+    const call: SlackCall = { method, args, at: now(), response };
+    calls.push(call);
+    for (const w of [...waiters]) {
+      if (w.method === method && w.predicate(call)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(call);
+      }
+    }
+  };
+
+  const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = requestUrl(req);
+    const args = decodeArgs((await readBody(req)).data);
+    if (url.pathname.startsWith('/response/')) {
+      record('response_url', { ...args, url: url.pathname }, { ok: true });
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      return;
+    }
+    const method = url.pathname.replace(/^\/api\//, '');
+    const impl = url.pathname.startsWith('/api/') ? workspace.methods[method] : undefined;
+    const answer = (status: number, json: Result, headers: Record<string, string> = {}): void => {
+      record(method, args, json);
+      sendJson(res, status, json, { 'x-slack-req-id': randomBytes(8).toString('hex'), ...headers });
+    };
+    if (impl === undefined) return answer(404, fail('unknown_method'));
+    const token = bearerToken(req) ?? (typeof args.token === 'string' ? args.token : undefined);
+    if (token === undefined || token === '') return answer(200, fail('not_authed'));
+    if (token !== opts.botToken) return answer(200, fail('invalid_auth'));
+    const fi = faults.findIndex((f) => f.method === method);
+    const fault = fi >= 0 ? faults.splice(fi, 1)[0] : undefined;
+    if (fault !== undefined) {
+      const status = fault.status ?? 200;
+      const headers = status === 429 ? { 'retry-after': '1', ...fault.headers } : (fault.headers ?? {});
+      return answer(status, fail(fault.error ?? (status === 429 ? 'ratelimited' : 'internal_error')), headers);
+    }
+    answer(200, impl(args));
+  };
+
+  const server = await startHttpServer(handler);
+
+  const waitForCall = (method: string, predicate: (c: SlackCall) => boolean = () => true, timeoutMs = 5000): Promise<SlackCall> => {
+    const seen = calls.find((c) => c.method === method && predicate(c));
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise<SlackCall>((resolve, reject) => {
+      const waiter = {
+        method,
+        predicate,
+        resolve: (c: SlackCall) => {
+          clearTimeout(timer);
+          resolve(c);
+        },
+      };
+      const timer = setTimeout(() => {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        const log = calls.map((c) => `${c.method} -> ${c.response.ok === true ? 'ok' : String(c.response.error)}`);
+        reject(new Error(`no matching ${method} call within ${timeoutMs} ms; calls seen: ${log.length === 0 ? '(none)' : log.join(', ')}`));
+      }, timeoutMs);
+      waiters.push(waiter);
+    });
+  };
+
+  return {
+    url: server.url,
+    apiUrl: `${server.url}/api/`,
+    calls,
+    views: workspace.registry.views,
+    messages: workspace.messages,
+    ephemerals: workspace.ephemerals,
+    issueTriggerId: (fromViewId) => workspace.issueTriggerId(fromViewId),
+    newResponseUrl: () => {
+      responseCounter += 1;
+      return `${server.url}/response/${TEAM_ID}/${responseCounter}/${randomBytes(12).toString('hex')}`;
+    },
+    dmChannelFor,
+    faults: {
+      next: (f) => faults.push({ ...f }),
+      clear: () => {
+        faults.length = 0;
+      },
+    },
+    waitForCall,
+    close: () => server.close(),
+  };
+}
+
+/** Form values arrive as strings; Slack decodes the nested JSON ones (view, blocks...). */
+function decodeArgs(data: unknown): Json {
+  const args: Json = isObject(data) ? { ...data } : {};
+  for (const key of JSON_ARGS) {
+    const v = args[key];
+    if (typeof v === 'string' && /^\s*[[{]/.test(v)) {
+      try {
+        args[key] = JSON.parse(v) as unknown;
+      } catch {
+        // Left as a string: validation then reports it, as Slack does for bad JSON.
+      }
+    }
+  }
+  return args;
+}
