@@ -1,0 +1,101 @@
+import { expect } from 'vitest';
+import { SETUP_BLOCK } from '../../src/slack/ids.js';
+import { blockAction, sendInteraction, sendSlashCommand, viewClosed, viewSubmission, type BotResponse } from '../standins/slack-driver.js';
+import type { SlackCall } from '../standins/slack-api.js';
+import { ADMIN, CLIENT_ID, CLIENT_SECRET, REPORT_CHANNEL, SIGNING_SECRET, type World } from './world.js';
+
+/** Slack's deadline for an ack; the tests hold the bot to well inside it. */
+export const ACK_DEADLINE_MS = 3000;
+
+export function expectFastAck(response: BotResponse): void {
+  expect(response.status).toBe(200);
+  expect(response.elapsedMs).toBeLessThan(ACK_DEADLINE_MS);
+}
+
+export async function runCommand(world: World, text: string, userId = ADMIN, channelId = REPORT_CHANNEL): Promise<BotResponse> {
+  const triggerId = world.slack.issueTriggerId();
+  const response = await sendSlashCommand(world.eventsUrl, SIGNING_SECRET, { text, userId, triggerId, channelId, responseUrl: world.slack.newResponseUrl() });
+  expectFastAck(response);
+  return response;
+}
+
+/** `/spoke setup <spoke>` → the modal Slack opened. */
+export async function openSetupModal(world: World, spoke = 'confluence', userId = ADMIN): Promise<Record<string, unknown>> {
+  const before = world.slack.calls.length;
+  await runCommand(world, `setup ${spoke}`, userId);
+  const call = await world.slack.waitForCall('views.open', (c) => world.slack.calls.indexOf(c) >= before);
+  expect(call.response.ok).toBe(true);
+  return call.response.view as Record<string, unknown>;
+}
+
+export function setupAnswers(world: World, overrides: Record<string, string | null> = {}): Record<string, string | null> {
+  return {
+    [SETUP_BLOCK.connectionName]: 'Confluence acme',
+    [SETUP_BLOCK.site]: world.site.url,
+    [SETUP_BLOCK.clientId]: CLIENT_ID,
+    [SETUP_BLOCK.clientSecret]: CLIENT_SECRET,
+    [SETUP_BLOCK.channel]: REPORT_CHANNEL,
+    ...overrides,
+  };
+}
+
+export async function submitView(world: World, view: Record<string, unknown>, answers: Record<string, string | null>, userId = ADMIN): Promise<BotResponse> {
+  const response = await sendInteraction(world.eventsUrl, SIGNING_SECRET, viewSubmission({ userId, view, answers }));
+  expectFastAck(response);
+  return response;
+}
+
+/** The plan modal the bot put in place of the form, once the Cloud ID is known. */
+export async function waitForPlanView(world: World, viewId: string): Promise<Record<string, unknown>> {
+  const call = await world.slack.waitForCall('views.update', (c) => c.args.view_id === viewId && (c.args.view as { callback_id?: string }).callback_id === 'spoke_setup_plan', 10_000);
+  return call.response.view as Record<string, unknown>;
+}
+
+export async function closeView(world: World, view: Record<string, unknown>, userId = ADMIN): Promise<BotResponse> {
+  const response = await sendInteraction(world.eventsUrl, SIGNING_SECRET, viewClosed({ userId, view }));
+  expectFastAck(response);
+  return response;
+}
+
+export async function clickButton(world: World, call: SlackCall, actionId: string, userId = ADMIN): Promise<BotResponse> {
+  const blocks = (call.args.blocks ?? []) as Array<{ block_id?: string; elements?: Array<{ action_id?: string; value?: string }> }>;
+  const block = blocks.find((b) => b.elements?.some((e) => e.action_id === actionId));
+  const element = block?.elements?.find((e) => e.action_id === actionId);
+  expect(element, `button ${actionId} in the message`).toBeDefined();
+  const response = await sendInteraction(
+    world.eventsUrl,
+    SIGNING_SECRET,
+    blockAction({
+      userId,
+      actionId,
+      blockId: block!.block_id ?? 'b',
+      ...(element!.value !== undefined ? { value: element!.value } : {}),
+      triggerId: world.slack.issueTriggerId(),
+      message: { channel: String(call.response.channel), ts: String(call.response.ts) },
+    }),
+  );
+  expectFastAck(response);
+  return response;
+}
+
+/** The bot's message (in any thread) whose text matches. */
+export function waitForMessage(world: World, pattern: RegExp, timeoutMs = 10_000): Promise<SlackCall> {
+  return world.slack.waitForCall('chat.postMessage', (c) => pattern.test(String(c.args.text ?? '')), timeoutMs);
+}
+
+/** Form → plan → Confirm: returns the consent-link message. */
+export async function setupUntilConsent(world: World, answers: Record<string, string | null> = setupAnswers(world)): Promise<SlackCall> {
+  const form = await openSetupModal(world);
+  const ack = await submitView(world, form, answers);
+  expect(ack.json).toMatchObject({ response_action: 'update' });
+  const plan = await waitForPlanView(world, String(form.id));
+  await submitView(world, plan, {});
+  return waitForMessage(world, /One click left/);
+}
+
+export function consentUrl(call: SlackCall): string {
+  const blocks = call.args.blocks as Array<{ elements?: Array<{ url?: string }> }>;
+  const url = blocks.flatMap((b) => b.elements ?? []).find((e) => e.url)?.url;
+  expect(url).toBeDefined();
+  return url!;
+}

@@ -1,0 +1,129 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp, type SpokeBot } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { SPOKES } from '../../src/core/spoke-catalogue.js';
+import { createLogger } from '../../src/logger.js';
+import { startAtlassianStandIn, type AtlassianSite, type AtlassianStandIn } from '../standins/atlassian.js';
+import { startServiceNowStandIn, type ServiceNowStandIn } from '../standins/servicenow.js';
+import { startSlackStandIn, type SlackStandIn } from '../standins/slack-api.js';
+
+export const ADMIN = 'UADMIN01';
+export const OTHER_ADMIN = 'UADMIN02';
+export const MEMBER = 'UMEMBER1';
+export const REPORT_CHANNEL = 'C0REPORTS';
+export const BOT_TOKEN = 'xoxb-test-bot-token';
+export const SIGNING_SECRET = 'test-signing-secret-0123456789';
+/** Distinctive values, so a sweep of logs, Slack calls and files can prove they never leak. */
+export const CLIENT_ID = 'spokebot-client-id-7f3a';
+export const CLIENT_SECRET = 'S3CRET-atlassian-client-secret-9c1e77';
+export const SERVICENOW_PASSWORD = 'sn-integration-pw-4d2b';
+
+export interface World {
+  slack: SlackStandIn;
+  serviceNow: ServiceNowStandIn;
+  atlassian: AtlassianStandIn;
+  site: AtlassianSite;
+  bot: SpokeBot;
+  config: Config;
+  botUrl: string;
+  eventsUrl: string;
+  logs: string[];
+  dataDir: string;
+  /** Stops the bot only (the stand-ins and store stay), for restart tests. */
+  restartBot(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface WorldOptions {
+  env?: Record<string, string>;
+  /** Scopes enabled on the Atlassian developer-console app (default: the Confluence defaults). */
+  appScopes?: string[];
+  logLevel?: string;
+  keepData?: boolean;
+}
+
+/**
+ * Everything a setup touches, on 127.0.0.1: the Slack Web API, ServiceNow and Atlassian
+ * stand-ins, and the bot itself built from config exactly as main.ts builds it.
+ */
+export async function startWorld(options: WorldOptions = {}): Promise<World> {
+  const slack = await startSlackStandIn({
+    botToken: BOT_TOKEN,
+    users: [
+      { id: ADMIN, name: 'ada', is_admin: false },
+      { id: OTHER_ADMIN, name: 'grace', is_admin: false },
+      { id: MEMBER, name: 'bob', is_admin: false },
+    ],
+  });
+  const atlassian = await startAtlassianStandIn();
+  const site = await atlassian.createSite();
+  const serviceNow = await startServiceNowStandIn({ username: 'spokebot.integration', password: SERVICENOW_PASSWORD });
+  atlassian.registerApp({
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    callbackUrl: `${serviceNow.url}/oauth_redirect.do`,
+    scopes: options.appScopes ?? [...SPOKES.confluence.defaultScopes],
+    name: 'ServiceNow integration',
+  });
+  const dataDir = await mkdtemp(join(tmpdir(), 'spokebot-'));
+  const config = loadConfig({
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    SERVICENOW_INSTANCE_URL: serviceNow.url,
+    SERVICENOW_USERNAME: 'spokebot.integration',
+    SERVICENOW_PASSWORD,
+    SERVICENOW_TIMEOUT: '2s',
+    ATLASSIAN_AUTH_URL: atlassian.authUrl,
+    ATLASSIAN_API_URL: atlassian.apiUrl,
+    ATLASSIAN_SITE_ALLOWLIST: 'http://127.0.0.1:*',
+    SPOKE_ENCRYPTION_KEY: Buffer.alloc(32, 42).toString('base64'),
+    SPOKE_DB_PATH: join(dataDir, 'spokebot.json'),
+    SPOKE_ADMINS: `${ADMIN},${OTHER_ADMIN}`,
+    SPOKE_CONSENT_TIMEOUT: '20s',
+    LOG_LEVEL: options.logLevel ?? 'debug',
+    ...options.env,
+  });
+  const logs: string[] = [];
+  const build = async () => {
+    const logger = createLogger(config.LOG_LEVEL, { write: (line: string) => void logs.push(line) });
+    const bot = await createApp({
+      config,
+      logger,
+      tuning: { slackRetries: 0, serviceNowRetryDelayMs: 20, consentFirstPollMs: 100, writer: { profileLookupDelayMs: 20 } },
+    });
+    const { url } = await bot.start(0);
+    return { bot, url: url! };
+  };
+  let current = await build();
+  const world: World = {
+    slack,
+    serviceNow,
+    atlassian,
+    site,
+    config,
+    logs,
+    dataDir,
+    get bot() {
+      return current.bot;
+    },
+    get botUrl() {
+      return current.url;
+    },
+    get eventsUrl() {
+      return `${current.url}/slack/events`;
+    },
+    async restartBot() {
+      await current.bot.stop();
+      current = await build();
+    },
+    async close() {
+      await current.bot.stop();
+      await Promise.all([slack.close(), serviceNow.close(), atlassian.close()]);
+      if (!options.keepData) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return world;
+}
