@@ -36,6 +36,8 @@ export interface ServiceNowFault {
   delayMs?: number;
   /** before: drop without processing. after: commit the request, then drop without answering. */
   drop?: 'before' | 'after';
+  /** Let this many matching requests through first (fault "the third insert"). */
+  skip?: number;
 }
 
 export interface ServiceNowRequest {
@@ -123,7 +125,13 @@ export async function startServiceNowStandIn(opts: {
         (f.method === undefined || f.method.toUpperCase() === method.toUpperCase()) &&
         (f.table === undefined || f.table === table),
     );
-    return i >= 0 ? pending.splice(i, 1)[0] : undefined;
+    if (i < 0) return undefined;
+    const fault = pending[i]!;
+    if ((fault.skip ?? 0) > 0) {
+      fault.skip = fault.skip! - 1;
+      return undefined;
+    }
+    return pending.splice(i, 1)[0];
   };
 
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
