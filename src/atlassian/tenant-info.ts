@@ -37,7 +37,8 @@ export class TenantInfoClient {
     if (!siteAllowed(siteOrigin, this.options.allowlist)) {
       throw new SiteLookupError(siteOrigin, `${siteOrigin} is not on ATLASSIAN_SITE_ALLOWLIST.`);
     }
-    const timeoutMs = this.options.timeoutMs ?? 10_000;
+    // Generous: a slow site is still better than asking the admin to type a Cloud ID.
+    const timeoutMs = this.options.timeoutMs ?? 15_000;
     let status: number;
     let body: unknown;
     try {

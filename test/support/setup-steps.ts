@@ -46,8 +46,8 @@ export async function submitView(world: World, view: Record<string, unknown>, an
 }
 
 /** The plan modal the bot put in place of the form, once the Cloud ID is known. */
-export async function waitForPlanView(world: World, viewId: string): Promise<Record<string, unknown>> {
-  const call = await world.slack.waitForCall('views.update', (c) => c.args.view_id === viewId && (c.args.view as { callback_id?: string }).callback_id === 'spoke_setup_plan', 10_000);
+export async function waitForPlanView(world: World, viewId: string, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+  const call = await world.slack.waitForCall('views.update', (c) => c.args.view_id === viewId && (c.args.view as { callback_id?: string }).callback_id === 'spoke_setup_plan', timeoutMs);
   return call.response.view as Record<string, unknown>;
 }
 
