@@ -15,7 +15,7 @@ async function startBareBolt(slackApiUrl: string): Promise<{ url: string; stop()
     await ack();
   });
   const server = (await app.start(0)) as unknown as { address(): AddressInfo };
-  return { url: `http://127.0.0.1:${server.address().port}/slack/events`, stop: () => app.stop() };
+  return { url: `http://127.0.0.1:${server.address().port}/slack/events`, stop: async () => void (await app.stop()) };
 }
 
 async function burst(url: string, world: World): Promise<number[]> {

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
       viewSubmission({ userId: ADMIN, view: form, answers: { [SETUP_BLOCK.site]: world.site.url, [SETUP_BLOCK.clientId]: CLIENT_ID, [SETUP_BLOCK.clientSecret]: CLIENT_SECRET, [SETUP_BLOCK.channel]: REPORT_CHANNEL } }),
     );
     say(`  ack in ${submitted.elapsedMs.toFixed(0)} ms: the modal now says "Checking the site" while spokebot asks ${world.site.url}/_edge/tenant_info`);
-    const planCall = await world.slack.waitForCall('views.update', (c) => c.args.view?.callback_id === 'spoke_setup_plan');
+    const planCall = await world.slack.waitForCall('views.update', (c) => (c.args.view as { callback_id?: string } | undefined)?.callback_id === 'spoke_setup_plan');
     const plan = planCall.response.view as Record<string, any>;
 
     step(3, 'The plan (nothing written yet)');
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     const authorize = new URL(toAtlassian.headers.get('location')!);
     say(`  302 → ${authorize.origin}${authorize.pathname}?client_id=…&scope=${authorize.searchParams.get('scope')?.split(' ').length} scopes&redirect_uri=${authorize.searchParams.get('redirect_uri')}`);
     const page = await (await fetch(authorize)).text();
-    const fields = new URLSearchParams([...page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!.replace(/&amp;/g, '&')]));
+    const fields = new URLSearchParams([...page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m): [string, string] => [m[1]!, m[2]!.replace(/&amp;/g, '&')]));
     fields.set('decision', 'accept');
     say('  Atlassian shows the consent screen; she presses Accept');
     const back = await fetch(new URL('/authorize/consent', authorize), { method: 'POST', body: fields, redirect: 'manual' });
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     const announced = await world.slack.waitForCall('chat.postMessage', (c) => c.args.channel === REPORT_CHANNEL, 15_000);
     printThread(world.slack.calls, String(consent.args.thread_ts), consent);
     say(`  In #${REPORT_CHANNEL}:`);
-    say(renderBlocks(announced.args.blocks, '    '));
+    say(renderBlocks(announced.args.blocks as any[], '    '));
 
     await world.bot.tasks.idle();
     const store = await readFile(join(world.dataDir, 'spokebot.json'), 'utf8');
@@ -102,7 +102,7 @@ function printThread(calls: SlackCall[], threadTs: string, after?: SlackCall): v
   for (const call of calls.slice(start)) {
     if (call.method !== 'chat.postMessage' || call.args.thread_ts !== threadTs) continue;
     say('  spokebot (DM thread):');
-    say(renderBlocks(call.args.blocks, '    '));
+    say(renderBlocks(call.args.blocks as any[], '    '));
   }
 }
 

@@ -6,6 +6,11 @@ export interface ServiceNowErrorBody {
   detail?: string | null;
 }
 
+/** ServiceNow's own words about a failure, quoted for the admin. */
+function quoted(body: ServiceNowErrorBody | undefined): string {
+  return body ? `ServiceNow said: "${[body.message, body.detail].filter(Boolean).join(': ')}". ` : '';
+}
+
 export abstract class ServiceNowError extends SpokeError {
   constructor(
     message: string,
@@ -25,8 +30,7 @@ export class ServiceNowUnauthorizedError extends ServiceNowError {
 export class ServiceNowForbiddenError extends ServiceNowError {
   readonly code = 'servicenow_forbidden';
   get hint(): string {
-    const said = this.serviceNow ? ` ServiceNow said: "${[this.serviceNow.message, this.serviceNow.detail].filter(Boolean).join(': ')}".` : '';
-    return `The integration user may not write this record.${said} Give it the admin role (or oauth_admin and connection_admin), then press Retry.`;
+    return `The integration user may not write this record. ${quoted(this.serviceNow)}Give it the admin role (or oauth_admin and connection_admin), then press Retry.`;
   }
 }
 
@@ -48,8 +52,7 @@ export class ServiceNowUnreachableError extends ServiceNowError {
 export class ServiceNowRejectedError extends ServiceNowError {
   readonly code = 'servicenow_rejected';
   get hint(): string {
-    const said = this.serviceNow ? `ServiceNow said: "${[this.serviceNow.message, this.serviceNow.detail].filter(Boolean).join(': ')}". ` : '';
-    return `${said}Check the record in ServiceNow, then press Retry.`;
+    return `${quoted(this.serviceNow)}Check the record in ServiceNow, then press Retry.`;
   }
 }
 

@@ -22,6 +22,7 @@ import {
 } from './http-server.js';
 import type { Reply } from './http-server.js';
 
+import { FaultQueue } from './fault-queue.js';
 export type { AtlassianApp, IssuedToken } from './atlassian-oauth.js';
 
 export interface AtlassianFault {
@@ -33,6 +34,8 @@ export interface AtlassianFault {
   delayMs?: number;
   /** Destroy the socket without answering. */
   drop?: boolean;
+  /** Let this many matching requests through first. */
+  skip?: number;
 }
 
 export interface AtlassianRequest {
@@ -92,10 +95,9 @@ export async function startAtlassianStandIn(opts: { now?: () => number } = {}): 
   const now = opts.now ?? Date.now;
   const oauth = new AtlassianOAuth(now);
   const requests: AtlassianRequest[] = [];
-  const pendingFaults: AtlassianFault[] = [];
+  const faults = new FaultQueue<AtlassianFault>();
   const apiTokens: ApiToken[] = [];
   const sites: AtlassianSite[] = [];
-  let latencyMs = 0;
 
   /** Request log, latency and faults, common to the main server and every site server. */
   const serve =
@@ -112,9 +114,8 @@ export async function startAtlassianStandIn(opts: { now?: () => number } = {}): 
         at: now(),
         origin: origin(),
       });
-      await sleep(latencyMs);
-      const index = pendingFaults.findIndex((f) => f.path === url.pathname);
-      const fault = index >= 0 ? pendingFaults.splice(index, 1)[0] : undefined;
+      await sleep(faults.latencyMs);
+      const fault = faults.take((f) => f.path === url.pathname);
       if (fault !== undefined) {
         await sleep(fault.delayMs ?? 0);
         if (fault.drop === true) {
@@ -221,16 +222,7 @@ export async function startAtlassianStandIn(opts: { now?: () => number } = {}): 
     registerApp: (app) => oauth.registerApp(app),
     createSite,
     addApiToken: (t) => apiTokens.push({ ...t }),
-    faults: {
-      next: (f) => pendingFaults.push({ ...f }),
-      setLatency: (ms) => {
-        latencyMs = ms;
-      },
-      clear: () => {
-        pendingFaults.length = 0;
-        latencyMs = 0;
-      },
-    },
+    faults: faults.controls(),
     requests,
     tokens: oauth.tokens,
     close: async () => {

@@ -23,6 +23,7 @@ import { OAuthPages } from './servicenow-oauth.js';
 import { TableStore, isKnownTable } from './servicenow-schema.js';
 import type { Row, StoredSecret } from './servicenow-schema.js';
 import { TableApi, snError } from './servicenow-table-api.js';
+import { FaultQueue } from './fault-queue.js';
 
 export type { Row, StoredSecret } from './servicenow-schema.js';
 
@@ -90,8 +91,7 @@ export async function startServiceNowStandIn(opts: {
   const api = new TableApi(store, () => baseUrl);
   const pages = new OAuthPages(store, () => baseUrl, now);
   const requests: ServiceNowRequest[] = [];
-  const pending: ServiceNowFault[] = [];
-  let latencyMs = 0;
+  const faults = new FaultQueue<ServiceNowFault>();
 
   for (const alias of SHIPPED_ALIASES) {
     store.insert('sys_alias', {
@@ -119,20 +119,12 @@ export async function startServiceNowStandIn(opts: {
     return { status: 404, html: htmlPage('Not Found', '<h1>Page not found</h1>') };
   };
 
-  const takeFault = (method: string, table: string | undefined): ServiceNowFault | undefined => {
-    const i = pending.findIndex(
+  const takeFault = (method: string, table: string | undefined): ServiceNowFault | undefined =>
+    faults.take(
       (f) =>
         (f.method === undefined || f.method.toUpperCase() === method.toUpperCase()) &&
         (f.table === undefined || f.table === table),
     );
-    if (i < 0) return undefined;
-    const fault = pending[i]!;
-    if ((fault.skip ?? 0) > 0) {
-      fault.skip = fault.skip! - 1;
-      return undefined;
-    }
-    return pending.splice(i, 1)[0];
-  };
 
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = requestUrl(req);
@@ -148,7 +140,7 @@ export async function startServiceNowStandIn(opts: {
       body: body.data,
       at: now().getTime(),
     });
-    await sleep(latencyMs);
+    await sleep(faults.latencyMs);
     const fault = takeFault(method, table);
     if (fault !== undefined) {
       await sleep(fault.delayMs ?? 0);
@@ -186,16 +178,7 @@ export async function startServiceNowStandIn(opts: {
       return { ...s };
     },
     requests,
-    faults: {
-      next: (f) => pending.push({ ...f }),
-      setLatency: (ms) => {
-        latencyMs = ms;
-      },
-      clear: () => {
-        pending.length = 0;
-        latencyMs = 0;
-      },
-    },
+    faults: faults.controls(),
     close: () => server.close(),
   };
 }
