@@ -54,7 +54,9 @@ export const envSchema = z
     SLACK_APP_TOKEN: optionalSecret.refine((v) => v === undefined || v.startsWith('xapp-'), 'an app-level token starts with xapp-'),
     SLACK_API_URL: httpUrl.default('https://slack.com/api/'),
     PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
-    SERVICENOW_INSTANCE_URL: httpUrl.transform((u) => u.replace(/\/+$/, '')),
+    SERVICENOW_INSTANCE_URL: z
+      .url({ protocol: /^https?$/, error: 'required: your instance, e.g. https://acme.service-now.com' })
+      .transform((u) => u.replace(/\/+$/, '')),
     SERVICENOW_USERNAME: optionalSecret,
     SERVICENOW_PASSWORD: optionalSecret,
     SERVICENOW_TOKEN: optionalSecret,
@@ -77,26 +79,25 @@ export const envSchema = z
     SPOKE_CONSENT_TIMEOUT: duration('15m'),
     SPOKE_SETUP_TTL: duration('24h'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  })
-  .superRefine((env, ctx) => {
-    if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SLACK_SIGNING_SECRET'],
-        message: 'required in HTTP mode (Basic Information → Signing Secret); or set SLACK_APP_TOKEN for Socket Mode',
-      });
-    }
-    const basic = Boolean(env.SERVICENOW_USERNAME && env.SERVICENOW_PASSWORD);
-    if (!basic && !env.SERVICENOW_TOKEN) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SERVICENOW_USERNAME'],
-        message: 'set SERVICENOW_USERNAME and SERVICENOW_PASSWORD (a user with the admin role), or SERVICENOW_TOKEN',
-      });
-    }
   });
 
 export type Config = z.output<typeof envSchema>;
+
+/**
+ * Rules that span variables. Checked on the raw environment, beside the schema, so they are
+ * reported together with every other problem rather than only once the rest is fixed.
+ */
+function crossVariableProblems(env: Record<string, string | undefined>): string[] {
+  const set = (name: string) => Boolean(env[name]?.trim());
+  const problems: string[] = [];
+  if (!set('SLACK_APP_TOKEN') && !set('SLACK_SIGNING_SECRET')) {
+    problems.push('SLACK_SIGNING_SECRET: required in HTTP mode (Basic Information → Signing Secret); or set SLACK_APP_TOKEN for Socket Mode');
+  }
+  if (!(set('SERVICENOW_USERNAME') && set('SERVICENOW_PASSWORD')) && !set('SERVICENOW_TOKEN')) {
+    problems.push('SERVICENOW_USERNAME: set SERVICENOW_USERNAME and SERVICENOW_PASSWORD (a user with the admin role), or SERVICENOW_TOKEN');
+  }
+  return problems;
+}
 
 export class ConfigError extends Error {
   readonly code = 'config_invalid';
@@ -107,12 +108,14 @@ export class ConfigError extends Error {
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
+  const crossed = crossVariableProblems(env);
+  if (parsed.success && crossed.length === 0) return parsed.data;
+  const issues = parsed.success ? [] : parsed.error.issues;
+  const problems = issues.map((issue) => {
     const name = issue.path.join('.') || 'environment';
     // zod's own "expected string, received undefined" reads poorly for a missing variable.
     const message = issue.code === 'invalid_type' && env[name] === undefined && !issue.message.startsWith('required') ? 'required' : issue.message;
     return `${name}: ${message}`;
   });
-  throw new ConfigError(problems);
+  throw new ConfigError([...problems, ...crossed]);
 }

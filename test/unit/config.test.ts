@@ -22,9 +22,11 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
     expect(problems).toMatch(/SLACK_BOT_TOKEN: required: the Bot User OAuth Token/);
-    expect(problems).toMatch(/SERVICENOW_INSTANCE_URL/);
+    expect(problems).toMatch(/SERVICENOW_INSTANCE_URL: required: your instance/);
+    expect(problems).toMatch(/SLACK_SIGNING_SECRET: required in HTTP mode/);
+    expect(problems).toMatch(/SERVICENOW_USERNAME: set SERVICENOW_USERNAME and SERVICENOW_PASSWORD/);
     expect(problems).toMatch(/SPOKE_ENCRYPTION_KEY: required: 32 random bytes/);
-    expect((error as ConfigError).problems.length).toBeGreaterThanOrEqual(3);
+    expect((error as ConfigError).problems.length).toBeGreaterThanOrEqual(5);
   });
 
   it('applies the defaults of SPEC section 8', () => {
