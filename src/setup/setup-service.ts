@@ -94,12 +94,13 @@ export class SetupService {
     if (!setup) return { ok: false, reason: 'not_ready', setup: existing };
     const plan = this.planFor(setup);
     const secret = this.deps.store.revealSecret(setup);
+    const audits: Promise<void>[] = [];
     const audited = (record: WrittenRecord) => {
       onRecord?.(record);
-      void this.audit(setup, userId, 'servicenow.write', 'ok', { table: record.table, sysId: record.sysId, outcome: record.outcome });
+      audits.push(this.audit(setup, userId, 'servicenow.write', 'ok', { table: record.table, sysId: record.sysId, outcome: record.outcome }));
     };
     try {
-      const written = await this.deps.writer.write(plan, secret === undefined ? {} : { clientSecret: secret }, audited);
+      const written = await this.deps.writer.write(plan, secret === undefined ? {} : { clientSecret: secret }, audited).finally(() => Promise.all(audits));
       const records = [...written.values()];
       const sysId = (key: string) => written.get(key)!.sysId;
       const link = consentLink(this.deps.config.instanceUrl, sysId(RECORD_KEYS.credential), sysId(RECORD_KEYS.profile));

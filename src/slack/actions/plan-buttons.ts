@@ -1,4 +1,5 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
+import { plainMessage } from '../blocks/setup-messages.js';
 import type { SlackDeps } from '../deps.js';
 import { ACTION } from '../ids.js';
 import { SetupRunner } from '../setup-runner.js';
@@ -14,7 +15,7 @@ export function register(app: App, deps: SlackDeps): void {
       const setup = deps.store.getSetup(action.value ?? '');
       if (!setup) return;
       if (setup.userId === body.user.id && body.container.message_ts && body.channel?.id) {
-        await client.chat.update({ channel: body.channel.id, ts: body.container.message_ts, text: `Plan for ${setup.connectionName}: confirmed.`, blocks: [] });
+        await client.chat.update({ channel: body.channel.id, ts: body.container.message_ts, ...plainMessage(`Plan for *${setup.connectionName}*: confirmed by <@${body.user.id}>.`) });
       }
       await new SetupRunner(deps, client).writeAndConsent(setup.id, body.user.id);
     });
@@ -25,7 +26,7 @@ export function register(app: App, deps: SlackDeps): void {
     deps.tasks.run('setup.cancel', async () => {
       const cancelled = await deps.setup.cancel(action.value ?? '', body.user.id);
       if (cancelled && body.container.message_ts && body.channel?.id) {
-        await client.chat.update({ channel: body.channel.id, ts: body.container.message_ts, text: `Setup of ${cancelled.connectionName} cancelled; nothing more will be written.`, blocks: [] });
+        await client.chat.update({ channel: body.channel.id, ts: body.container.message_ts, ...plainMessage(`Setup of *${cancelled.connectionName}* cancelled; nothing more will be written.`) });
       }
     });
   });
