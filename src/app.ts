@@ -11,6 +11,7 @@ import { SetupService } from './setup/setup-service.js';
 import { SpokeStore } from './store/spoke-store.js';
 import { AdminDirectory } from './slack/admin-directory.js';
 import { boltLogger } from './slack/bolt-logger.js';
+import { DmThreads } from './slack/dm-threads.js';
 import type { SlackDeps } from './slack/deps.js';
 import * as actions from './slack/actions/index.js';
 import * as commands from './slack/commands/index.js';
@@ -77,7 +78,13 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
 
   const socketMode = Boolean(config.SLACK_APP_TOKEN);
   const receiver: Receiver = socketMode
-    ? new SocketModeReceiver({ appToken: config.SLACK_APP_TOKEN!, logger: boltLogger(logger), customRoutes: [healthRoute()] })
+    ? new SocketModeReceiver({
+        appToken: config.SLACK_APP_TOKEN!,
+        logger: boltLogger(logger),
+        // Socket Mode has no events URL, but /healthz still needs a port to answer on.
+        customRoutes: [healthRoute()],
+        installerOptions: { port: config.PORT },
+      })
     : new HTTPReceiver({
         signingSecret: config.SLACK_SIGNING_SECRET!,
         endpoints: '/slack/events',
@@ -104,6 +111,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     setup,
     admins: new AdminDirectory(app.client, config.SPOKE_ADMINS),
     tasks,
+    threads: new DmThreads(store),
     instanceUrl: config.SERVICENOW_INSTANCE_URL,
     siteAllowlist: config.ATLASSIAN_SITE_ALLOWLIST,
     consentTimeoutMs: config.SPOKE_CONSENT_TIMEOUT,
@@ -124,11 +132,15 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     tasks,
     async start(port = config.PORT) {
       await app.init();
-      // Consents that were being watched when the bot stopped are watched again.
+      // Consents that were being watched when the bot stopped are watched again; writes that
+      // were cut off are offered a Retry.
       const runner = new SetupRunner(deps, app.client);
       for (const pending of store.listSetups((s) => s.status === 'awaiting_consent')) {
         tasks.run('setup.consent_resume', () => runner.watchConsent(pending.id));
       }
+      tasks.run('setup.recover', async () => {
+        for (const interrupted of await setup.recoverInterrupted()) await runner.reportInterrupted(interrupted);
+      });
       sweeper = setInterval(() => tasks.run('setup.expire', async () => void (await store.expireSetups())), 60_000);
       sweeper.unref();
       if (socketMode) {

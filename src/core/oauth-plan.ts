@@ -96,6 +96,7 @@ export function planOAuthRecords(request: SetupRequest, cloudId: string, atlassi
       table: 'sys_alias',
       label: `${spoke.aliasName} (shipped; a child alias "${name}" if it already has a connection)`,
       action: 'alias',
+      aliasId: spoke.aliasId,
       match: { name: spoke.aliasName },
       fields: { name, type: 'connection', connection_type: 'http_connection' },
     },

@@ -23,6 +23,8 @@ export interface PlannedRecord {
   action: RecordAction;
   match: Record<string, FieldValue>;
   fields: Record<string, FieldValue>;
+  /** For `alias`: the shipped alias's `sys_alias.id`, preferred when several share the name. */
+  aliasId?: string;
 }
 
 export interface RecordPlan {
@@ -33,10 +35,12 @@ export interface RecordPlan {
 
 export const SECRET_MASK = '••••';
 
+export function refsIn(values: Record<string, FieldValue>): string[] {
+  return Object.values(values).flatMap((value) => (typeof value === 'object' && 'ref' in value ? [value.ref] : []));
+}
+
 export function refsOf(record: PlannedRecord): string[] {
-  return [...Object.values(record.match), ...Object.values(record.fields)].flatMap((value) =>
-    typeof value === 'object' && 'ref' in value ? [value.ref] : [],
-  );
+  return [...refsIn(record.match), ...refsIn(record.fields)];
 }
 
 /** Groups records into levels: every record's refs point at earlier levels. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { checkSite } from './site.js';
 import { hasOfflineAccess, malformedScopes, parseScopes } from './scopes.js';
-import { OFFLINE_ACCESS, type SpokeId } from './spoke-catalogue.js';
+import { OFFLINE_ACCESS, SPOKES, type SpokeId } from './spoke-catalogue.js';
 
 /**
  * What an admin asks for in the setup modal, validated field by field. The field names are the
@@ -36,10 +36,11 @@ export type FieldErrors = Partial<Record<SetupField, string>>;
 
 export function setupRequestSchema(allowlist: readonly string[], secretHeld = false) {
   return z.object({
+    // Empty means "name it after the spoke and site" (see parseSetupRequest).
     connectionName: z
       .string()
       .trim()
-      .regex(CONNECTION_NAME, 'Use 2 to 80 letters, digits, spaces or - _ . ( ), starting with a letter or digit.'),
+      .refine((name) => name === '' || CONNECTION_NAME.test(name), 'Use 2 to 80 letters, digits, spaces or - _ . ( ), starting with a letter or digit.'),
     site: z
       .string()
       .transform((text, ctx) => {
@@ -73,8 +74,9 @@ export type ParsedSetup = { ok: true; request: SetupRequest } | { ok: false; err
 export function parseSetupRequest(spoke: SpokeId, input: SetupRequestInput, allowlist: readonly string[], secretHeld = false): ParsedSetup {
   const parsed = setupRequestSchema(allowlist, secretHeld).safeParse(input);
   if (parsed.success) {
-    const { site, ...rest } = parsed.data;
-    return { ok: true, request: { spoke, siteOrigin: site, ...rest } };
+    const { site, connectionName, ...rest } = parsed.data;
+    const name = connectionName || defaultConnectionName(SPOKES[spoke].label, site);
+    return { ok: true, request: { spoke, siteOrigin: site, connectionName: name, ...rest } };
   }
   const errors: FieldErrors = {};
   for (const issue of parsed.error.issues) {
@@ -84,7 +86,9 @@ export function parseSetupRequest(spoke: SpokeId, input: SetupRequestInput, allo
   return { ok: false, errors };
 }
 
-export function defaultConnectionName(spokeLabel: string, siteOrigin?: string): string {
-  const host = siteOrigin ? new URL(siteOrigin).hostname.split('.')[0] : undefined;
-  return host && /^[a-z0-9-]+$/i.test(host) ? `${spokeLabel} ${host}` : spokeLabel;
+/** `Confluence Cloud acme` for https://acme.atlassian.net: distinct per site, never the alias's own name. */
+export function defaultConnectionName(spokeLabel: string, siteOrigin: string): string {
+  const url = new URL(siteOrigin);
+  const site = url.hostname.endsWith('.atlassian.net') ? url.hostname.split('.')[0]! : url.host.replace(/:/g, '-');
+  return `${spokeLabel} ${site}`.slice(0, 80);
 }

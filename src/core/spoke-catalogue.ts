@@ -81,7 +81,7 @@ export const SERVICENOW_FACTS = {
   oauthProviderType: 'oauth_provider',
   /** How `oauth_credential` rows point back to the credential that asked for them (unconfirmed). */
   tokenRequestorPath: 'oauth_requestor_profile.oauth_requestor',
-  /** Where per-connection attributes are stored (unconfirmed; see writeConnectionAttributes). */
+  /** Where per-connection attributes are stored (unconfirmed; see connectionAttributeFields). */
   attributesColumn: 'extended_attributes',
 } as const;
 

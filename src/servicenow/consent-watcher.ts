@@ -1,5 +1,6 @@
 import { SERVICENOW_FACTS } from '../core/spoke-catalogue.js';
-import type { ServiceNowTableClient } from './table-client.js';
+import { ServiceNowError } from './errors.js';
+import type { ServiceNowRecord, ServiceNowTableClient } from './table-client.js';
 
 export interface ConsentWatchOptions {
   timeoutMs: number;
@@ -7,6 +8,7 @@ export interface ConsentWatchOptions {
   maxDelayMs?: number;
   signal?: AbortSignal;
   now?: () => Date;
+  onError?: (error: ServiceNowError) => void;
 }
 
 export type ConsentResult = { status: 'connected'; tokenUpdatedOn: string } | { status: 'timeout' } | { status: 'aborted' };
@@ -36,11 +38,19 @@ export async function waitForRefreshToken(
   // glide_date_time has whole seconds: compare against `since` rounded down.
   const sinceSecond = Math.floor(since.getTime() / 1000) * 1000;
   while (!options.signal?.aborted) {
-    const rows = await client.findRecords(
-      'oauth_credential',
-      { [SERVICENOW_FACTS.tokenRequestorPath]: credentialSysId, type: 'refresh_token' },
-      { fields: ['sys_updated_on', 'sys_created_on'], limit: 5 },
-    );
+    let rows: ServiceNowRecord[] = [];
+    try {
+      rows = await client.findRecords(
+        'oauth_credential',
+        { [SERVICENOW_FACTS.tokenRequestorPath]: credentialSysId, type: 'refresh_token' },
+        { fields: ['sys_updated_on', 'sys_created_on'], limit: 5 },
+      );
+    } catch (error) {
+      // A ServiceNow hiccup during a 15-minute watch is not the admin's problem: keep watching
+      // until the deadline, which reports the likely causes if the token never shows up.
+      if (!(error instanceof ServiceNowError)) throw error;
+      options.onError?.(error);
+    }
     const fresh = rows.find((row) => (parseGlideDateTime(String(row.sys_updated_on))?.getTime() ?? 0) >= sinceSecond);
     if (fresh) return { status: 'connected', tokenUpdatedOn: String(fresh.sys_updated_on) };
     const left = deadline - now().getTime();

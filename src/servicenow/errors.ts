@@ -49,6 +49,15 @@ export class ServiceNowUnreachableError extends ServiceNowError {
   readonly hint = 'ServiceNow did not answer in time or dropped the connection. Check SERVICENOW_INSTANCE_URL and the network, then press Retry.';
 }
 
+/**
+ * ServiceNow did not answer in time. Unlike a dropped connection, the transaction may still be
+ * running and commit later, so a lookup now proves nothing: the write is not tried again.
+ */
+export class ServiceNowTimeoutError extends ServiceNowError {
+  readonly code = 'servicenow_timeout';
+  readonly hint = 'ServiceNow did not answer in time and may still be finishing the write. Wait a minute, then press Retry: spokebot looks for the record before writing it again.';
+}
+
 export class ServiceNowRejectedError extends ServiceNowError {
   readonly code = 'servicenow_rejected';
   get hint(): string {

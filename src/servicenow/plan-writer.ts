@@ -1,4 +1,4 @@
-import { planLevels, type FieldValue, type PlannedRecord, type RecordPlan, type SecretName } from '../core/record-plan.js';
+import { planLevels, refsIn, type FieldValue, type PlannedRecord, type RecordPlan, type SecretName } from '../core/record-plan.js';
 import { SpokeError } from '../errors.js';
 import { DefaultProfileMissingError, ServiceNowError, ServiceNowUnavailableError, ServiceNowUnreachableError } from './errors.js';
 import type { ServiceNowRecord, ServiceNowTableClient } from './table-client.js';
@@ -101,7 +101,7 @@ export class PlanWriter {
         const match = resolve(record.match);
         const fields = resolve(record.fields);
         // A record whose parent was created in this run cannot exist yet: skip the lookup.
-        const parentIsNew = refKeys(record.match).some((key) => written.get(key)?.outcome === 'created');
+        const parentIsNew = refsIn(record.match).some((key) => written.get(key)?.outcome === 'created');
         const existing = parentIsNew ? undefined : await this.client.findOne(record.table, match);
         if (!existing) return done(await this.insert(record, match, fields), 'created');
         const changed = changedFields(existing, fields, secretColumns(record));
@@ -112,7 +112,10 @@ export class PlanWriter {
     }
   }
 
-  /** After a 5xx or a dropped connection the insert may have been committed: look before trying again. */
+  /**
+   * After a 5xx or a dropped connection the insert may have been committed: look before trying
+   * again. A timeout is not retried here (ServiceNowTimeoutError): the insert may still commit.
+   */
   private async insert(record: PlannedRecord, match: Record<string, string>, fields: Record<string, string>): Promise<ServiceNowRecord> {
     const attempts = 1 + (this.options.insertAttempts ?? 2);
     for (let attempt = 1; ; attempt++) {
@@ -150,7 +153,8 @@ export class PlanWriter {
     child: Record<string, string>,
     done: (row: ServiceNowRecord, outcome: WriteOutcome) => WrittenRecord,
   ): Promise<WrittenRecord> {
-    const shipped = (await this.client.findRecords('sys_alias', match)).find((row) => !row.parent);
+    const named = (await this.client.findRecords('sys_alias', match)).filter((row) => !row.parent);
+    const shipped = named.find((row) => row.id === record.aliasId) ?? named[0];
     if (!shipped) throw new SpokeNotInstalledError(match.name ?? record.label);
     const connectionName = child.name ?? '';
     const [existingChild, ours, onShipped] = await Promise.all([
@@ -164,10 +168,6 @@ export class PlanWriter {
     const created = await this.insert({ ...record, action: 'upsert' }, { name: connectionName, parent: shipped.sys_id }, child);
     return done(created, 'created');
   }
-}
-
-function refKeys(values: Record<string, FieldValue>): string[] {
-  return Object.values(values).flatMap((v) => (typeof v === 'object' && 'ref' in v ? [v.ref] : []));
 }
 
 function secretColumns(record: PlannedRecord): string[] {

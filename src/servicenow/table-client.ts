@@ -2,7 +2,7 @@ import { Agent, RetryAgent, type Dispatcher, errors as undiciErrors, request } f
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
 import { equalsQuery, type QueryTerms } from './encoded-query.js';
-import { ServiceNowResponseError, ServiceNowUnreachableError, errorForStatus, type ServiceNowErrorBody } from './errors.js';
+import { ServiceNowResponseError, ServiceNowTimeoutError, ServiceNowUnreachableError, errorForStatus, type ServiceNowErrorBody } from './errors.js';
 
 /** ServiceNow returns every column as a string once reference links are excluded. */
 export const serviceNowRecord = z.looseObject({ sys_id: z.string() }).transform((row) => row as ServiceNowRecord);
@@ -128,8 +128,10 @@ export class ServiceNowTableClient {
       });
     } catch (error) {
       this.logger.warn({ method, table, err: { code: (error as { code?: string }).code } }, 'servicenow request failed without an answer');
-      const timedOut = error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError;
-      throw new ServiceNowUnreachableError(`ServiceNow ${what} ${timedOut ? 'timed out' : 'got no answer'}`, undefined, undefined, { cause: error });
+      if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
+        throw new ServiceNowTimeoutError(`ServiceNow ${what} timed out`, undefined, undefined, { cause: error });
+      }
+      throw new ServiceNowUnreachableError(`ServiceNow ${what} got no answer`, undefined, undefined, { cause: error });
     }
     const text = await response.body.text();
     const ms = Math.round(performance.now() - started);

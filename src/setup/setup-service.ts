@@ -7,7 +7,8 @@ import { SpokeError } from '../errors.js';
 import type { TenantInfoClient } from '../atlassian/tenant-info.js';
 import { waitForRefreshToken } from '../servicenow/consent-watcher.js';
 import { PlanWriteError, type PlanWriter, type WrittenRecord } from '../servicenow/plan-writer.js';
-import type { ServiceNowTableClient } from '../servicenow/table-client.js';
+import { ServiceNowError } from '../servicenow/errors.js';
+import type { ServiceNowRecord, ServiceNowTableClient } from '../servicenow/table-client.js';
 import type { PendingSetup, SpokeStore } from '../store/spoke-store.js';
 
 export interface SetupServiceConfig {
@@ -48,16 +49,24 @@ export class SetupService {
   }
 
   async begin(request: SetupRequest, userId: string, viewId?: string): Promise<PendingSetup> {
+    if (!request.clientSecret) throw new Error('a new setup needs its client secret');
     const setup = await this.deps.store.createSetup(request, userId, this.deps.config.setupTtlMs, viewId);
     await this.audit(setup, userId, 'setup.started', 'ok', { site: request.siteOrigin, scopes: request.scopes });
     return setup;
   }
 
-  /** Applies an edited form to a setup whose site check failed; an empty secret keeps the held one. */
-  async resubmit(setupId: string, request: SetupRequest, userId: string): Promise<PendingSetup | undefined> {
+  /**
+   * Applies an edited form to a setup whose site check failed. An empty secret keeps the one the
+   * setup holds; if the setup is gone (expired, cancelled, someone else's), a form with a secret
+   * starts afresh and one without comes back `undefined`: the admin must type it again.
+   */
+  async resubmit(setupId: string, request: SetupRequest, userId: string, viewId?: string): Promise<PendingSetup | undefined> {
     const { clientSecret, ...fields } = request;
-    const setup = await this.deps.store.transitionSetup(setupId, ['site_failed', 'planned'], { ...fields, userId, status: 'checking_site' });
-    if (setup && clientSecret) await this.deps.store.resealSecret(setupId, clientSecret);
+    const held = this.deps.store.getSetup(setupId);
+    const mine = held?.userId === userId && (clientSecret !== '' || held.sealedSecret !== undefined);
+    const setup = mine ? await this.deps.store.transitionSetup(setupId, ['site_failed', 'planned'], { ...fields, status: 'checking_site' }) : undefined;
+    if (!setup) return clientSecret ? this.begin(request, userId, viewId) : undefined;
+    if (clientSecret) await this.deps.store.resealSecret(setupId, clientSecret);
     return setup;
   }
 
@@ -67,13 +76,41 @@ export class SetupService {
       const cloudId = await this.deps.tenantInfo.discoverCloudId(setup.siteOrigin);
       const planned = await this.deps.store.updateSetup(setupId, { cloudId, status: 'planned' });
       await this.audit(planned, setup.userId, 'setup.planned', 'ok', { cloudId });
-      return { ok: true, setup: planned, plan: this.planFor(planned) };
+      const plan = this.planFor(planned);
+      return { ok: true, setup: planned, plan: { ...plan, warnings: [...plan.warnings, ...(await this.takeoverWarnings(planned, plan))] } };
     } catch (error) {
       if (!(error instanceof SpokeError)) throw error;
       const failed = await this.deps.store.updateSetup(setupId, { status: 'site_failed', failure: describe(error) });
       await this.audit(failed, setup.userId, 'setup.site_failed', 'failed', { reason: error.code });
       return { ok: false, setup: failed, error };
     }
+  }
+
+  /**
+   * Records are found by name, so a name already in use means Confirm updates that record. Say
+   * so in the plan when it belongs to something else (another client ID, another URL).
+   */
+  private async takeoverWarnings(setup: PendingSetup, plan: RecordPlan): Promise<string[]> {
+    const connectionUrl = plan.records.find((r) => r.key === RECORD_KEYS.connection)?.fields.connection_url;
+    let entity: ServiceNowRecord | undefined;
+    let connection: ServiceNowRecord | undefined;
+    try {
+      [entity, connection] = await Promise.all([
+        this.deps.serviceNow.findOne('oauth_entity', { name: setup.connectionName }),
+        this.deps.serviceNow.findOne('http_connection', { name: setup.connectionName }),
+      ]);
+    } catch (error) {
+      if (!(error instanceof ServiceNowError)) throw error;
+      return [`spokebot could not check ServiceNow for records already named "${setup.connectionName}" (${error.code}). Confirm still looks before it writes.`];
+    }
+    const warnings: string[] = [];
+    if (entity && entity.client_id !== setup.clientId) {
+      warnings.push(`An application registry named "${setup.connectionName}" already exists with another client ID; Confirm will overwrite its client ID and secret. Choose another connection name to keep it.`);
+    }
+    if (connection && typeof connectionUrl === 'string' && connection.connection_url !== connectionUrl) {
+      warnings.push(`The connection "${setup.connectionName}" already points at ${String(connection.connection_url)}; Confirm will point it at ${connectionUrl}.`);
+    }
+    return warnings;
   }
 
   planFor(setup: PendingSetup): RecordPlan {
@@ -90,8 +127,10 @@ export class SetupService {
       await this.audit(existing, userId, 'setup.confirm', 'refused', { reason: 'not the admin who started it' });
       return { ok: false, reason: 'not_owner', setup: existing };
     }
-    const setup = await this.deps.store.transitionSetup(setupId, ['planned', 'write_failed'], { status: 'writing' });
-    if (!setup) return { ok: false, reason: 'not_ready', setup: existing };
+    // One writer per connection name: two setups racing on the same records would both create.
+    const busy = this.deps.store.listSetups((s) => s.connectionName === existing.connectionName && s.status === 'writing' && s.id !== setupId);
+    const setup = busy.length === 0 ? await this.deps.store.transitionSetup(setupId, ['planned', 'write_failed'], { status: 'writing' }) : undefined;
+    if (!setup) return { ok: false, reason: 'not_ready', setup: this.deps.store.getSetup(setupId) };
     const plan = this.planFor(setup);
     const secret = this.deps.store.revealSecret(setup);
     const audits: Promise<void>[] = [];
@@ -138,6 +177,17 @@ export class SetupService {
       await this.audit(failed, userId, 'setup.write_failed', 'failed', { reason: error.failure.code, table: error.failedRecord.table });
       return { ok: false, reason: 'write_failed', setup: failed, error };
     }
+  }
+
+  /** Setups that were writing when the bot stopped: marked failed, so Retry resumes them. */
+  async recoverInterrupted(): Promise<PendingSetup[]> {
+    const recovered: PendingSetup[] = [];
+    for (const setup of this.deps.store.listSetups((s) => s.status === 'writing')) {
+      const failure = { code: 'interrupted', message: 'spokebot stopped while writing the records', hint: 'Press Retry to carry on; the records already written are kept and nothing is written twice.' };
+      recovered.push(await this.deps.store.updateSetup(setup.id, { status: 'write_failed', failure }));
+      await this.audit(setup, 'spokebot', 'setup.write_failed', 'failed', { reason: 'interrupted' });
+    }
+    return recovered;
   }
 
   /** Watches ServiceNow for the refresh token consent produces; the bot never sees the token. */

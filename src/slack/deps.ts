@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import type { SetupService } from '../setup/setup-service.js';
 import type { SpokeStore } from '../store/spoke-store.js';
 import type { AdminDirectory } from './admin-directory.js';
+import type { DmThreads } from './dm-threads.js';
 
 /** What every Slack listener may use; built once in app.ts. */
 export interface SlackDeps {
@@ -11,6 +12,7 @@ export interface SlackDeps {
   setup: SetupService;
   admins: AdminDirectory;
   tasks: BackgroundTasks;
+  threads: DmThreads;
   instanceUrl: string;
   siteAllowlist: readonly string[];
   consentTimeoutMs: number;

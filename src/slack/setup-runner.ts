@@ -16,6 +16,14 @@ import {
 } from './blocks/setup-messages.js';
 import type { SlackDeps } from './deps.js';
 
+const STATUS_WORDS: Partial<Record<PendingSetup['status'], string>> = {
+  writing: 'is already writing its records',
+  awaiting_consent: 'has written its records and waits for consent',
+  connected: 'is already connected',
+  cancelled: 'was cancelled',
+  expired: 'expired',
+};
+
 /**
  * The part of a setup that runs after the ack and talks back through a DM thread: write the
  * records, hand over the consent link, watch for the tokens, say "connected". Confirm (modal or
@@ -36,7 +44,12 @@ export class SetupRunner {
     }
     const result = await this.deps.setup.confirm(setupId, userId);
     if (!result.ok && result.reason !== 'write_failed') {
-      if (result.reason === 'not_owner' && result.setup) await this.say(result.setup, plainMessage(`Only <@${result.setup.userId}>, who started this setup, can confirm it.`));
+      if (!result.setup) return;
+      const text =
+        result.reason === 'not_owner'
+          ? `Only <@${result.setup.userId}>, who started this setup, can confirm it.`
+          : `This setup ${STATUS_WORDS[result.setup.status] ?? `is ${result.setup.status.replace(/_/g, ' ')}`}; nothing more to do here.`;
+      await this.say(result.setup, plainMessage(text));
       return;
     }
     if (!result.ok) {
@@ -54,8 +67,7 @@ export class SetupRunner {
     const setup = this.deps.store.getSetup(setupId)!;
     if (outcome === 'connected') {
       await this.say(setup, connectedMessage(setup.connectionName, setup.siteOrigin));
-      const spoke = SPOKES[setup.spoke];
-      await this.client.chat.postMessage({ channel: setup.channel, ...channelConnectedMessage(setup.connectionName, spoke.label, setup.siteOrigin, setup.userId) });
+      await this.announce(setup);
     } else if (outcome === 'timeout') {
       await this.say(setup, consentTimeoutMessage(setupId, oauthCallbackUrl(this.deps.instanceUrl), formatDuration(this.deps.consentTimeoutMs)));
     }
@@ -68,19 +80,31 @@ export class SetupRunner {
     await this.watchConsent(setupId);
   }
 
+  /** After a restart: a setup cut off mid-write gets its Retry button. */
+  async reportInterrupted(setup: PendingSetup): Promise<void> {
+    await this.say(setup, writeFailedMessage(setup.id, setup.failure?.message ?? 'interrupted', setup.failure?.hint ?? 'Press Retry.', setup.written));
+  }
+
   /** Posts into the setup's DM thread, starting the thread on first use. */
   async say(setup: PendingSetup, message: Message): Promise<void> {
-    const thread = setup.thread ?? (await this.startThread(setup));
+    const thread = await this.deps.threads.threadFor(this.client, setup.id, () =>
+      threadRootMessage(setup.connectionName, SPOKES[setup.spoke].label, this.deps.instanceUrl),
+    );
     await this.client.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, ...message });
   }
 
-  private async startThread(setup: PendingSetup): Promise<{ channel: string; ts: string }> {
-    const dm = await this.client.conversations.open({ users: setup.userId });
-    const channel = dm.channel?.id;
-    if (!channel) throw new Error('conversations.open returned no channel');
-    const root = await this.client.chat.postMessage({ channel, ...threadRootMessage(setup.connectionName, SPOKES[setup.spoke].label, this.deps.instanceUrl) });
-    const thread = { channel, ts: root.ts! };
-    await this.deps.store.updateSetup(setup.id, { thread });
-    return thread;
+  /**
+   * Tells the chosen channel. A bot can post to public channels (chat:write.public) but must be
+   * invited to private ones; if Slack refuses, the admin hears how to fix it.
+   */
+  private async announce(setup: PendingSetup): Promise<void> {
+    const spoke = SPOKES[setup.spoke];
+    try {
+      await this.client.chat.postMessage({ channel: setup.channel, ...channelConnectedMessage(setup.connectionName, spoke.label, setup.siteOrigin, setup.userId) });
+    } catch (error) {
+      const code = (error as { data?: { error?: string } }).data?.error;
+      if (code !== 'not_in_channel' && code !== 'channel_not_found' && code !== 'is_archived') throw error;
+      await this.say(setup, plainMessage(`I could not post in <#${setup.channel}> (${code}). Invite me there with \`/invite @spokebot\` so the channel hears about this connection's health.`));
+    }
   }
 }

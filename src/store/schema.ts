@@ -25,6 +25,9 @@ export const SETUP_STATUSES = [
 ] as const;
 export type SetupStatus = (typeof SETUP_STATUSES)[number];
 
+/** A setup in one of these is over: nothing more runs for it and it holds no secret. */
+export const TERMINAL_STATUSES: readonly SetupStatus[] = ['connected', 'cancelled', 'expired'];
+
 export const pendingSetupSchema = z.object({
   id: z.string(),
   spoke: z.enum(SPOKE_IDS),

@@ -3,11 +3,11 @@ import { Low } from 'lowdb';
 import type { SetupRequest } from '../core/setup-request.js';
 import { SecretBox } from './secret-box.js';
 import { SecureJsonFile } from './secure-json-file.js';
-import { storeDataSchema, type AuditEvent, type Connection, type PendingSetup, type StoreData } from './schema.js';
+import { storeDataSchema, TERMINAL_STATUSES, type AuditEvent, type Connection, type PendingSetup, type StoreData } from './schema.js';
 
 export type { AuditEvent, Connection, PendingSetup };
 
-const TERMINAL: PendingSetup['status'][] = ['connected', 'cancelled', 'expired'];
+const TERMINAL = TERMINAL_STATUSES;
 
 /**
  * spokebot's own state on lowdb: pending setups (secret sealed with AES-256-GCM), connections,

@@ -1,3 +1,4 @@
+import { ACTION } from '../../src/slack/ids.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acceptConsentWithoutBrowser } from '../support/consent.js';
 import { clickButton, consentUrl, setupUntilConsent, waitForMessage } from '../support/setup-steps.js';
@@ -19,7 +20,7 @@ describe('watching for consent', () => {
     expect(text).toContain('client secret is wrong');
     expect(timedOut.args.thread_ts).toBe(consent.args.thread_ts);
 
-    await clickButton(world, timedOut, 'setup_retry_consent');
+    await clickButton(world, timedOut, ACTION.retryConsent);
     const again = await world.slack.waitForCall('chat.postMessage', (c) => /One click left/.test(String(c.args.text)) && c !== consent);
     await acceptConsentWithoutBrowser(consentUrl(again));
     await waitForMessage(world, /is connected/);

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SETUP_BLOCK } from '../../src/slack/ids.js';
+import { ACTION, CALLBACK, SETUP_BLOCK } from '../../src/slack/ids.js';
 import { acceptConsentWithoutBrowser } from '../support/consent.js';
 import { clickButton, consentUrl, openSetupModal, setupAnswers, submitView, waitForMessage, waitForPlanView } from '../support/setup-steps.js';
 import { CLIENT_SECRET, SERVICENOW_PASSWORD, SIGNING_SECRET, startWorld, type World } from '../support/world.js';
@@ -17,7 +17,7 @@ describe('secrets stay secret', () => {
     world.atlassian.faults.next({ path: '/_edge/tenant_info', status: 503 });
     const form = await openSetupModal(world);
     await submitView(world, form, setupAnswers(world));
-    const back = await world.slack.waitForCall('views.update', (c) => (c.args.view as { callback_id?: string }).callback_id === 'spoke_setup');
+    const back = await world.slack.waitForCall('views.update', (c) => (c.args.view as { callback_id?: string }).callback_id === CALLBACK.setupModal);
     const view = back.response.view as Record<string, unknown>;
     // This time the admin types the secret again.
     await submitView(world, view, { [SETUP_BLOCK.clientSecret]: CLIENT_SECRET });
@@ -25,7 +25,7 @@ describe('secrets stay secret', () => {
     world.serviceNow.faults.next({ method: 'POST', table: 'http_connection', status: 401, body: { error: { message: 'User Not Authenticated', detail: 'Required to provide Auth information' }, status: 'failure' } });
     await submitView(world, plan, {});
     const stopped = await waitForMessage(world, /Setup stopped/);
-    await clickButton(world, stopped, 'setup_retry');
+    await clickButton(world, stopped, ACTION.retrySetup);
     const consent = await waitForMessage(world, /One click left/);
     await acceptConsentWithoutBrowser(consentUrl(consent));
     await waitForMessage(world, /is connected/);

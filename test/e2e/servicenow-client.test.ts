@@ -4,9 +4,9 @@ import { UnsafeQueryValueError } from '../../src/errors.js';
 import {
   ServiceNowForbiddenError,
   ServiceNowRateLimitedError,
+  ServiceNowTimeoutError,
   ServiceNowUnauthorizedError,
   ServiceNowUnavailableError,
-  ServiceNowUnreachableError,
 } from '../../src/servicenow/errors.js';
 import { ServiceNowTableClient } from '../../src/servicenow/table-client.js';
 import { startServiceNowStandIn, type ServiceNowStandIn } from '../standins/servicenow.js';
@@ -101,7 +101,7 @@ describe('ServiceNow Table API client', () => {
 
   it('times out a request that does not answer, and never logs the password', async () => {
     sn.faults.next({ method: 'POST', delayMs: 3000 });
-    await expect(client({ timeoutMs: 300 }).createRecord('oauth_entity', { name: 'e' })).rejects.toBeInstanceOf(ServiceNowUnreachableError);
+    await expect(client({ timeoutMs: 300 }).createRecord('oauth_entity', { name: 'e' })).rejects.toBeInstanceOf(ServiceNowTimeoutError);
     expect(logs.join('\n')).not.toContain(Buffer.from('u:p').toString('base64'));
     expect(logs.some((l) => l.includes('"table":"oauth_entity"'))).toBe(true);
   });

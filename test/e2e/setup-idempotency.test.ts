@@ -1,3 +1,4 @@
+import { ACTION } from '../../src/slack/ids.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clickButton, setupAnswers, setupUntilConsent, waitForMessage } from '../support/setup-steps.js';
 import { startWorld, type World } from '../support/world.js';
@@ -99,7 +100,7 @@ describe('a setup that ServiceNow stops', () => {
     expect(setup.status).toBe('write_failed');
     expect(setup.sealedSecret).toBeDefined();
 
-    await clickButton(world, stopped, 'setup_retry');
+    await clickButton(world, stopped, ACTION.retrySetup);
     await waitForMessage(world, /One click left/);
     expect(sn.rows('oauth_entity')).toHaveLength(1);
     expect(sn.rows('oauth_2_0_credentials')).toHaveLength(1);

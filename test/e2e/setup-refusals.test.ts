@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SETUP_BLOCK } from '../../src/slack/ids.js';
+import { CALLBACK, SETUP_BLOCK } from '../../src/slack/ids.js';
 import { postToBot, sendSlashCommand } from '../standins/slack-driver.js';
 import { expectFastAck, openSetupModal, runCommand, setupAnswers, submitView, waitForPlanView } from '../support/setup-steps.js';
 import { ADMIN, MEMBER, SIGNING_SECRET, startWorld, type World } from '../support/world.js';
@@ -98,7 +98,7 @@ describe('a site that gives no Cloud ID', () => {
     const form = await openSetupModal(world);
     const ack = await submitView(world, form, setupAnswers(world));
     expect(ack.json).toMatchObject({ response_action: 'update' });
-    const back = await world.slack.waitForCall('views.update', (c) => (c.args.view as { callback_id?: string }).callback_id === 'spoke_setup');
+    const back = await world.slack.waitForCall('views.update', (c) => (c.args.view as { callback_id?: string }).callback_id === CALLBACK.setupModal);
     const view = back.response.view as Record<string, unknown>;
     expect(JSON.stringify(view.blocks)).toContain('is not an Atlassian Cloud site');
     expect(JSON.stringify(view)).not.toContain('S3CRET');

@@ -83,7 +83,8 @@ const SCHEMA: Record<string, Record<string, Column>> = {
     oauth_provider_profile: ref('oauth_entity_profile'),
   },
   oauth_credential: {
-    token: plain,
+    // The token column is encrypted on a real instance: a Table API read never shows it.
+    token: { encrypted: true },
     type: plain,
     expires: plain,
     peer: ref('oauth_entity'),

@@ -5,12 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bearerToken, readBody, requestUrl, sendJson, startHttpServer } from './http-server.js';
+import { bearerToken, readBody, requestUrl, sendJson, sleep, startHttpServer } from './http-server.js';
 import { SlackWorkspace, fail } from './slack-methods.js';
 import type { EphemeralMessage, Result, SlackUser, StoredMessage } from './slack-methods.js';
 import { TEAM_ID, dmChannelFor, isObject } from './slack-views.js';
 import type { Json, View } from './slack-views.js';
 
+import { FaultQueue } from './fault-queue.js';
 export type { EphemeralMessage, SlackUser, StoredMessage } from './slack-methods.js';
 export type { View } from './slack-views.js';
 
@@ -25,9 +26,12 @@ export interface SlackCall {
 /** One-shot failure for the next call of `method`: a Slack error code, or an HTTP status (429 etc.). */
 export interface SlackFault {
   method: string;
+  /** Only calls to this channel (e.g. the report channel, not the DM thread). */
+  channel?: string;
   error?: string;
   status?: number;
   headers?: Record<string, string>;
+  skip?: number;
 }
 
 export interface SlackStandIn {
@@ -43,7 +47,7 @@ export interface SlackStandIn {
   /** A response_url on this stand-in; posts to it are logged as calls of method 'response_url'. */
   newResponseUrl(): string;
   dmChannelFor(userId: string): string;
-  faults: { next(fault: SlackFault): void; clear(): void };
+  faults: { next(fault: SlackFault): void; setLatency(ms: number): void; clear(): void };
   waitForCall(method: string, predicate?: (call: SlackCall) => boolean, timeoutMs?: number): Promise<SlackCall>;
   close(): Promise<void>;
 }
@@ -59,7 +63,7 @@ export async function startSlackStandIn(opts: {
   const now = opts.now ?? Date.now;
   const workspace = new SlackWorkspace(opts.users ?? [], opts.usergroups ?? {}, now);
   const calls: SlackCall[] = [];
-  const faults: SlackFault[] = [];
+  const faults = new FaultQueue<SlackFault>();
   const waiters: Array<{ method: string; predicate: (c: SlackCall) => boolean; resolve: (c: SlackCall) => void }> = [];
   let responseCounter = 0;
 
@@ -77,6 +81,7 @@ export async function startSlackStandIn(opts: {
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = requestUrl(req);
     const args = decodeArgs((await readBody(req)).data);
+    if (faults.latencyMs > 0) await sleep(faults.latencyMs);
     if (url.pathname.startsWith('/response/')) {
       record('response_url', { ...args, url: url.pathname }, { ok: true });
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
@@ -92,8 +97,7 @@ export async function startSlackStandIn(opts: {
     const token = bearerToken(req) ?? (typeof args.token === 'string' ? args.token : undefined);
     if (token === undefined || token === '') return answer(200, fail('not_authed'));
     if (token !== opts.botToken) return answer(200, fail('invalid_auth'));
-    const fi = faults.findIndex((f) => f.method === method);
-    const fault = fi >= 0 ? faults.splice(fi, 1)[0] : undefined;
+    const fault = faults.take((f) => f.method === method && (f.channel === undefined || f.channel === args.channel));
     if (fault !== undefined) {
       const status = fault.status ?? 200;
       const headers = status === 429 ? { 'retry-after': '1', ...fault.headers } : (fault.headers ?? {});
@@ -138,12 +142,7 @@ export async function startSlackStandIn(opts: {
       return `${server.url}/response/${TEAM_ID}/${responseCounter}/${randomBytes(12).toString('hex')}`;
     },
     dmChannelFor,
-    faults: {
-      next: (f) => faults.push({ ...f }),
-      clear: () => {
-        faults.length = 0;
-      },
-    },
+    faults: faults.controls(),
     waitForCall,
     close: () => server.close(),
   };

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { SETUP_BLOCK } from '../../src/slack/ids.js';
+import { CALLBACK, SETUP_BLOCK } from '../../src/slack/ids.js';
 import { blockAction, sendInteraction, sendSlashCommand, viewClosed, viewSubmission, type BotResponse } from '../standins/slack-driver.js';
 import type { SlackCall } from '../standins/slack-api.js';
 import { ADMIN, CLIENT_ID, CLIENT_SECRET, REPORT_CHANNEL, SIGNING_SECRET, type World } from './world.js';
@@ -47,7 +47,7 @@ export async function submitView(world: World, view: Record<string, unknown>, an
 
 /** The plan modal the bot put in place of the form, once the Cloud ID is known. */
 export async function waitForPlanView(world: World, viewId: string, timeoutMs = 10_000): Promise<Record<string, unknown>> {
-  const call = await world.slack.waitForCall('views.update', (c) => c.args.view_id === viewId && (c.args.view as { callback_id?: string }).callback_id === 'spoke_setup_plan', timeoutMs);
+  const call = await world.slack.waitForCall('views.update', (c) => c.args.view_id === viewId && (c.args.view as { callback_id?: string }).callback_id === CALLBACK.planModal, timeoutMs);
   return call.response.view as Record<string, unknown>;
 }
 
@@ -78,19 +78,25 @@ export async function clickButton(world: World, call: SlackCall, actionId: strin
   return response;
 }
 
-/** The bot's message (in any thread) whose text matches. */
-export function waitForMessage(world: World, pattern: RegExp, timeoutMs = 10_000): Promise<SlackCall> {
-  return world.slack.waitForCall('chat.postMessage', (c) => pattern.test(String(c.args.text ?? '')), timeoutMs);
+/** Where the Slack call log stands now: pass it to wait only for what comes after. */
+export function mark(world: World): number {
+  return world.slack.calls.length;
 }
 
-/** Form → plan → Confirm: returns the consent-link message. */
+/** The bot's message (in any thread) whose text matches, posted after `since` (a mark). */
+export function waitForMessage(world: World, pattern: RegExp, timeoutMs = 10_000, since = 0): Promise<SlackCall> {
+  return world.slack.waitForCall('chat.postMessage', (c) => world.slack.calls.indexOf(c) >= since && pattern.test(String(c.args.text ?? '')), timeoutMs);
+}
+
+/** Form → plan → Confirm: returns the consent-link message of this run (not an earlier one). */
 export async function setupUntilConsent(world: World, answers: Record<string, string | null> = setupAnswers(world)): Promise<SlackCall> {
+  const since = mark(world);
   const form = await openSetupModal(world);
   const ack = await submitView(world, form, answers);
   expect(ack.json).toMatchObject({ response_action: 'update' });
   const plan = await waitForPlanView(world, String(form.id));
   await submitView(world, plan, {});
-  return waitForMessage(world, /One click left/);
+  return waitForMessage(world, /One click left/, 10_000, since);
 }
 
 export function consentUrl(call: SlackCall): string {

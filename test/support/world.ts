@@ -31,8 +31,8 @@ export interface World {
   eventsUrl: string;
   logs: string[];
   dataDir: string;
-  /** Stops the bot only (the stand-ins and store stay), for restart tests. */
-  restartBot(): Promise<void>;
+  /** Stops the bot only (the stand-ins and store stay), runs `whileDown`, starts it again. */
+  restartBot(whileDown?: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -115,8 +115,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     get eventsUrl() {
       return `${current.url}/slack/events`;
     },
-    async restartBot() {
+    async restartBot(whileDown) {
       await current.bot.stop();
+      await whileDown?.();
       current = await build();
     },
     async close() {

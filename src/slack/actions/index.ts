@@ -1,9 +1,15 @@
 import type { App } from '@slack/bolt';
 import type { SlackDeps } from '../deps.js';
-import * as consentButtons from './consent-buttons.js';
-import * as planButtons from './plan-buttons.js';
+import * as cancelPlan from './cancel-plan.js';
+import * as confirmPlan from './confirm-plan.js';
+import * as openConsent from './open-consent.js';
+import * as retryConsent from './retry-consent.js';
+import * as retrySetup from './retry-setup.js';
 
 export function register(app: App, deps: SlackDeps): void {
-  planButtons.register(app, deps);
-  consentButtons.register(app, deps);
+  confirmPlan.register(app, deps);
+  cancelPlan.register(app, deps);
+  retrySetup.register(app, deps);
+  openConsent.register(app, deps);
+  retryConsent.register(app, deps);
 }

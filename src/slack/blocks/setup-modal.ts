@@ -54,7 +54,12 @@ export function setupModal(options: SetupModalOptions): ModalView {
       type: 'context',
       elements: [{ type: 'mrkdwn', text: `In the Atlassian developer console, your OAuth 2.0 app needs these scopes enabled and the callback URL \`${options.callbackUrl}\`.` }],
     },
-    textInput(SETUP_BLOCK.connectionName, 'Connection name', { initial: values.connectionName ?? spoke.label, hint: 'Names the ServiceNow records; a second connection gets its own child alias.' }),
+    textInput(SETUP_BLOCK.connectionName, 'Connection name', {
+      initial: values.connectionName,
+      optional: true,
+      placeholder: `${spoke.label} <site>`,
+      hint: `Names the ServiceNow records. Leave empty for "${spoke.label}" and the site name; a second connection gets its own child alias.`,
+    }),
     textInput(SETUP_BLOCK.site, 'Atlassian site', { initial: values.site, placeholder: 'acme.atlassian.net' }),
     textInput(SETUP_BLOCK.clientId, 'OAuth client ID', { initial: values.clientId, placeholder: 'From Settings → Authentication details' }),
     textInput(SETUP_BLOCK.clientSecret, 'Client secret', {
@@ -86,6 +91,8 @@ export function setupModal(options: SetupModalOptions): ModalView {
     title: text(`Set up ${spoke.id === 'jsm' ? 'JSM' : spoke.label}`.slice(0, 24)),
     submit: text('Check and plan'),
     close: text('Cancel'),
+    // A form that comes back holding a sealed secret tells us when it is closed, to wipe it.
+    ...(options.setupId ? { notify_on_close: true } : {}),
     private_metadata: encodeMetadata({ spoke: options.spoke, ...(options.setupId ? { setupId: options.setupId } : {}) }),
     blocks,
   };

@@ -1,9 +1,13 @@
 import type { App } from '@slack/bolt';
 import type { SlackDeps } from '../deps.js';
-import * as planSubmission from './plan-submission.js';
-import * as setupSubmission from './setup-submission.js';
+import * as planClosed from './plan-closed.js';
+import * as planConfirmed from './plan-confirmed.js';
+import * as setupClosed from './setup-closed.js';
+import * as setupSubmitted from './setup-submitted.js';
 
 export function register(app: App, deps: SlackDeps): void {
-  setupSubmission.register(app, deps);
-  planSubmission.register(app, deps);
+  setupSubmitted.register(app, deps);
+  setupClosed.register(app, deps);
+  planConfirmed.register(app, deps);
+  planClosed.register(app, deps);
 }

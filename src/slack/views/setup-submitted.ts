@@ -26,6 +26,7 @@ export function register(app: App, deps: SlackDeps): void {
       await ack({ response_action: 'errors', errors: { [SETUP_BLOCK.site]: 'This form is out of date. Close it and run /spoke setup again.' } });
       return;
     }
+    // Only decides whether the field may be empty; the service decides what an empty one means.
     const held = metadata.setupId ? deps.store.getSetup(metadata.setupId) : undefined;
     const secretHeld = Boolean(held?.sealedSecret && held.userId === body.user.id);
     const parsed = parseSetupRequest(metadata.spoke, readSetupState(view.state.values), deps.siteAllowlist, secretHeld);
@@ -36,9 +37,16 @@ export function register(app: App, deps: SlackDeps): void {
     await ack({ response_action: 'update', view: checkingSiteModal(parsed.request.siteOrigin) });
 
     deps.tasks.run('setup.discover', async () => {
-      const setup =
-        (secretHeld && held ? await deps.setup.resubmit(held.id, parsed.request, body.user.id) : undefined) ??
-        (await deps.setup.begin(parsed.request, body.user.id, view.id));
+      const setup = metadata.setupId
+        ? await deps.setup.resubmit(metadata.setupId, parsed.request, body.user.id, view.id)
+        : await deps.setup.begin(parsed.request, body.user.id, view.id);
+      if (!setup) {
+        const { request } = parsed;
+        const values = { connectionName: request.connectionName, site: request.siteOrigin, clientId: request.clientId, scopes: request.scopes, channel: request.channel };
+        const form = setupModal({ spoke: metadata.spoke, callbackUrl: oauthCallbackUrl(deps.instanceUrl), values, problem: 'This setup expired, so spokebot no longer holds its secret. Enter the client secret again.' });
+        await updateView(client, view.id, form);
+        return;
+      }
       await showPlanOrProblem(deps, client, setup.id, view.id);
     });
   });

@@ -15,12 +15,4 @@ export function register(app: App, deps: SlackDeps): void {
     await ack({ response_action: 'update', view: writingModal(setup.connectionName) });
     deps.tasks.run('setup.write', () => new SetupRunner(deps, client).writeAndConsent(setup.id, body.user.id));
   });
-
-  // Closing the plan is Cancel: nothing was written, and the secret is wiped.
-  app.view({ callback_id: CALLBACK.planModal, type: 'view_closed' }, async ({ ack, body, view }) => {
-    await ack();
-    deps.tasks.run('setup.cancel', async () => {
-      await deps.setup.cancel(view.private_metadata, body.user.id);
-    });
-  });
 }
