@@ -5,7 +5,13 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse } from 'yaml';
 import { describe, it, expect } from 'vitest';
+import type { App } from '@slack/bolt';
+import * as actionListeners from '../../src/slack/actions/index.js';
+import * as commandListeners from '../../src/slack/commands/index.js';
+import type { SlackDeps } from '../../src/slack/deps.js';
+import * as eventListeners from '../../src/slack/events/index.js';
 import { BOT_SCOPES, SLASH_COMMAND, SUBSCRIBED_BOT_EVENTS } from '../../src/slack/surface.js';
+import * as viewListeners from '../../src/slack/views/index.js';
 
 // ajv-formats is CommonJS with `exports.default`; under NodeNext the default import is the
 // whole module object as far as TypeScript knows, and `.default` is the plugin at run time too.
@@ -32,6 +38,21 @@ interface Manifest {
   settings: { event_subscriptions: { bot_events: string[] } };
 }
 
+/** What the listeners really register, by running every register() against a recorder. */
+function registered(): { commands: string[]; events: string[] } {
+  const commands: string[] = [];
+  const events: string[] = [];
+  const recorder = {
+    command: (name: string) => void commands.push(name),
+    event: (name: string) => void events.push(name),
+    view: () => undefined,
+    action: () => undefined,
+  } as unknown as App;
+  const deps = {} as SlackDeps; // listeners are registered, never run, here
+  for (const kind of [commandListeners, viewListeners, actionListeners, eventListeners]) kind.register(recorder, deps);
+  return { commands, events };
+}
+
 const validate = compileManifestSchema();
 const manifest = parse(readFileSync(path.join(repoRoot, 'manifest.yml'), 'utf8')) as Manifest;
 
@@ -52,12 +73,12 @@ describe('manifest.yml', () => {
 
   it('declares exactly the slash command the app registers', () => {
     expect(manifest.features.slash_commands.map((c) => c.command)).toEqual([SLASH_COMMAND]);
+    expect(registered().commands).toEqual([SLASH_COMMAND]);
   });
 
   it('subscribes to exactly the bot events the app listens for', () => {
-    expect([...manifest.settings.event_subscriptions.bot_events].sort()).toEqual(
-      [...SUBSCRIBED_BOT_EVENTS].sort(),
-    );
+    expect([...manifest.settings.event_subscriptions.bot_events].sort()).toEqual([...SUBSCRIBED_BOT_EVENTS].sort());
+    expect(registered().events.sort()).toEqual([...manifest.settings.event_subscriptions.bot_events].sort());
   });
 
   it('asks for exactly the bot scopes the code calls for', () => {
