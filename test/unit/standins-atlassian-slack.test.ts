@@ -5,39 +5,12 @@
 import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import { App, LogLevel } from '@slack/bolt';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startAtlassianStandIn } from '../standins/atlassian.js';
-import type { AtlassianStandIn } from '../standins/atlassian.js';
-import { startServiceNowStandIn } from '../standins/servicenow.js';
+import { describe, expect, it } from 'vitest';
 import type { ServiceNowStandIn } from '../standins/servicenow.js';
 import { startSlackStandIn } from '../standins/slack-api.js';
 import { fillViewState, postToBot, sendSlashCommand, signSlackRequest } from '../standins/slack-driver.js';
 
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((c) => c()));
-});
-
-async function serviceNow(): Promise<ServiceNowStandIn & { call: (path: string, init?: RequestInit) => Promise<Response> }> {
-  const sn = await startServiceNowStandIn({ username: 'admin', password: 'pw' });
-  closers.push(() => sn.close());
-  const auth = `Basic ${Buffer.from('admin:pw').toString('base64')}`;
-  const call = (path: string, init: RequestInit = {}) =>
-    fetch(`${sn.url}${path}`, {
-      ...init,
-      redirect: 'manual',
-      headers: { authorization: auth, 'content-type': 'application/json', accept: 'application/json', ...init.headers },
-    });
-  return Object.assign(sn, { call });
-}
-
-async function atlassian(): Promise<AtlassianStandIn> {
-  const at = await startAtlassianStandIn();
-  closers.push(() => at.close());
-  return at;
-}
-
-const post = (body: unknown): RequestInit => ({ method: 'POST', body: JSON.stringify(body) });
+import { atlassian, closers, post, serviceNow } from '../support/standin-fixtures.js';
 
 describe('Atlassian stand-in', () => {
   it('serves tenant_info, refuses scopes the app lacks, and rotates refresh tokens', async () => {

@@ -2,37 +2,9 @@
  * The stand-ins are test infrastructure, but e2e tests trust them to behave like the real
  * services: these checks pin the behaviours the bot's tests lean on.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startAtlassianStandIn } from '../standins/atlassian.js';
-import type { AtlassianStandIn } from '../standins/atlassian.js';
-import { startServiceNowStandIn } from '../standins/servicenow.js';
-import type { ServiceNowStandIn } from '../standins/servicenow.js';
+import { describe, expect, it } from 'vitest';
 
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((c) => c()));
-});
-
-async function serviceNow(): Promise<ServiceNowStandIn & { call: (path: string, init?: RequestInit) => Promise<Response> }> {
-  const sn = await startServiceNowStandIn({ username: 'admin', password: 'pw' });
-  closers.push(() => sn.close());
-  const auth = `Basic ${Buffer.from('admin:pw').toString('base64')}`;
-  const call = (path: string, init: RequestInit = {}) =>
-    fetch(`${sn.url}${path}`, {
-      ...init,
-      redirect: 'manual',
-      headers: { authorization: auth, 'content-type': 'application/json', accept: 'application/json', ...init.headers },
-    });
-  return Object.assign(sn, { call });
-}
-
-async function atlassian(): Promise<AtlassianStandIn> {
-  const at = await startAtlassianStandIn();
-  closers.push(() => at.close());
-  return at;
-}
-
-const post = (body: unknown): RequestInit => ({ method: 'POST', body: JSON.stringify(body) });
+import { atlassian, post, serviceNow } from '../support/standin-fixtures.js';
 
 describe('ServiceNow stand-in', () => {
   it('requires Basic auth and answers unknown tables with 400', async () => {
