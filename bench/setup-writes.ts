@@ -24,17 +24,17 @@ export async function benchSetupWrites(): Promise<void> {
       const client = new ServiceNowTableClient({ instanceUrl: sn.url, auth: { username: 'bench', password: 'bench' }, logger: createLogger('silent') });
       const writer = new PlanWriter(client);
       const plan = planOAuthRecords(
-        { spoke: 'confluence', connectionName: `Confluence bench ${run}`, siteOrigin: 'https://acme.atlassian.net', clientId: 'id', clientSecret: 'secret', scopes: [...SPOKES.confluence.defaultScopes], channel: 'C1' },
+        { spoke: 'confluence', method: 'oauth_3lo', connectionName: `Confluence bench ${run}`, siteOrigin: 'https://acme.atlassian.net', clientId: 'id', secret: 'secret', scopes: [...SPOKES.confluence.defaultScopes], channel: 'C1' },
         '11111111-2222-3333-4444-555555555555',
         { authUrl: 'https://auth.atlassian.com', apiUrl: 'https://api.atlassian.com' },
       );
       depth = planDepth(plan);
       let started = performance.now();
-      await writer.write(plan, { clientSecret: 'secret' });
+      await writer.write(plan, { secret: 'secret' });
       fresh.push(performance.now() - started);
       freshRequests = sn.requests.length;
       started = performance.now();
-      await writer.write(plan, { clientSecret: 'secret' });
+      await writer.write(plan, { secret: 'secret' });
       again.push(performance.now() - started);
       againRequests = sn.requests.length - freshRequests;
     } finally {

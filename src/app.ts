@@ -3,7 +3,9 @@ import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Receiver } from '
 import type { Dispatcher } from 'undici';
 import { BackgroundTasks } from './background-tasks.js';
 import type { Config } from './config.js';
+import { AtlassianClient } from './atlassian/atlassian-client.js';
 import { TenantInfoClient } from './atlassian/tenant-info.js';
+import { CredentialVerifier } from './setup/credential-verifier.js';
 import type { Logger } from './logger.js';
 import { PlanWriter, type PlanWriterOptions } from './servicenow/plan-writer.js';
 import { ServiceNowTableClient } from './servicenow/table-client.js';
@@ -60,11 +62,14 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     ...(tuning.dispatcher ? { dispatcher: tuning.dispatcher } : {}),
   });
   const tenantInfo = new TenantInfoClient({ allowlist: config.ATLASSIAN_SITE_ALLOWLIST, logger: logger.child({ component: 'atlassian' }) });
+  const atlassian = new AtlassianClient({ authUrl: config.ATLASSIAN_AUTH_URL, logger: logger.child({ component: 'atlassian' }) });
+  const verifier = new CredentialVerifier(atlassian, config.ATLASSIAN_API_URL);
   const setup = new SetupService({
     store,
     serviceNow,
     writer: new PlanWriter(serviceNow, tuning.writer),
     tenantInfo,
+    verifier,
     now,
     config: {
       instanceUrl: config.SERVICENOW_INSTANCE_URL,
@@ -115,6 +120,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     instanceUrl: config.SERVICENOW_INSTANCE_URL,
     siteAllowlist: config.ATLASSIAN_SITE_ALLOWLIST,
     consentTimeoutMs: config.SPOKE_CONSENT_TIMEOUT,
+    now,
   };
   commands.register(app, deps);
   views.register(app, deps);

@@ -4,7 +4,8 @@
  * Records point at each other with `ref`s; the refs give the dependency order, and records on
  * the same level are independent and written concurrently.
  */
-export type SecretName = 'clientSecret';
+/** The one secret a setup carries: an OAuth client secret or an API token. */
+export type SecretName = 'secret';
 export type FieldValue = string | { ref: string } | { secret: SecretName };
 
 export type RecordAction =

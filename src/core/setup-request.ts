@@ -1,89 +1,155 @@
 import { z } from 'zod';
 import { checkSite } from './site.js';
 import { hasOfflineAccess, malformedScopes, parseScopes } from './scopes.js';
-import { OFFLINE_ACCESS, SPOKES, type SpokeId } from './spoke-catalogue.js';
+import { API_TOKEN_MAX_DAYS, AUTH_METHODS, OFFLINE_ACCESS, SPOKES, type AuthMethod, type SpokeId } from './spoke-catalogue.js';
 
 /**
  * What an admin asks for in the setup modal, validated field by field. The field names are the
  * keys the Slack view maps onto its blocks, so each problem lands under the input that caused it.
  */
-export const SETUP_FIELDS = ['connectionName', 'site', 'clientId', 'clientSecret', 'scopes', 'channel'] as const;
+export const SETUP_FIELDS = ['method', 'connectionName', 'site', 'clientId', 'clientSecret', 'email', 'apiToken', 'tokenExpiry', 'tokenScoped', 'scopes', 'channel'] as const;
 export type SetupField = (typeof SETUP_FIELDS)[number];
+
+/** The fields each sign-in method shows, in order. */
+export const METHOD_FIELDS: Readonly<Record<AuthMethod, readonly SetupField[]>> = {
+  oauth_3lo: ['connectionName', 'site', 'clientId', 'clientSecret', 'scopes', 'channel'],
+  api_token: ['connectionName', 'site', 'email', 'apiToken', 'tokenExpiry', 'tokenScoped', 'channel'],
+  service_account: ['connectionName', 'site', 'clientId', 'clientSecret', 'scopes', 'channel'],
+};
 
 /** ServiceNow record names are also our lookup keys, so they must be safe in an encoded query. */
 const CONNECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9 _.()-]{1,79}$/;
 
 export interface SetupRequestInput {
+  method: string;
   connectionName: string;
   site: string;
   clientId: string;
   clientSecret: string;
+  email: string;
+  apiToken: string;
+  /** YYYY-MM-DD as Slack's datepicker gives it. */
+  tokenExpiry: string;
+  tokenScoped: boolean;
   scopes: string;
   channel: string;
 }
 
 export interface SetupRequest {
   spoke: SpokeId;
+  method: AuthMethod;
   connectionName: string;
   siteOrigin: string;
-  clientId: string;
-  clientSecret: string;
-  scopes: string[];
   channel: string;
+  /** OAuth methods: the app's client ID and scopes; empty for API tokens. */
+  clientId: string;
+  scopes: string[];
+  /** API tokens: whose token it is, when it expires (YYYY-MM-DD), and whether it is scoped. */
+  email?: string;
+  tokenExpiresOn?: string;
+  scopedToken?: boolean;
+  /** The client secret or API token; '' on a resubmission that keeps the one held. */
+  secret: string;
 }
 
 export type FieldErrors = Partial<Record<SetupField, string>>;
 
-export function setupRequestSchema(allowlist: readonly string[], secretHeld = false) {
-  return z.object({
+export interface ParseOptions {
+  allowlist: readonly string[];
+  /** A resubmitted form whose setup still holds the secret may leave it empty. */
+  secretHeld?: boolean;
+  /** Today (UTC), for the token expiry rules. */
+  today: Date;
+}
+
+const required = (message: string, optional: boolean) => (optional ? z.string().trim() : z.string().trim().min(1, message));
+
+function dayNumber(isoDate: string): number {
+  return Math.floor(Date.parse(`${isoDate}T00:00:00Z`) / 86_400_000);
+}
+
+export function tokenExpiryProblem(isoDate: string, today: Date): string | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(isoDate) || Number.isNaN(Date.parse(isoDate))) return 'Pick the date the token expires (Atlassian shows it next to the token).';
+  const days = dayNumber(isoDate) - Math.floor(today.getTime() / 86_400_000);
+  if (days < 0) return 'This date has passed: the token has expired. Create a new one at id.atlassian.com.';
+  if (days > API_TOKEN_MAX_DAYS) return `Atlassian API tokens last at most ${API_TOKEN_MAX_DAYS} days; check the expiry date.`;
+  return undefined;
+}
+
+function schemaFor(method: AuthMethod, options: ParseOptions) {
+  const held = options.secretHeld ?? false;
+  const common = {
     // Empty means "name it after the spoke and site" (see parseSetupRequest).
     connectionName: z
       .string()
       .trim()
       .refine((name) => name === '' || CONNECTION_NAME.test(name), 'Use 2 to 80 letters, digits, spaces or - _ . ( ), starting with a letter or digit.'),
-    site: z
-      .string()
-      .transform((text, ctx) => {
-        const result = checkSite(text, allowlist);
-        if (!result.ok) {
-          ctx.addIssue({ code: 'custom', message: result.message });
-          return z.NEVER;
-        }
-        return result.origin;
-      }),
-    clientId: z.string().trim().min(1, 'Paste the Client ID from your app in the Atlassian developer console (Settings → Authentication details).'),
-    clientSecret: secretHeld ? z.string().trim() : z.string().trim().min(1, 'Paste the Secret from the same Authentication details page.'),
-    scopes: z
+    site: z.string().transform((text, ctx) => {
+      const result = checkSite(text, options.allowlist);
+      if (!result.ok) {
+        ctx.addIssue({ code: 'custom', message: result.message });
+        return z.NEVER;
+      }
+      return result.origin;
+    }),
+    channel: z.string().regex(/^[CGD][A-Z0-9]+$/, 'Choose the channel that should hear about this connection.'),
+  };
+  const scopes = (needOffline: boolean) =>
+    z
       .string()
       .transform((text) => parseScopes(text))
-      .superRefine((scopes, ctx) => {
-        const malformed = malformedScopes(scopes);
-        if (malformed.length > 0) {
-          ctx.addIssue({ code: 'custom', message: `Not a scope: ${malformed.join(', ')}. Scopes look like read:jira-work.` });
-        } else if (!hasOfflineAccess(scopes)) {
-          ctx.addIssue({ code: 'custom', message: `Add ${OFFLINE_ACCESS}: without it Atlassian issues no refresh token and the connection dies within the hour.` });
-        }
+      .superRefine((list, ctx) => {
+        const malformed = malformedScopes(list);
+        if (malformed.length > 0) ctx.addIssue({ code: 'custom', message: `Not a scope: ${malformed.join(', ')}. Scopes look like read:jira-work.` });
+        else if (list.length === 0) ctx.addIssue({ code: 'custom', message: 'List the scopes the app should get.' });
+        else if (needOffline && !hasOfflineAccess(list)) ctx.addIssue({ code: 'custom', message: `Add ${OFFLINE_ACCESS}: without it Atlassian issues no refresh token and the connection dies within the hour.` });
+      });
+  if (method === 'api_token') {
+    return z.object({
+      ...common,
+      email: z.email('The email of the Atlassian account that owns the token.'),
+      apiToken: required('Paste the API token (id.atlassian.com → Security → API tokens).', held),
+      tokenExpiry: z.string().superRefine((date, ctx) => {
+        const problem = tokenExpiryProblem(date, options.today);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
       }),
-    channel: z.string().regex(/^[CGD][A-Z0-9]+$/, 'Choose the channel that should hear about this connection.'),
+      tokenScoped: z.boolean(),
+    });
+  }
+  return z.object({
+    ...common,
+    clientId: required(method === 'service_account' ? "Paste the service account's OAuth client ID (admin.atlassian.com → Directory → Service accounts)." : 'Paste the Client ID from your app in the Atlassian developer console (Settings → Authentication details).', false),
+    clientSecret: required('Paste the Secret from the same page.', held),
+    scopes: scopes(method === 'oauth_3lo'),
   });
 }
 
 export type ParsedSetup = { ok: true; request: SetupRequest } | { ok: false; errors: FieldErrors };
 
-/** `secretHeld`: a resubmitted form whose setup still holds the secret may leave it empty. */
-export function parseSetupRequest(spoke: SpokeId, input: SetupRequestInput, allowlist: readonly string[], secretHeld = false): ParsedSetup {
-  const parsed = setupRequestSchema(allowlist, secretHeld).safeParse(input);
-  if (parsed.success) {
-    const { site, connectionName, ...rest } = parsed.data;
-    const name = connectionName || defaultConnectionName(SPOKES[spoke].label, site);
-    return { ok: true, request: { spoke, siteOrigin: site, connectionName: name, ...rest } };
+export function parseSetupRequest(spoke: SpokeId, input: SetupRequestInput, options: ParseOptions): ParsedSetup {
+  const method = (AUTH_METHODS as readonly string[]).includes(input.method) ? (input.method as AuthMethod) : undefined;
+  if (!method || !SPOKES[spoke].methods.includes(method)) {
+    return { ok: false, errors: { method: `Choose how ServiceNow signs in to ${SPOKES[spoke].label}.` } };
   }
-  const errors: FieldErrors = {};
-  for (const issue of parsed.error.issues) {
-    const field = issue.path[0] as SetupField;
-    errors[field] ??= issue.message;
+  const parsed = schemaFor(method, options).safeParse(input);
+  if (!parsed.success) {
+    const errors: FieldErrors = {};
+    for (const issue of parsed.error.issues) errors[issue.path[0] as SetupField] ??= issue.message;
+    return { ok: false, errors };
   }
-  return { ok: false, errors };
+  const data = parsed.data as Record<string, unknown> & { site: string; connectionName: string; channel: string };
+  const request: SetupRequest = {
+    spoke,
+    method,
+    connectionName: data.connectionName || defaultConnectionName(SPOKES[spoke].label, data.site),
+    siteOrigin: data.site,
+    channel: data.channel,
+    clientId: typeof data.clientId === 'string' ? data.clientId : '',
+    scopes: Array.isArray(data.scopes) ? (data.scopes as string[]) : [],
+    secret: String(method === 'api_token' ? data.apiToken : data.clientSecret),
+    ...(method === 'api_token' ? { email: String(data.email), tokenExpiresOn: String(data.tokenExpiry), scopedToken: Boolean(data.tokenScoped) } : {}),
+  };
+  return { ok: true, request };
 }
 
 /** `Confluence Cloud acme` for https://acme.atlassian.net: distinct per site, never the alias's own name. */
@@ -91,4 +157,9 @@ export function defaultConnectionName(spokeLabel: string, siteOrigin: string): s
   const url = new URL(siteOrigin);
   const site = url.hostname.endsWith('.atlassian.net') ? url.hostname.split('.')[0]! : url.host.replace(/:/g, '-');
   return `${spokeLabel} ${site}`.slice(0, 80);
+}
+
+/** The default expiry Atlassian proposes for a new token: one year from today. */
+export function defaultTokenExpiry(today: Date): string {
+  return new Date(today.getTime() + API_TOKEN_MAX_DAYS * 86_400_000).toISOString().slice(0, 10);
 }

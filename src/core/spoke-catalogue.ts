@@ -6,7 +6,24 @@
 export const SPOKE_IDS = ['jira', 'jsm', 'confluence'] as const;
 export type SpokeId = (typeof SPOKE_IDS)[number];
 
-export type AuthMethod = 'oauth_3lo';
+export const AUTH_METHODS = ['oauth_3lo', 'api_token', 'service_account'] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+export const AUTH_METHOD_LABELS: Readonly<Record<AuthMethod, string>> = {
+  oauth_3lo: 'OAuth 2.0 (3LO)',
+  api_token: 'API token',
+  service_account: 'Service account (OAuth client credentials)',
+};
+
+/** The call that proves a credential works before anything is written (and in health checks). */
+export interface Verification {
+  product: 'jira' | 'confluence';
+  /** Path under the site URL, or under `{api}/ex/{product}/{cloudId}` through the gateway. */
+  path: string;
+}
+
+export const VERIFY_JIRA: Verification = { product: 'jira', path: '/rest/api/3/myself' };
+export const VERIFY_CONFLUENCE: Verification = { product: 'confluence', path: '/wiki/rest/api/user/current' };
 
 export interface SpokeDefinition {
   id: SpokeId;
@@ -15,12 +32,19 @@ export interface SpokeDefinition {
   aliasName: string;
   /** `sys_alias.id`; confirmed for Jira only. */
   aliasId: string;
-  /** Connection URL for OAuth; `{api}` is ATLASSIAN_API_URL, `{cloudId}` the site's Cloud ID. */
+  /**
+   * Connection URL through the gateway (OAuth, service account, scoped API token); `{api}` is
+   * ATLASSIAN_API_URL, `{cloudId}` the site's Cloud ID. Unscoped API tokens use the site itself.
+   */
   oauthConnectionUrl: string;
   defaultScopes: readonly string[];
+  /** Scopes for a service account (client credentials): no offline_access, nothing refreshes. */
+  serviceAccountScopes: readonly string[];
   /** Connection attributes (`api_version`, `server_type`); empty where the spoke has none. */
   attributes: Readonly<Record<string, string>>;
+  /** Sign-in methods the spoke's setup guides describe, the first being the default. */
   methods: readonly AuthMethod[];
+  verification: Verification;
 }
 
 export const SPOKES: Readonly<Record<SpokeId, SpokeDefinition>> = {
@@ -31,8 +55,10 @@ export const SPOKES: Readonly<Record<SpokeId, SpokeDefinition>> = {
     aliasId: 'sn_jira_spoke.Jira',
     oauthConnectionUrl: '{api}/ex/jira/{cloudId}',
     defaultScopes: 'read:jira-work read:jira-user write:jira-work manage:jira-project manage:jira-configuration manage:jira-webhook delete:sprint:jira-software read:sprint:jira-software write:sprint:jira-software read:board-scope:jira-software read:project:jira read:jql:jira read:issue-details:jira offline_access'.split(' '),
+    serviceAccountScopes: 'read:jira-work read:jira-user write:jira-work manage:jira-project manage:jira-configuration manage:jira-webhook read:me'.split(' '),
     attributes: { api_version: '2', server_type: 'cloud' },
-    methods: ['oauth_3lo'],
+    methods: ['oauth_3lo', 'api_token', 'service_account'],
+    verification: VERIFY_JIRA,
   },
   jsm: {
     id: 'jsm',
@@ -41,8 +67,10 @@ export const SPOKES: Readonly<Record<SpokeId, SpokeDefinition>> = {
     aliasId: 'sn_jira_sm_spoke.Jira_SM', // unconfirmed
     oauthConnectionUrl: '{api}/ex/jira/{cloudId}/',
     defaultScopes: 'read:jira-user read:servicedesk-request write:servicedesk-request manage:servicedesk-customer read:jira-work read:me read:account offline_access'.split(' '),
+    serviceAccountScopes: [],
     attributes: {},
-    methods: ['oauth_3lo'],
+    methods: ['oauth_3lo', 'api_token'],
+    verification: VERIFY_JIRA,
   },
   confluence: {
     id: 'confluence',
@@ -51,8 +79,10 @@ export const SPOKES: Readonly<Record<SpokeId, SpokeDefinition>> = {
     aliasId: 'sn_confluence_spoke.Confluence_Cloud', // unconfirmed
     oauthConnectionUrl: '{api}/',
     defaultScopes: 'ace:confluence read:page:confluence search:confluence read:confluence-groups write:confluence-groups read:confluence-user read:me read:account offline_access'.split(' '),
+    serviceAccountScopes: [],
     attributes: {},
     methods: ['oauth_3lo'],
+    verification: VERIFY_CONFLUENCE,
   },
 };
 
@@ -84,6 +114,31 @@ export const SERVICENOW_FACTS = {
   /** Where per-connection attributes are stored (unconfirmed; see connectionAttributeFields). */
   attributesColumn: 'extended_attributes',
 } as const;
+
+/** ServiceNow's credential table for each method (SPEC section 4). */
+export const CREDENTIAL_TABLE: Readonly<Record<AuthMethod, 'oauth_2_0_credentials' | 'basic_auth_credentials'>> = {
+  oauth_3lo: 'oauth_2_0_credentials',
+  api_token: 'basic_auth_credentials',
+  service_account: 'oauth_2_0_credentials',
+};
+
+/** Atlassian caps API tokens at one year (support.atlassian.com, "Manage API tokens"). */
+export const API_TOKEN_MAX_DAYS = 365;
+
+/**
+ * The connection URL for a method: scoped API tokens, OAuth and service accounts only work
+ * through the gateway; a classic (unscoped) API token only on the site itself (SPEC section 3).
+ */
+export function connectionUrlForMethod(method: AuthMethod, scopedToken: boolean, spoke: SpokeDefinition, apiUrl: string, siteOrigin: string, cloudId: string): string {
+  if (method === 'api_token' && !scopedToken) return siteOrigin;
+  return connectionUrlFor(spoke, apiUrl, cloudId);
+}
+
+/** The base the verification call uses: the gateway path is per product, not per spoke. */
+export function verificationBaseUrl(method: AuthMethod, scopedToken: boolean, spoke: SpokeDefinition, apiUrl: string, siteOrigin: string, cloudId: string): string {
+  if (method === 'api_token' && !scopedToken) return siteOrigin;
+  return `${apiUrl.replace(/\/+$/, '')}/ex/${spoke.verification.product}/${cloudId}`;
+}
 
 export function isSpokeId(text: string): text is SpokeId {
   return (SPOKE_IDS as readonly string[]).includes(text);

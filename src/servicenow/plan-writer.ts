@@ -11,6 +11,8 @@ export interface WrittenRecord {
   label: string;
   sysId: string;
   outcome: WriteOutcome;
+  /** For a child alias: the name of the shipped alias it hangs under. */
+  childOf?: string;
 }
 
 export type Secrets = Partial<Record<SecretName, string>>;
@@ -162,11 +164,11 @@ export class PlanWriter {
       this.client.findOne('http_connection', { name: connectionName }),
       this.client.findRecords('http_connection', { connection_alias: shipped.sys_id }, { limit: 5, fields: ['name'] }),
     ]);
-    if (existingChild) return done(existingChild, 'found');
-    if (ours?.connection_alias === shipped.sys_id) return done(shipped, 'found');
-    if (!onShipped.some((row) => row.name !== connectionName)) return done(shipped, 'found');
-    const created = await this.insert({ ...record, action: 'upsert' }, { name: connectionName, parent: shipped.sys_id }, child);
-    return done(created, 'created');
+    const shippedName = String(shipped.name);
+    const asChild = (row: ServiceNowRecord, outcome: WriteOutcome): WrittenRecord => ({ ...done(row, outcome), label: connectionName, childOf: shippedName });
+    if (existingChild) return asChild(existingChild, 'found');
+    if (ours?.connection_alias === shipped.sys_id || !onShipped.some((row) => row.name !== connectionName)) return { ...done(shipped, 'found'), label: shippedName };
+    return asChild(await this.insert({ ...record, action: 'upsert' }, { name: connectionName, parent: shipped.sys_id }, child), 'created');
   }
 }
 

@@ -1,5 +1,9 @@
 import { consentLink } from '../core/consent-link.js';
-import { planOAuthRecords, RECORD_KEYS } from '../core/oauth-plan.js';
+import { RECORD_KEYS } from '../core/record-keys.js';
+import { planRecords } from '../core/plan-for-method.js';
+import { adviceFor, type FieldAdvice } from '../core/verification-advice.js';
+import { CredentialRejectedError } from '../atlassian/errors.js';
+import type { CredentialVerifier } from './credential-verifier.js';
 import type { RecordPlan } from '../core/record-plan.js';
 import type { SetupRequest } from '../core/setup-request.js';
 import { SPOKES } from '../core/spoke-catalogue.js';
@@ -25,14 +29,19 @@ export interface SetupServiceDeps {
   serviceNow: ServiceNowTableClient;
   writer: PlanWriter;
   tenantInfo: TenantInfoClient;
+  verifier: CredentialVerifier;
   config: SetupServiceConfig;
   now?: () => Date;
 }
 
-export type DiscoverResult = { ok: true; setup: PendingSetup; plan: RecordPlan } | { ok: false; setup: PendingSetup; error: SpokeError };
+export type DiscoverResult =
+  | { ok: true; setup: PendingSetup; plan: RecordPlan }
+  /** `advice` names the form field to fix when Atlassian refused the credential. */
+  | { ok: false; setup: PendingSetup; error: SpokeError; advice?: FieldAdvice };
 
 export type ConfirmResult =
-  | { ok: true; setup: PendingSetup; link: string; written: WrittenRecord[] }
+  /** `link` is ServiceNow's consent link for 3LO; API tokens and service accounts are connected at once. */
+  | { ok: true; setup: PendingSetup; link?: string; written: WrittenRecord[] }
   | { ok: false; reason: 'not_owner' | 'not_ready'; setup?: PendingSetup }
   | { ok: false; reason: 'write_failed'; setup: PendingSetup; error: PlanWriteError };
 
@@ -49,7 +58,7 @@ export class SetupService {
   }
 
   async begin(request: SetupRequest, userId: string, viewId?: string): Promise<PendingSetup> {
-    if (!request.clientSecret) throw new Error('a new setup needs its client secret');
+    if (!request.secret) throw new Error('a new setup needs its secret');
     const setup = await this.deps.store.createSetup(request, userId, this.deps.config.setupTtlMs, viewId);
     await this.audit(setup, userId, 'setup.started', 'ok', { site: request.siteOrigin, scopes: request.scopes });
     return setup;
@@ -61,28 +70,50 @@ export class SetupService {
    * starts afresh and one without comes back `undefined`: the admin must type it again.
    */
   async resubmit(setupId: string, request: SetupRequest, userId: string, viewId?: string): Promise<PendingSetup | undefined> {
-    const { clientSecret, ...fields } = request;
+    const { secret, ...fields } = request;
     const held = this.deps.store.getSetup(setupId);
-    const mine = held?.userId === userId && (clientSecret !== '' || held.sealedSecret !== undefined);
-    const setup = mine ? await this.deps.store.transitionSetup(setupId, ['site_failed', 'planned'], { ...fields, status: 'checking_site' }) : undefined;
-    if (!setup) return clientSecret ? this.begin(request, userId, viewId) : undefined;
-    if (clientSecret) await this.deps.store.resealSecret(setupId, clientSecret);
+    const mine = held?.userId === userId && held.method === request.method && (secret !== '' || held.sealedSecret !== undefined);
+    const setup = mine ? await this.deps.store.transitionSetup(setupId, ['site_failed', 'credential_failed', 'planned'], { ...fields, status: 'checking_site' }) : undefined;
+    if (!setup) return secret ? this.begin(request, userId, viewId) : undefined;
+    if (secret) await this.deps.store.resealSecret(setupId, secret);
     return setup;
   }
 
   async discoverSite(setupId: string): Promise<DiscoverResult> {
     const setup = this.requireSetup(setupId);
+    let cloudId: string;
     try {
-      const cloudId = await this.deps.tenantInfo.discoverCloudId(setup.siteOrigin);
-      const planned = await this.deps.store.updateSetup(setupId, { cloudId, status: 'planned' });
-      await this.audit(planned, setup.userId, 'setup.planned', 'ok', { cloudId });
-      const plan = this.planFor(planned);
-      return { ok: true, setup: planned, plan: { ...plan, warnings: [...plan.warnings, ...(await this.takeoverWarnings(planned, plan))] } };
+      cloudId = await this.deps.tenantInfo.discoverCloudId(setup.siteOrigin);
     } catch (error) {
       if (!(error instanceof SpokeError)) throw error;
       const failed = await this.deps.store.updateSetup(setupId, { status: 'site_failed', failure: describe(error) });
       await this.audit(failed, setup.userId, 'setup.site_failed', 'failed', { reason: error.code });
       return { ok: false, setup: failed, error };
+    }
+    const refused = await this.verifyBeforeWriting(setup, cloudId);
+    if (refused) return refused;
+    {
+      const planned = await this.deps.store.updateSetup(setupId, { cloudId, status: 'planned' });
+      await this.audit(planned, setup.userId, 'setup.planned', 'ok', { cloudId });
+      const plan = this.planFor(planned);
+      return { ok: true, setup: planned, plan: { ...plan, warnings: [...plan.warnings, ...(await this.takeoverWarnings(planned, plan))] } };
+    }
+  }
+
+  /** API tokens and service accounts are proven to work before anything is written; once, never in a loop. */
+  private async verifyBeforeWriting(setup: PendingSetup, cloudId: string): Promise<DiscoverResult | undefined> {
+    if (setup.method === 'oauth_3lo') return undefined;
+    const secret = this.deps.store.revealSecret(setup) ?? '';
+    try {
+      await this.deps.verifier.verify({ ...setup, cloudId, secret });
+      await this.audit(setup, setup.userId, 'setup.credential_verified', 'ok', { method: setup.method });
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof CredentialRejectedError)) throw error;
+      const advice = adviceFor(error.reason, setup.method, setup.scopedToken ?? false);
+      const failed = await this.deps.store.updateSetup(setup.id, { cloudId, status: 'credential_failed', failure: { code: error.code, message: error.message, hint: advice.message } });
+      await this.audit(failed, setup.userId, 'setup.credential_failed', 'failed', { reason: error.reason, status: error.status ?? 0 });
+      return { ok: false, setup: failed, error, advice };
     }
   }
 
@@ -115,8 +146,8 @@ export class SetupService {
 
   planFor(setup: PendingSetup): RecordPlan {
     if (!setup.cloudId) throw new Error(`setup ${setup.id} has no Cloud ID yet`);
-    const request: SetupRequest = { ...setup, clientSecret: '' };
-    return planOAuthRecords(request, setup.cloudId, { authUrl: this.deps.config.authUrl, apiUrl: this.deps.config.apiUrl });
+    const request: SetupRequest = { ...setup, secret: '' };
+    return planRecords(request, setup.cloudId, { authUrl: this.deps.config.authUrl, apiUrl: this.deps.config.apiUrl });
   }
 
   /** Writes (or, after a failure, resumes writing) the records; only the admin who started may. */
@@ -139,35 +170,47 @@ export class SetupService {
       audits.push(this.audit(setup, userId, 'servicenow.write', 'ok', { table: record.table, sysId: record.sysId, outcome: record.outcome }));
     };
     try {
-      const written = await this.deps.writer.write(plan, secret === undefined ? {} : { clientSecret: secret }, audited).finally(() => Promise.all(audits));
+      const written = await this.deps.writer.write(plan, secret === undefined ? {} : { secret }, audited).finally(() => Promise.all(audits));
       const records = [...written.values()];
       const sysId = (key: string) => written.get(key)!.sysId;
-      const link = consentLink(this.deps.config.instanceUrl, sysId(RECORD_KEYS.credential), sysId(RECORD_KEYS.profile));
-      // ServiceNow holds the secret now: the bot has no further use for it (SPEC section 5).
+      const alias = written.get(RECORD_KEYS.alias);
+      const threeLegged = setup.method === 'oauth_3lo';
+      const link = threeLegged ? consentLink(this.deps.config.instanceUrl, sysId(RECORD_KEYS.credential), sysId(RECORD_KEYS.profile)) : undefined;
+      // ServiceNow holds the secret now. A 3LO secret is of no further use to the bot (SPEC
+      // section 5); an API token or service-account secret is kept, sealed, for health checks.
       const done = await this.deps.store.updateSetup(
         setupId,
         {
-          status: 'awaiting_consent',
+          status: threeLegged ? 'awaiting_consent' : 'connected',
           written: records,
-          consent: { credentialSysId: sysId(RECORD_KEYS.credential), profileSysId: sysId(RECORD_KEYS.profile), startedAt: this.now().toISOString(), link },
+          ...(link ? { consent: { credentialSysId: sysId(RECORD_KEYS.credential), profileSysId: sysId(RECORD_KEYS.profile), startedAt: this.now().toISOString(), link } } : {}),
         },
         { wipeSecret: true },
       );
+      const at = this.now().toISOString();
       await this.deps.store.saveConnection({
         name: done.connectionName,
         spoke: done.spoke,
-        method: 'oauth_3lo',
+        method: done.method,
         siteOrigin: done.siteOrigin,
         cloudId: done.cloudId!,
         channel: done.channel,
         scopes: done.scopes,
+        ...(done.clientId ? { clientId: done.clientId } : {}),
+        ...(done.email ? { email: done.email } : {}),
+        ...(done.tokenExpiresOn ? { tokenExpiresOn: done.tokenExpiresOn } : {}),
+        ...(done.scopedToken !== undefined ? { scopedToken: done.scopedToken } : {}),
+        ...(!threeLegged && secret ? { sealedCredential: this.deps.store.sealCredential(done.connectionName, secret) } : {}),
+        ...(alias ? { alias: { name: alias.label, ...(alias.childOf ? { childOf: alias.childOf } : {}) } } : {}),
         createdBy: done.userId,
-        createdAt: this.now().toISOString(),
-        state: 'awaiting_consent',
+        createdAt: at,
+        state: threeLegged ? 'awaiting_consent' : 'connected',
+        ...(threeLegged ? {} : { connectedAt: at }),
         records: Object.fromEntries(records.map((r) => [r.key, r.sysId])),
       });
-      await this.audit(done, userId, 'setup.records_written', 'ok', { records: records.length });
-      return { ok: true, setup: done, link, written: records };
+      await this.audit(done, userId, 'setup.records_written', 'ok', { records: records.length, method: done.method });
+      if (!threeLegged) await this.audit(done, userId, 'setup.connected', 'ok', { method: done.method });
+      return { ok: true, setup: done, written: records, ...(link ? { link } : {}) };
     } catch (error) {
       if (!(error instanceof PlanWriteError)) {
         await this.deps.store.updateSetup(setupId, { status: 'write_failed', failure: { code: 'internal', message: 'unexpected error', hint: 'Press Retry; if it fails again, check the bot logs.' } });

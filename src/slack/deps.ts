@@ -16,4 +16,5 @@ export interface SlackDeps {
   instanceUrl: string;
   siteAllowlist: readonly string[];
   consentTimeoutMs: number;
+  now: () => Date;
 }

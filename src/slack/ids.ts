@@ -9,17 +9,27 @@ export const CALLBACK = {
 
 /** Setup modal inputs: block_id (where `response_action: errors` lands) and action_id. */
 export const SETUP_BLOCK = {
+  method: 'setup_method',
   connectionName: 'setup_connection_name',
   site: 'setup_site',
   clientId: 'setup_client_id',
   clientSecret: 'setup_client_secret',
+  email: 'setup_email',
+  apiToken: 'setup_api_token',
+  tokenExpiry: 'setup_token_expiry',
+  tokenScoped: 'setup_token_scoped',
   scopes: 'setup_scopes',
   channel: 'setup_channel',
 } as const;
 
 export const SETUP_INPUT_ACTION = 'value';
 
+/** The checkbox value meaning "this is a scoped API token". */
+export const SCOPED_TOKEN_VALUE = 'scoped';
+
 export const ACTION = {
+  /** The sign-in method radio in the setup modal: changing it redraws the fields (dispatch_action). */
+  chooseMethod: 'setup_choose_method',
   confirmPlan: 'setup_confirm',
   cancelPlan: 'setup_cancel',
   retrySetup: 'setup_retry',

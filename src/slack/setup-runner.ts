@@ -58,6 +58,12 @@ export class SetupRunner {
       return;
     }
     await this.say(result.setup, recordsWrittenMessage(result.written));
+    if (!result.link) {
+      // API token or service account: verified before writing, so connected now.
+      await this.say(result.setup, connectedMessage(result.setup.connectionName, result.setup.siteOrigin, result.setup.method));
+      await this.announce(result.setup);
+      return;
+    }
     await this.say(result.setup, consentMessage(setupId, result.link, formatDuration(this.deps.consentTimeoutMs)));
     await this.watchConsent(setupId);
   }
@@ -66,7 +72,7 @@ export class SetupRunner {
     const outcome = await this.deps.setup.watchConsent(setupId, this.deps.tasks.signal);
     const setup = this.deps.store.getSetup(setupId)!;
     if (outcome === 'connected') {
-      await this.say(setup, connectedMessage(setup.connectionName, setup.siteOrigin));
+      await this.say(setup, connectedMessage(setup.connectionName, setup.siteOrigin, setup.method));
       await this.announce(setup);
     } else if (outcome === 'timeout') {
       await this.say(setup, consentTimeoutMessage(setupId, oauthCallbackUrl(this.deps.instanceUrl), formatDuration(this.deps.consentTimeoutMs)));

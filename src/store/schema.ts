@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SPOKE_IDS } from '../core/spoke-catalogue.js';
+import { AUTH_METHODS, SPOKE_IDS } from '../core/spoke-catalogue.js';
 import { sealedSchema } from './secret-box.js';
 
 /** The store file is a boundary too: it is parsed on load, so a hand-edited file fails loudly. */
@@ -9,11 +9,14 @@ export const writtenRecordSchema = z.object({
   label: z.string(),
   sysId: z.string(),
   outcome: z.enum(['created', 'updated', 'unchanged', 'found']),
+  /** For a child alias: the shipped alias it hangs under. */
+  childOf: z.string().optional(),
 });
 
 export const SETUP_STATUSES = [
   'checking_site', // modal submitted, Cloud ID being discovered
   'site_failed', // tenant_info gave no Cloud ID; the admin can edit and resubmit
+  'credential_failed', // Atlassian refused the API token or service account; edit and resubmit
   'planned', // plan shown, waiting for Confirm
   'writing', // records being written
   'write_failed', // stopped; Retry resumes
@@ -31,15 +34,19 @@ export const TERMINAL_STATUSES: readonly SetupStatus[] = ['connected', 'cancelle
 export const pendingSetupSchema = z.object({
   id: z.string(),
   spoke: z.enum(SPOKE_IDS),
+  method: z.enum(AUTH_METHODS).default('oauth_3lo'),
   userId: z.string(),
   connectionName: z.string(),
+  email: z.string().optional(),
+  tokenExpiresOn: z.string().optional(),
+  scopedToken: z.boolean().optional(),
   siteOrigin: z.string(),
   clientId: z.string(),
   scopes: z.array(z.string()),
   channel: z.string(),
   status: z.enum(SETUP_STATUSES),
   cloudId: z.string().optional(),
-  /** The client secret, sealed; removed as soon as ServiceNow holds it or the setup ends. */
+  /** The client secret or API token, sealed; removed as soon as the setup no longer needs it. */
   sealedSecret: sealedSchema.optional(),
   viewId: z.string().optional(),
   thread: z.object({ channel: z.string(), ts: z.string() }).optional(),
@@ -55,15 +62,27 @@ export type PendingSetup = z.infer<typeof pendingSetupSchema>;
 export const connectionSchema = z.object({
   name: z.string(),
   spoke: z.enum(SPOKE_IDS),
-  method: z.enum(['oauth_3lo']),
+  method: z.enum(AUTH_METHODS),
   siteOrigin: z.string(),
   cloudId: z.string(),
   channel: z.string(),
   scopes: z.array(z.string()),
+  clientId: z.string().optional(),
+  email: z.string().optional(),
+  tokenExpiresOn: z.string().optional(),
+  scopedToken: z.boolean().optional(),
+  /**
+   * API token or service-account secret, sealed, kept for health checks: nothing rotates those.
+   * Never a 3LO token (ServiceNow owns those, SPEC section 5).
+   */
+  sealedCredential: sealedSchema.optional(),
+  /** The alias the connection hangs on: the shipped one, or a child of it. */
+  alias: z.object({ name: z.string(), childOf: z.string().optional() }).optional(),
   createdBy: z.string(),
   createdAt: z.string(),
-  state: z.enum(['awaiting_consent', 'connected']),
+  state: z.enum(['awaiting_consent', 'connected', 'removed']),
   connectedAt: z.string().optional(),
+  removedAt: z.string().optional(),
   records: z.record(z.string(), z.string()),
 });
 export type Connection = z.infer<typeof connectionSchema>;

@@ -30,14 +30,13 @@ export class SpokeStore {
   async createSetup(request: SetupRequest, userId: string, ttlMs: number, viewId?: string): Promise<PendingSetup> {
     const id = randomUUID();
     const at = this.now();
-    const { clientSecret, siteOrigin, ...rest } = request;
+    const { secret, ...rest } = request;
     const setup: PendingSetup = {
       id,
       ...rest,
-      siteOrigin,
       userId,
       status: 'checking_site',
-      sealedSecret: this.box.seal(clientSecret, id),
+      sealedSecret: this.box.seal(secret, id),
       written: [],
       createdAt: at.toISOString(),
       updatedAt: at.toISOString(),
@@ -86,11 +85,20 @@ export class SpokeStore {
   }
 
   /** Replaces the sealed secret (an admin re-entering it after fixing the form). */
-  async resealSecret(id: string, clientSecret: string): Promise<void> {
+  async resealSecret(id: string, secret: string): Promise<void> {
     await this.db.update((data) => {
       const setup = data.setups.find((s) => s.id === id);
-      if (setup) setup.sealedSecret = this.box.seal(clientSecret, id);
+      if (setup) setup.sealedSecret = this.box.seal(secret, id);
     });
+  }
+
+  /** Seals a credential the bot keeps for a connection (API token, service-account secret). */
+  sealCredential(connectionName: string, secret: string): Connection['sealedCredential'] {
+    return this.box.seal(secret, `connection:${connectionName}`);
+  }
+
+  revealCredential(connection: Connection): string | undefined {
+    return connection.sealedCredential ? this.box.open(connection.sealedCredential, `connection:${connection.name}`) : undefined;
   }
 
   revealSecret(setup: PendingSetup): string | undefined {

@@ -6,10 +6,11 @@ import type { SetupRequest } from '../../src/core/setup-request.js';
 
 const request: SetupRequest = {
   spoke: 'confluence',
+  method: 'oauth_3lo',
   connectionName: 'Confluence acme',
   siteOrigin: 'https://acme.atlassian.net',
   clientId: 'client-1',
-  clientSecret: 'never-in-a-plan',
+  secret: 'never-in-a-plan',
   scopes: [...SPOKES.confluence.defaultScopes],
   channel: 'C1',
 };

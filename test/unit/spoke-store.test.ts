@@ -8,10 +8,11 @@ import { SpokeStore } from '../../src/store/spoke-store.js';
 const KEY = Buffer.alloc(32, 9);
 const request: SetupRequest = {
   spoke: 'confluence',
+  method: 'oauth_3lo',
   connectionName: 'Confluence acme',
   siteOrigin: 'https://acme.atlassian.net',
   clientId: 'id',
-  clientSecret: 'the-client-secret-value',
+  secret: 'the-client-secret-value',
   scopes: ['read:me', 'offline_access'],
   channel: 'C1',
 };

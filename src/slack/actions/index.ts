@@ -1,12 +1,14 @@
 import type { App } from '@slack/bolt';
 import type { SlackDeps } from '../deps.js';
 import * as cancelPlan from './cancel-plan.js';
+import * as chooseMethod from './choose-method.js';
 import * as confirmPlan from './confirm-plan.js';
 import * as openConsent from './open-consent.js';
 import * as retryConsent from './retry-consent.js';
 import * as retrySetup from './retry-setup.js';
 
 export function register(app: App, deps: SlackDeps): void {
+  chooseMethod.register(app, deps);
   confirmPlan.register(app, deps);
   cancelPlan.register(app, deps);
   retrySetup.register(app, deps);

@@ -10,8 +10,9 @@ export function waitingModal(title: string, message: string): ModalView {
   };
 }
 
-export function checkingSiteModal(siteOrigin: string): ModalView {
-  return waitingModal('Checking the site', `:hourglass_flowing_sand: Looking up the Cloud ID of ${siteOrigin}…\nThe plan appears here in a moment. If you close this, it comes to your DM instead.`);
+export function checkingSiteModal(siteOrigin: string, andCredential = false): ModalView {
+  const what = andCredential ? `Looking up the Cloud ID of ${siteOrigin} and signing in once with the credential…` : `Looking up the Cloud ID of ${siteOrigin}…`;
+  return waitingModal('Checking', `:hourglass_flowing_sand: ${what}\nThe plan appears here in a moment. If you close this, it comes to your DM instead.`);
 }
 
 export function writingModal(connectionName: string): ModalView {

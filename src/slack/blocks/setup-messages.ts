@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import type { AuthMethod } from '../../core/spoke-catalogue.js';
 import type { WrittenRecord } from '../../servicenow/plan-writer.js';
 import { ACTION } from '../ids.js';
 
@@ -50,9 +51,15 @@ export function consentMessage(setupId: string, link: string, timeoutText: strin
   };
 }
 
-export function connectedMessage(connectionName: string, siteOrigin: string): Message {
-  const text = `${connectionName} is connected: ServiceNow holds a refresh token for ${siteOrigin}.`;
-  return { text, blocks: [section(`:white_check_mark: *${connectionName}* is connected: ServiceNow holds a refresh token for ${siteOrigin}.`)] };
+const CONNECTED_BECAUSE: Record<AuthMethod, string> = {
+  oauth_3lo: 'ServiceNow holds a refresh token',
+  api_token: 'the API token signed in and ServiceNow holds it',
+  service_account: 'the service account signed in and ServiceNow holds its credential',
+};
+
+export function connectedMessage(connectionName: string, siteOrigin: string, method: AuthMethod): Message {
+  const text = `${connectionName} is connected: ${CONNECTED_BECAUSE[method]} for ${siteOrigin}.`;
+  return { text, blocks: [section(`:white_check_mark: ${text.replace(connectionName, `*${connectionName}*`)}`)] };
 }
 
 export function channelConnectedMessage(connectionName: string, spokeLabel: string, siteOrigin: string, adminId: string): Message {

@@ -1,27 +1,37 @@
-import type { KnownBlock, ModalView } from '@slack/types';
-import { SPOKES, type SpokeId } from '../../core/spoke-catalogue.js';
-import { CALLBACK, SETUP_BLOCK, SETUP_INPUT_ACTION } from '../ids.js';
+import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
+import { METHOD_FIELDS, type SetupField } from '../../core/setup-request.js';
+import { AUTH_METHOD_LABELS, SPOKES, type AuthMethod, type SpokeId } from '../../core/spoke-catalogue.js';
+import { ACTION, CALLBACK, SCOPED_TOKEN_VALUE, SETUP_BLOCK, SETUP_INPUT_ACTION } from '../ids.js';
 import { encodeMetadata } from '../private-metadata.js';
 
 export interface SetupModalValues {
   connectionName?: string;
   site?: string;
   clientId?: string;
+  email?: string;
+  tokenExpiry?: string;
+  tokenScoped?: boolean;
   scopes?: string[];
   channel?: string;
 }
 
 export interface SetupModalOptions {
   spoke: SpokeId;
+  method?: AuthMethod;
   callbackUrl: string;
+  /** Default for the API token expiry picker (a year from today). */
+  defaultTokenExpiry: string;
   values?: SetupModalValues;
-  /** A setup that already holds the secret (sealed): the admin may leave the field empty. */
+  /** A setup that already holds the secret (sealed): the admin may leave it empty. */
   setupId?: string;
   /** Shown above the form when a resubmission needs fixing (e.g. no Cloud ID from the site). */
   problem?: string;
+  /** Shown right under the field it concerns (Atlassian refused the token, say). */
+  fieldProblems?: Partial<Record<SetupField, string>>;
 }
 
 const text = (value: string) => ({ type: 'plain_text' as const, text: value });
+const option = (value: string, label: string): PlainTextOption => ({ text: text(label.slice(0, 75)), value });
 
 function textInput(blockId: string, label: string, options: { initial?: string | undefined; placeholder?: string; hint?: string; multiline?: boolean; optional?: boolean }): KnownBlock {
   return {
@@ -40,51 +50,118 @@ function textInput(blockId: string, label: string, options: { initial?: string |
   };
 }
 
+function fieldBlock(field: SetupField, o: SetupModalOptions, method: AuthMethod): KnownBlock | undefined {
+  const spoke = SPOKES[o.spoke];
+  const v = o.values ?? {};
+  const held = Boolean(o.setupId);
+  const secretHint = held ? 'Leave empty to keep the one you entered before (held encrypted).' : undefined;
+  switch (field) {
+    case 'connectionName':
+      return textInput(SETUP_BLOCK.connectionName, 'Connection name', {
+        initial: v.connectionName,
+        optional: true,
+        placeholder: `${spoke.label} <site>`,
+        hint: `Names the ServiceNow records. Leave empty for "${spoke.label}" and the site name; a second connection gets its own child alias.`,
+      });
+    case 'site':
+      return textInput(SETUP_BLOCK.site, 'Atlassian site', { initial: v.site, placeholder: 'acme.atlassian.net' });
+    case 'clientId':
+      return textInput(SETUP_BLOCK.clientId, 'OAuth client ID', {
+        initial: v.clientId,
+        placeholder: method === 'service_account' ? "The service account's OAuth client ID" : 'From Settings → Authentication details',
+      });
+    case 'clientSecret':
+      return textInput(SETUP_BLOCK.clientSecret, 'Client secret', {
+        optional: held,
+        hint: secretHint ?? (method === 'service_account' ? 'Held encrypted for health checks, never shown again.' : 'Held encrypted only until ServiceNow has it, then deleted. Never shown again.'),
+      });
+    case 'email':
+      return textInput(SETUP_BLOCK.email, 'Atlassian account email', { initial: v.email, placeholder: 'integration@acme.com' });
+    case 'apiToken':
+      return textInput(SETUP_BLOCK.apiToken, 'API token', { optional: held, hint: secretHint ?? 'Held encrypted for health checks, never shown again.' });
+    case 'tokenExpiry':
+      return {
+        type: 'input',
+        block_id: SETUP_BLOCK.tokenExpiry,
+        label: text('Token expires on'),
+        hint: text('Atlassian shows it next to the token; at most a year away. spokebot reminds you before it.'),
+        element: { type: 'datepicker', action_id: SETUP_INPUT_ACTION, initial_date: v.tokenExpiry ?? o.defaultTokenExpiry },
+      };
+    case 'tokenScoped': {
+      const scoped = option(SCOPED_TOKEN_VALUE, 'This is a scoped API token (used through api.atlassian.com)');
+      return {
+        type: 'input',
+        block_id: SETUP_BLOCK.tokenScoped,
+        label: text('Token type'),
+        optional: true,
+        element: { type: 'checkboxes', action_id: SETUP_INPUT_ACTION, options: [scoped], ...(v.tokenScoped ? { initial_options: [scoped] } : {}) },
+      };
+    }
+    case 'scopes': {
+      const defaults = method === 'service_account' ? spoke.serviceAccountScopes : spoke.defaultScopes;
+      return textInput(SETUP_BLOCK.scopes, 'Scopes', {
+        initial: (v.scopes ?? defaults).join(' '),
+        multiline: true,
+        hint: method === 'oauth_3lo' ? 'Space-separated. offline_access is required so ServiceNow gets a refresh token.' : 'Space-separated; the scopes the service account credential has.',
+      });
+    }
+    case 'channel':
+      return {
+        type: 'input',
+        block_id: SETUP_BLOCK.channel,
+        label: text('Report to channel'),
+        element: {
+          type: 'conversations_select',
+          action_id: SETUP_INPUT_ACTION,
+          filter: { include: ['public', 'private'], exclude_bot_users: true },
+          ...(v.channel ? { initial_conversation: v.channel } : {}),
+        },
+      };
+    case 'method':
+      return undefined;
+  }
+}
+
+const INTRO: Record<AuthMethod, (label: string, callbackUrl: string) => string[]> = {
+  oauth_3lo: (label, callbackUrl) => [
+    `Connect ServiceNow to *${label}* with OAuth 2.0 (3LO). ServiceNow will hold the tokens; spokebot never does.`,
+    `In the Atlassian developer console, your OAuth 2.0 app needs these scopes enabled and the callback URL \`${callbackUrl}\`.`,
+  ],
+  api_token: (label) => [
+    `Connect ServiceNow to *${label}* with an Atlassian API token (Basic auth). spokebot checks it works before writing anything.`,
+    'Atlassian now steers integrations toward OAuth: a token acts as a person and expires within a year.',
+  ],
+  service_account: (label) => [
+    `Connect ServiceNow to *${label}* as an Atlassian service account (OAuth client credentials). No consent step; spokebot checks the credential first.`,
+    'Create the OAuth credential in admin.atlassian.com → Directory → Service accounts.',
+  ],
+};
+
 /** The one modal of a setup (SPEC section 2): everything ServiceNow needs, nothing it can discover. */
 export function setupModal(options: SetupModalOptions): ModalView {
   const spoke = SPOKES[options.spoke];
-  const values = options.values ?? {};
+  const method = options.method ?? spoke.methods[0]!;
+  const [intro, context] = INTRO[method](spoke.label, options.callbackUrl);
   const blocks: KnownBlock[] = [];
-  if (options.problem) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:warning: ${options.problem}` } });
-  }
-  blocks.push(
-    { type: 'section', text: { type: 'mrkdwn', text: `Connect ServiceNow to *${spoke.label}* with OAuth 2.0 (3LO). ServiceNow will hold the tokens; spokebot never does.` } },
-    {
-      type: 'context',
-      elements: [{ type: 'mrkdwn', text: `In the Atlassian developer console, your OAuth 2.0 app needs these scopes enabled and the callback URL \`${options.callbackUrl}\`.` }],
-    },
-    textInput(SETUP_BLOCK.connectionName, 'Connection name', {
-      initial: values.connectionName,
-      optional: true,
-      placeholder: `${spoke.label} <site>`,
-      hint: `Names the ServiceNow records. Leave empty for "${spoke.label}" and the site name; a second connection gets its own child alias.`,
-    }),
-    textInput(SETUP_BLOCK.site, 'Atlassian site', { initial: values.site, placeholder: 'acme.atlassian.net' }),
-    textInput(SETUP_BLOCK.clientId, 'OAuth client ID', { initial: values.clientId, placeholder: 'From Settings → Authentication details' }),
-    textInput(SETUP_BLOCK.clientSecret, 'Client secret', {
-      optional: Boolean(options.setupId),
-      hint: options.setupId
-        ? 'Leave empty to keep the secret you entered before (held encrypted).'
-        : 'Held encrypted only until ServiceNow has it, then deleted. Never shown again.',
-    }),
-    textInput(SETUP_BLOCK.scopes, 'Scopes', {
-      initial: (values.scopes ?? spoke.defaultScopes).join(' '),
-      multiline: true,
-      hint: 'Space-separated. offline_access is required so ServiceNow gets a refresh token.',
-    }),
-    {
+  if (options.problem) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:warning: ${options.problem}` } });
+  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: intro! } }, { type: 'context', elements: [{ type: 'mrkdwn', text: context! }] });
+  if (spoke.methods.length > 1) {
+    const choices = spoke.methods.map((m) => option(m, AUTH_METHOD_LABELS[m]));
+    blocks.push({
       type: 'input',
-      block_id: SETUP_BLOCK.channel,
-      label: text('Report to channel'),
-      element: {
-        type: 'conversations_select',
-        action_id: SETUP_INPUT_ACTION,
-        filter: { include: ['public', 'private'], exclude_bot_users: true },
-        ...(values.channel ? { initial_conversation: values.channel } : {}),
-      },
-    },
-  );
+      block_id: SETUP_BLOCK.method,
+      label: text('Sign in with'),
+      // Changing the method redraws the form with that method's fields.
+      dispatch_action: true,
+      element: { type: 'radio_buttons', action_id: ACTION.chooseMethod, options: choices, initial_option: choices.find((c) => c.value === method)! },
+    });
+  }
+  for (const field of METHOD_FIELDS[method]) {
+    const block = fieldBlock(field, options, method);
+    if (block) blocks.push(block);
+    const problem = options.fieldProblems?.[field];
+    if (problem) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:x: ${problem}` }] });
+  }
   return {
     type: 'modal',
     callback_id: CALLBACK.setupModal,
@@ -93,7 +170,7 @@ export function setupModal(options: SetupModalOptions): ModalView {
     close: text('Cancel'),
     // A form that comes back holding a sealed secret tells us when it is closed, to wipe it.
     ...(options.setupId ? { notify_on_close: true } : {}),
-    private_metadata: encodeMetadata({ spoke: options.spoke, ...(options.setupId ? { setupId: options.setupId } : {}) }),
+    private_metadata: encodeMetadata({ spoke: options.spoke, method, ...(options.setupId ? { setupId: options.setupId } : {}) }),
     blocks,
   };
 }

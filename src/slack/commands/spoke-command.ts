@@ -1,8 +1,7 @@
 import type { App } from '@slack/bolt';
 import { isSpokeId, SPOKE_IDS } from '../../core/spoke-catalogue.js';
-import { oauthCallbackUrl } from '../../core/consent-link.js';
 import { helpText } from '../blocks/help.js';
-import { setupModal } from '../blocks/setup-modal.js';
+import { setupForm } from '../setup-form.js';
 import type { SlackDeps } from '../deps.js';
 import { SLASH_COMMAND } from '../surface.js';
 
@@ -33,7 +32,7 @@ export function register(app: App, deps: SlackDeps): void {
     }
     await client.views.open({
       trigger_id: command.trigger_id,
-      view: setupModal({ spoke, callbackUrl: oauthCallbackUrl(deps.instanceUrl), values: /^[CG]/.test(command.channel_id) ? { channel: command.channel_id } : {} }),
+      view: setupForm(deps, { spoke, values: /^[CG]/.test(command.channel_id) ? { channel: command.channel_id } : {} }),
     });
   });
 }

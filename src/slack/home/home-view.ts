@@ -6,6 +6,7 @@ import { SLASH_COMMAND } from '../surface.js';
 const STATE_LABEL: Record<Connection['state'], string> = {
   awaiting_consent: ':hourglass: waiting for consent',
   connected: ':white_check_mark: connected',
+  removed: ':no_entry: removed (deactivated in ServiceNow)',
 };
 
 /** App Home: every connection, and for admins the setups still in progress. At most 100 blocks. */

@@ -1,23 +1,24 @@
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { oauthCallbackUrl } from '../../core/consent-link.js';
 import { parseSetupRequest } from '../../core/setup-request.js';
 import { SPOKES } from '../../core/spoke-catalogue.js';
+import type { PendingSetup } from '../../store/spoke-store.js';
 import { planMessageBlocks, planModal, type PlanSummary } from '../blocks/plan-blocks.js';
 import { checkingSiteModal } from '../blocks/progress-views.js';
 import { plainMessage } from '../blocks/setup-messages.js';
-import { setupModal } from '../blocks/setup-modal.js';
 import type { SlackDeps } from '../deps.js';
 import { CALLBACK, SETUP_BLOCK } from '../ids.js';
 import { decodeSetupMetadata } from '../private-metadata.js';
 import { SetupRunner } from '../setup-runner.js';
+import { formValuesOf, setupForm } from '../setup-form.js';
 import { errorsByBlock, readSetupState } from '../setup-state.js';
-import type { PendingSetup } from '../../store/spoke-store.js';
+import { updateView } from '../update-view.js';
 
 /**
  * The setup modal's submit. Field checks that need no network answer at once with
- * `response_action: errors`; then the modal turns into "Checking the site" inside the ack, and
- * the Cloud ID lookup (which may take seconds) runs after it and replaces the view with the plan.
+ * `response_action: errors`; then the modal turns into "Checking" inside the ack, and the Cloud
+ * ID lookup and credential check (which may take seconds) run after it and replace the view
+ * with the plan, or with the form and the problem under the field to fix.
  */
 export function register(app: App, deps: SlackDeps): void {
   app.view({ callback_id: CALLBACK.setupModal, type: 'view_submission' }, async ({ ack, body, view, client }) => {
@@ -26,25 +27,26 @@ export function register(app: App, deps: SlackDeps): void {
       await ack({ response_action: 'errors', errors: { [SETUP_BLOCK.site]: 'This form is out of date. Close it and run /spoke setup again.' } });
       return;
     }
-    // Only decides whether the field may be empty; the service decides what an empty one means.
+    // Only decides whether the secret field may be empty; the service decides what that means.
     const held = metadata.setupId ? deps.store.getSetup(metadata.setupId) : undefined;
     const secretHeld = Boolean(held?.sealedSecret && held.userId === body.user.id);
-    const parsed = parseSetupRequest(metadata.spoke, readSetupState(view.state.values), deps.siteAllowlist, secretHeld);
+    const input = readSetupState(view.state.values, metadata.method);
+    const parsed = parseSetupRequest(metadata.spoke, input, { allowlist: deps.siteAllowlist, secretHeld, today: deps.now() });
     if (!parsed.ok) {
       await ack({ response_action: 'errors', errors: errorsByBlock(parsed.errors) });
       return;
     }
-    await ack({ response_action: 'update', view: checkingSiteModal(parsed.request.siteOrigin) });
+    await ack({ response_action: 'update', view: checkingSiteModal(parsed.request.siteOrigin, parsed.request.method !== 'oauth_3lo') });
 
     deps.tasks.run('setup.discover', async () => {
+      const { request } = parsed;
       const setup = metadata.setupId
-        ? await deps.setup.resubmit(metadata.setupId, parsed.request, body.user.id, view.id)
-        : await deps.setup.begin(parsed.request, body.user.id, view.id);
+        ? await deps.setup.resubmit(metadata.setupId, request, body.user.id, view.id)
+        : await deps.setup.begin(request, body.user.id, view.id);
       if (!setup) {
-        const { request } = parsed;
-        const values = { connectionName: request.connectionName, site: request.siteOrigin, clientId: request.clientId, scopes: request.scopes, channel: request.channel };
-        const form = setupModal({ spoke: metadata.spoke, callbackUrl: oauthCallbackUrl(deps.instanceUrl), values, problem: 'This setup expired, so spokebot no longer holds its secret. Enter the client secret again.' });
-        await updateView(client, view.id, form);
+        const values = formValuesOf({ ...request, email: request.email, tokenExpiresOn: request.tokenExpiresOn, scopedToken: request.scopedToken });
+        const problem = 'This setup expired, so spokebot no longer holds its secret. Enter it again.';
+        await updateView(client, view.id, setupForm(deps, { spoke: metadata.spoke, method: request.method, values, problem }));
         return;
       }
       await showPlanOrProblem(deps, client, setup.id, view.id);
@@ -62,16 +64,18 @@ async function showPlanOrProblem(deps: SlackDeps, client: WebClient, setupId: st
     if (!shown) await runner.say(result.setup, { text: `Plan for ${result.setup.connectionName}`, blocks: planMessageBlocks(summary, result.plan) });
     return;
   }
-  const { setup, error } = result;
-  const form = setupModal({
+  const { setup, error, advice } = result;
+  const problem = advice ? `Atlassian refused the ${setup.method === 'api_token' ? 'API token' : 'credential'}; see below. Nothing was written.` : `No Cloud ID from ${setup.siteOrigin}. ${error.hint}`;
+  const form = setupForm(deps, {
     spoke: setup.spoke,
-    callbackUrl: oauthCallbackUrl(deps.instanceUrl),
+    method: setup.method,
     setupId: setup.id,
-    problem: `No Cloud ID from ${setup.siteOrigin}. ${error.hint}`,
-    values: { connectionName: setup.connectionName, site: setup.siteOrigin, clientId: setup.clientId, scopes: setup.scopes, channel: setup.channel },
+    problem,
+    values: formValuesOf(setup),
+    ...(advice ? { fieldProblems: { [advice.field]: advice.message } } : {}),
   });
   const shown = await updateView(client, viewId, form);
-  if (!shown) await runner.say(setup, plainMessage(`:x: No Cloud ID from ${setup.siteOrigin}. ${error.hint} Run \`/spoke setup ${setup.spoke}\` again when it is fixed.`));
+  if (!shown) await runner.say(setup, plainMessage(`:x: ${advice ? advice.message : problem} Run \`/spoke setup ${setup.spoke}\` again when it is fixed.`));
 }
 
 export function planSummary(deps: SlackDeps, setup: PendingSetup): PlanSummary {
@@ -83,16 +87,4 @@ export function planSummary(deps: SlackDeps, setup: PendingSetup): PlanSummary {
     cloudId: setup.cloudId ?? '',
     instanceUrl: deps.instanceUrl,
   };
-}
-
-/** views.update, reporting false when the view is gone (closed by the admin) instead of throwing. */
-async function updateView(client: WebClient, viewId: string, view: Parameters<WebClient['views']['update']>[0]['view']): Promise<boolean> {
-  try {
-    await client.views.update({ view_id: viewId, view });
-    return true;
-  } catch (error) {
-    const code = (error as { data?: { error?: string } }).data?.error;
-    if (code === 'not_found' || code === 'view_not_found') return false;
-    throw error;
-  }
 }
