@@ -56,7 +56,9 @@ export class AtlassianClient {
     const parsed = errorBody.safeParse(body);
     const message = parsed.success ? (parsed.data.message ?? parsed.data.error_description ?? parsed.data.error) : undefined;
     let reason: RejectionReason = 'bad_credentials';
-    if (SERAPH_REFUSALS.includes(seraph ?? '')) reason = 'login_challenge';
+    // AUTHENTICATED_FAILED on a 401 is an ordinary wrong password; on a 200, or DENIED at all,
+    // Jira refused a login it would otherwise accept (CAPTCHA after failed attempts).
+    if (seraph === 'AUTHENTICATION_DENIED' || (status === 200 && seraph === 'AUTHENTICATED_FAILED')) reason = 'login_challenge';
     else if (status === 401 && /scope does not match/i.test(message ?? '')) reason = 'scope_mismatch';
     else if (status === 403 && parsed.success && parsed.data.error !== 'access_denied' && parsed.data.error !== 'unauthorized_client') reason = 'forbidden';
     else if (status === 429) reason = 'rate_limited';

@@ -69,6 +69,10 @@ export interface AtlassianStandIn {
   registerApp(app: AtlassianApp): void;
   createSite(opts?: { cloudId?: string }): Promise<AtlassianSite>;
   addApiToken(token: ApiToken): void;
+  /** Failed Basic logins per email; after `lockoutAfter` of them Jira demands a CAPTCHA. */
+  failedLogins(email: string): number;
+  /** Makes the next logins of this email answer 200 with `X-Seraph-LoginReason: AUTHENTICATED_FAILED`. */
+  challengeLogin(email: string): void;
   faults: {
     next(fault: AtlassianFault): void;
     setLatency(ms: number): void;
@@ -91,12 +95,38 @@ const NOT_AUTHENTICATED: Reply = {
   json: { errorMessages: ['Client must be authenticated to access this resource.'], errors: {} },
 };
 
-export async function startAtlassianStandIn(opts: { now?: () => number } = {}): Promise<AtlassianStandIn> {
+export async function startAtlassianStandIn(opts: { now?: () => number; lockoutAfter?: number } = {}): Promise<AtlassianStandIn> {
   const now = opts.now ?? Date.now;
   const oauth = new AtlassianOAuth(now);
   const requests: AtlassianRequest[] = [];
   const faults = new FaultQueue<AtlassianFault>();
   const apiTokens: ApiToken[] = [];
+  // Jira locks a login behind a CAPTCHA after repeated failures; the right token then fails too.
+  const failures = new Map<string, number>();
+  const challenged = new Set<string>();
+  const lockoutAfter = opts.lockoutAfter ?? 3;
+  const locked = (email: string): boolean => (failures.get(email) ?? 0) >= lockoutAfter;
+  const CAPTCHA: Reply = {
+    status: 403,
+    json: { errorMessages: ['CAPTCHA_CHALLENGE'], errors: {} },
+    headers: { 'X-Seraph-LoginReason': 'AUTHENTICATION_DENIED', 'X-Authentication-Denied-Reason': 'CAPTCHA_CHALLENGE; login-url=https://id.atlassian.com/login' },
+  };
+  /** Basic auth with an API token, counting failures like Jira does. */
+  const basicLogin = (req: IncomingMessage, wantScoped: boolean): { token: ApiToken } | { reply: Reply } => {
+    const basic = basicCredentials(req);
+    const email = basic?.user ?? '';
+    if (email && locked(email)) return { reply: CAPTCHA };
+    if (email && challenged.has(email)) {
+      return { reply: { status: 200, json: { errorMessages: ['Login failed'], errors: {} }, headers: { 'X-Seraph-LoginReason': 'AUTHENTICATED_FAILED' } } };
+    }
+    const t = apiTokens.find((x) => x.email === email && x.token === basic?.pass);
+    // Classic tokens only work on the site; scoped ones only through api.atlassian.com.
+    if (t === undefined || (t.scopes !== undefined) !== wantScoped) {
+      if (email) failures.set(email, (failures.get(email) ?? 0) + 1);
+      return { reply: wantScoped ? gatewayError(401, 'Unauthorized') : { ...NOT_AUTHENTICATED, headers: { 'X-Seraph-LoginReason': 'AUTHENTICATED_FAILED' } } };
+    }
+    return { token: t };
+  };
   const sites: AtlassianSite[] = [];
 
   /** Request log, latency and faults, common to the main server and every site server. */
@@ -149,11 +179,9 @@ export async function startAtlassianStandIn(opts: { now?: () => number } = {}): 
       scopes = t.scope.split(' ');
       if (t.grantType === 'client_credentials') accountType = 'app';
     } else {
-      const basic = basicCredentials(req);
-      const t = apiTokens.find((x) => x.email === basic?.user && x.token === basic.pass);
-      // Classic tokens only work against the site URL, not api.atlassian.com.
-      if (t?.scopes === undefined) return gatewayError(401, 'Unauthorized');
-      scopes = t.scopes;
+      const login = basicLogin(req, true);
+      if ('reply' in login) return login.reply;
+      scopes = login.token.scopes ?? [];
     }
     if (!scopes.some((s) => userScopes.includes(s))) {
       return gatewayError(401, 'Unauthorized; scope does not match');
@@ -193,11 +221,10 @@ export async function startAtlassianStandIn(opts: { now?: () => number } = {}): 
       const p = url.pathname;
       if (method === 'GET' && p === '/_edge/tenant_info') return { status: 200, json: { cloudId } };
       if (method === 'GET' && (/^\/rest\/api\/[23]\/myself$/.test(p) || p === '/wiki/rest/api/user/current')) {
-        const basic = basicCredentials(req);
-        const t = apiTokens.find((x) => x.email === basic?.user && x.token === basic.pass);
         // Scoped tokens must go through api.atlassian.com; on the site they fail like a bad one.
-        if (t === undefined || t.scopes !== undefined) return NOT_AUTHENTICATED;
-        return { status: 200, json: { ...ACCOUNT, emailAddress: t.email, accountType: 'atlassian', active: true } };
+        const login = basicLogin(req, false);
+        if ('reply' in login) return login.reply;
+        return { status: 200, json: { ...ACCOUNT, emailAddress: login.token.email, accountType: 'atlassian', active: true } };
       }
       return { status: 404, json: { errorMessages: ['Not Found'], errors: {} } };
     };
@@ -221,7 +248,13 @@ export async function startAtlassianStandIn(opts: { now?: () => number } = {}): 
     apiUrl: main.url,
     registerApp: (app) => oauth.registerApp(app),
     createSite,
-    addApiToken: (t) => apiTokens.push({ ...t }),
+    addApiToken: (t) => {
+      const known = apiTokens.findIndex((x) => x.email === t.email && x.token === t.token);
+      if (known >= 0) apiTokens.splice(known, 1);
+      apiTokens.push({ ...t });
+    },
+    failedLogins: (email) => failures.get(email) ?? 0,
+    challengeLogin: (email) => void challenged.add(email),
     faults: faults.controls(),
     requests,
     tokens: oauth.tokens,

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { CALLBACK, SETUP_BLOCK } from '../../src/slack/ids.js';
+import { ACTION, CALLBACK, SETUP_BLOCK } from '../../src/slack/ids.js';
 import { blockAction, sendInteraction, sendSlashCommand, viewClosed, viewSubmission, type BotResponse } from '../standins/slack-driver.js';
 import type { SlackCall } from '../standins/slack-api.js';
 import { ADMIN, CLIENT_ID, CLIENT_SECRET, REPORT_CHANNEL, SIGNING_SECRET, type World } from './world.js';
@@ -78,6 +78,26 @@ export async function clickButton(world: World, call: SlackCall, actionId: strin
   return response;
 }
 
+/** Picks a sign-in method on the setup modal, as Slack sends it (dispatch_action on the radio). */
+export async function chooseMethod(world: World, view: Record<string, unknown>, method: string, userId = ADMIN): Promise<Record<string, unknown>> {
+  const since = mark(world);
+  const payload = {
+    type: 'block_actions',
+    user: { id: userId, username: 'ada', name: 'ada', team_id: 'T0001' },
+    api_app_id: 'A0SPOKEBOT',
+    token: 'vErIfIcAtIoNtOkEn0001',
+    trigger_id: world.slack.issueTriggerId(String(view.id)),
+    team: { id: 'T0001', domain: 'acme' },
+    container: { type: 'view', view_id: view.id },
+    view: { ...view, state: { values: { [SETUP_BLOCK.method]: { [ACTION.chooseMethod]: { type: 'radio_buttons', selected_option: { value: method, text: { type: 'plain_text', text: method } } } } } } },
+    actions: [{ type: 'radio_buttons', action_id: ACTION.chooseMethod, block_id: SETUP_BLOCK.method, selected_option: { value: method, text: { type: 'plain_text', text: method } }, action_ts: '1' }],
+  };
+  expectFastAck(await sendInteraction(world.eventsUrl, SIGNING_SECRET, payload));
+  const call = await world.slack.waitForCall('views.update', (c) => world.slack.calls.indexOf(c) >= since && c.args.view_id === view.id);
+  expect(call.response.ok).toBe(true);
+  return call.response.view as Record<string, unknown>;
+}
+
 /** Where the Slack call log stands now: pass it to wait only for what comes after. */
 export function mark(world: World): number {
   return world.slack.calls.length;
@@ -86,6 +106,18 @@ export function mark(world: World): number {
 /** The bot's message (in any thread) whose text matches, posted after `since` (a mark). */
 export function waitForMessage(world: World, pattern: RegExp, timeoutMs = 10_000, since = 0): Promise<SlackCall> {
   return world.slack.waitForCall('chat.postMessage', (c) => world.slack.calls.indexOf(c) >= since && pattern.test(String(c.args.text ?? '')), timeoutMs);
+}
+
+/** Form (with the chosen method) → plan → Confirm: returns the final message of this run. */
+export async function setupWith(world: World, spoke: string, method: string, answers: Record<string, string | string[] | null>, done: RegExp): Promise<SlackCall> {
+  const since = mark(world);
+  let form = await openSetupModal(world, spoke);
+  if (method !== 'oauth_3lo') form = await chooseMethod(world, form, method);
+  const ack = await submitView(world, form, answers as Record<string, string | null>);
+  expect(ack.json).toMatchObject({ response_action: 'update' });
+  const plan = await waitForPlanView(world, String(form.id));
+  await submitView(world, plan, {});
+  return waitForMessage(world, done, 10_000, since);
 }
 
 /** Form → plan → Confirm: returns the consent-link message of this run (not an earlier one). */

@@ -64,7 +64,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
     callbackUrl: `${serviceNow.url}/oauth_redirect.do`,
-    scopes: options.appScopes ?? [...SPOKES.confluence.defaultScopes],
+    scopes: options.appScopes ?? [...new Set(Object.values(SPOKES).flatMap((spoke) => [...spoke.defaultScopes, ...spoke.serviceAccountScopes]))],
     name: 'ServiceNow integration',
   });
   const dataDir = await mkdtemp(join(tmpdir(), 'spokebot-'));
