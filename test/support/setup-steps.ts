@@ -117,7 +117,8 @@ export async function setupWith(world: World, spoke: string, method: string, ans
   expect(ack.json).toMatchObject({ response_action: 'update' });
   const plan = await waitForPlanView(world, String(form.id));
   await submitView(world, plan, {});
-  return waitForMessage(world, done, 10_000, since);
+  // In this setup's DM thread: the channel announcement of an earlier setup must not count.
+  return world.slack.waitForCall('chat.postMessage', (c) => world.slack.calls.indexOf(c) >= since && c.args.thread_ts !== undefined && done.test(String(c.args.text ?? '')), 10_000);
 }
 
 /** Form → plan → Confirm: returns the consent-link message of this run (not an earlier one). */
