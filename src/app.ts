@@ -5,6 +5,7 @@ import { BackgroundTasks } from './background-tasks.js';
 import type { Config } from './config.js';
 import { AtlassianClient } from './atlassian/atlassian-client.js';
 import { TenantInfoClient } from './atlassian/tenant-info.js';
+import { ConnectionService } from './setup/connection-service.js';
 import { CredentialVerifier } from './setup/credential-verifier.js';
 import type { Logger } from './logger.js';
 import { PlanWriter, type PlanWriterOptions } from './servicenow/plan-writer.js';
@@ -81,6 +82,15 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     },
   });
 
+  const connections = new ConnectionService({
+    store,
+    serviceNow,
+    verifier,
+    instanceUrl: config.SERVICENOW_INSTANCE_URL,
+    consentTimeoutMs: config.SPOKE_CONSENT_TIMEOUT,
+    now,
+  });
+
   const socketMode = Boolean(config.SLACK_APP_TOKEN);
   const receiver: Receiver = socketMode
     ? new SocketModeReceiver({
@@ -114,6 +124,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     logger,
     store,
     setup,
+    connections,
     admins: new AdminDirectory(app.client, config.SPOKE_ADMINS),
     tasks,
     threads: new DmThreads(store),

@@ -1,5 +1,6 @@
 import type { BackgroundTasks } from '../background-tasks.js';
 import type { Logger } from '../logger.js';
+import type { ConnectionService } from '../setup/connection-service.js';
 import type { SetupService } from '../setup/setup-service.js';
 import type { SpokeStore } from '../store/spoke-store.js';
 import type { AdminDirectory } from './admin-directory.js';
@@ -10,6 +11,7 @@ export interface SlackDeps {
   logger: Logger;
   store: SpokeStore;
   setup: SetupService;
+  connections: ConnectionService;
   admins: AdminDirectory;
   tasks: BackgroundTasks;
   threads: DmThreads;

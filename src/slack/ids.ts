@@ -5,6 +5,15 @@
 export const CALLBACK = {
   setupModal: 'spoke_setup',
   planModal: 'spoke_setup_plan',
+  rotateModal: 'spoke_rotate',
+  removeModal: 'spoke_remove',
+} as const;
+
+/** Rotate modal inputs (their action_id is SETUP_INPUT_ACTION too). */
+export const ROTATE_BLOCK = {
+  secret: 'rotate_secret',
+  tokenExpiry: 'rotate_token_expiry',
+  tokenScoped: 'rotate_token_scoped',
 } as const;
 
 /** Setup modal inputs: block_id (where `response_action: errors` lands) and action_id. */

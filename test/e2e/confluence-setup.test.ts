@@ -85,7 +85,7 @@ describe('/spoke setup confluence', () => {
   it('shows usage for /spoke and /spoke help, in the ack itself', async () => {
     for (const text of ['', 'help', 'frobnicate']) {
       const response = await runCommand(world, text);
-      expect(response.json).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('/spoke setup confluence') });
+      expect(response.json).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('/spoke setup jira|jsm|confluence') });
     }
   });
 });

@@ -3,7 +3,10 @@ import { SLASH_COMMAND } from '../surface.js';
 export function helpText(): string {
   return [
     `*${SLASH_COMMAND}* connects ServiceNow to Atlassian Cloud and keeps watch over the connection.`,
-    `• \`${SLASH_COMMAND} setup confluence\` (or \`jira\`, \`jsm\`): connect a spoke over OAuth 2.0 (admins)`,
+    `• \`${SLASH_COMMAND} setup jira|jsm|confluence\`: connect a spoke with OAuth 2.0, an API token or a service account (admins)`,
+    `• \`${SLASH_COMMAND} list\`: connections, their aliases, state and token expiry`,
+    `• \`${SLASH_COMMAND} rotate <name>\`: a new API token or client secret, or a fresh consent (admins)`,
+    `• \`${SLASH_COMMAND} remove <name>\`: deactivate a connection in ServiceNow (admins)`,
     `• \`${SLASH_COMMAND} help\`: this message`,
   ].join('\n');
 }

@@ -2,6 +2,8 @@ import type { App } from '@slack/bolt';
 import type { SlackDeps } from '../deps.js';
 import * as planClosed from './plan-closed.js';
 import * as planConfirmed from './plan-confirmed.js';
+import * as removeConfirmed from './remove-confirmed.js';
+import * as rotateSubmitted from './rotate-submitted.js';
 import * as setupClosed from './setup-closed.js';
 import * as setupSubmitted from './setup-submitted.js';
 
@@ -10,4 +12,6 @@ export function register(app: App, deps: SlackDeps): void {
   setupClosed.register(app, deps);
   planConfirmed.register(app, deps);
   planClosed.register(app, deps);
+  rotateSubmitted.register(app, deps);
+  removeConfirmed.register(app, deps);
 }

@@ -1,0 +1,112 @@
+import { consentLink } from '../core/consent-link.js';
+import { RECORD_KEYS } from '../core/record-keys.js';
+import { CREDENTIAL_TABLE } from '../core/spoke-catalogue.js';
+import { adviceFor, type FieldAdvice } from '../core/verification-advice.js';
+import { CredentialRejectedError } from '../atlassian/errors.js';
+import { waitForRefreshToken } from '../servicenow/consent-watcher.js';
+import type { ServiceNowTableClient } from '../servicenow/table-client.js';
+import type { Connection, SpokeStore } from '../store/spoke-store.js';
+import type { CredentialVerifier } from './credential-verifier.js';
+
+export interface NewCredential {
+  secret: string;
+  tokenExpiresOn?: string;
+  scopedToken?: boolean;
+}
+
+export type RotateResult = { ok: true; connection: Connection } | { ok: false; advice: FieldAdvice };
+
+/**
+ * Changes to a connection that exists: a new API token or client secret (verified first, then
+ * written over the ServiceNow credential in place), a fresh 3LO consent, or deactivation.
+ * Nothing is deleted in ServiceNow; every change is audited.
+ */
+export class ConnectionService {
+  constructor(
+    private readonly deps: {
+      store: SpokeStore;
+      serviceNow: ServiceNowTableClient;
+      verifier: CredentialVerifier;
+      instanceUrl: string;
+      consentTimeoutMs: number;
+      now: () => Date;
+    },
+  ) {}
+
+  active(name: string): Connection | undefined {
+    const connection = this.deps.store.getConnection(name);
+    return connection && connection.state !== 'removed' ? connection : undefined;
+  }
+
+  async rotateSecret(connection: Connection, userId: string, next: NewCredential): Promise<RotateResult> {
+    const scopedToken = next.scopedToken ?? connection.scopedToken ?? false;
+    try {
+      await this.deps.verifier.verify({ ...connection, scopedToken, secret: next.secret });
+    } catch (error) {
+      if (!(error instanceof CredentialRejectedError)) throw error;
+      await this.audit(connection, userId, 'connection.rotate', 'failed', { reason: error.reason });
+      return { ok: false, advice: adviceFor(error.reason, connection.method, scopedToken) };
+    }
+    if (connection.method === 'api_token') {
+      await this.deps.serviceNow.updateRecord('basic_auth_credentials', this.record(connection, RECORD_KEYS.credential), { password: next.secret }, { encryptedFields: true });
+    } else {
+      await this.deps.serviceNow.updateRecord('oauth_entity', this.record(connection, RECORD_KEYS.entity), { client_secret: next.secret }, { encryptedFields: true });
+    }
+    const rotated: Connection = {
+      ...connection,
+      scopedToken: connection.method === 'api_token' ? scopedToken : connection.scopedToken,
+      ...(next.tokenExpiresOn ? { tokenExpiresOn: next.tokenExpiresOn } : {}),
+      sealedCredential: this.deps.store.sealCredential(connection.name, next.secret),
+    };
+    if (connection.method !== 'api_token') delete rotated.scopedToken;
+    await this.deps.store.saveConnection(rotated);
+    await this.audit(connection, userId, 'connection.rotate', 'ok', { method: connection.method, ...(next.tokenExpiresOn ? { tokenExpiresOn: next.tokenExpiresOn } : {}) });
+    return { ok: true, connection: rotated };
+  }
+
+  /** A fresh consent link for a 3LO connection; the watch starts from now. */
+  async startReconsent(connection: Connection, userId: string): Promise<{ link: string; since: Date }> {
+    const link = consentLink(this.deps.instanceUrl, this.record(connection, RECORD_KEYS.credential), this.record(connection, RECORD_KEYS.profile));
+    await this.audit(connection, userId, 'connection.reconsent_started', 'ok', {});
+    return { link, since: this.deps.now() };
+  }
+
+  async waitForReconsent(connection: Connection, userId: string, since: Date, signal?: AbortSignal): Promise<'connected' | 'timeout' | 'aborted'> {
+    const result = await waitForRefreshToken(this.deps.serviceNow, this.record(connection, RECORD_KEYS.credential), since, {
+      timeoutMs: this.deps.consentTimeoutMs,
+      now: this.deps.now,
+      ...(signal ? { signal } : {}),
+    });
+    if (result.status === 'connected') {
+      await this.deps.store.saveConnection({ ...connection, state: 'connected', connectedAt: this.deps.now().toISOString() });
+      await this.audit(connection, userId, 'connection.reconsented', 'ok', { tokenUpdatedOn: result.tokenUpdatedOn });
+    } else if (result.status === 'timeout') {
+      await this.audit(connection, userId, 'connection.reconsented', 'failed', { reason: 'timeout' });
+    }
+    return result.status;
+  }
+
+  /** Sets the connection and its credential inactive in ServiceNow; deletes nothing. */
+  async deactivate(connection: Connection, userId: string): Promise<Connection> {
+    const credentialTable = CREDENTIAL_TABLE[connection.method];
+    await Promise.all([
+      this.deps.serviceNow.updateRecord('http_connection', this.record(connection, RECORD_KEYS.connection), { active: 'false' }),
+      this.deps.serviceNow.updateRecord(credentialTable, this.record(connection, RECORD_KEYS.credential), { active: 'false' }),
+    ]);
+    const { sealedCredential: _wiped, ...rest } = connection;
+    const removed: Connection = { ...rest, state: 'removed', removedAt: this.deps.now().toISOString() };
+    await this.deps.store.saveConnection(removed);
+    await this.audit(connection, userId, 'connection.removed', 'ok', { tables: ['http_connection', credentialTable] });
+    return removed;
+  }
+
+  private record(connection: Connection, key: string): string {
+    const sysId = connection.records[key];
+    if (!sysId) throw new Error(`connection ${connection.name} has no ${key} record`);
+    return sysId;
+  }
+
+  private audit(connection: Connection, actor: string, action: string, outcome: 'ok' | 'failed', detail: Record<string, string | number | string[]>) {
+    return this.deps.store.audit({ actor, action, outcome, connection: connection.name, detail });
+  }
+}

@@ -1,0 +1,49 @@
+import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
+import type { SetupField } from '../../core/setup-request.js';
+import type { Connection } from '../../store/spoke-store.js';
+import { CALLBACK, ROTATE_BLOCK, SCOPED_TOKEN_VALUE, SETUP_INPUT_ACTION } from '../ids.js';
+
+export interface RotateModalOptions {
+  connection: Connection;
+  defaultTokenExpiry: string;
+  problem?: { field: SetupField; message: string };
+}
+
+const text = (value: string) => ({ type: 'plain_text' as const, text: value });
+
+/** A new API token (with its expiry) or a new service-account client secret, checked before use. */
+export function rotateModal({ connection, defaultTokenExpiry, problem }: RotateModalOptions): ModalView {
+  const token = connection.method === 'api_token';
+  const scoped: PlainTextOption = { text: text('This is a scoped API token (used through api.atlassian.com)'), value: SCOPED_TOKEN_VALUE };
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: `New ${token ? 'API token' : 'client secret'} for *${connection.name}* (${connection.siteOrigin}). spokebot signs in once with it before it replaces the one in ServiceNow.` } },
+    {
+      type: 'input',
+      block_id: ROTATE_BLOCK.secret,
+      label: text(token ? `New API token for ${connection.email ?? 'the account'}`.slice(0, 2000) : 'New client secret'),
+      element: { type: 'plain_text_input', action_id: SETUP_INPUT_ACTION },
+    },
+  ];
+  if (problem) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:x: ${problem.message}` }] });
+  if (token) {
+    blocks.push(
+      { type: 'input', block_id: ROTATE_BLOCK.tokenExpiry, label: text('Token expires on'), element: { type: 'datepicker', action_id: SETUP_INPUT_ACTION, initial_date: defaultTokenExpiry } },
+      {
+        type: 'input',
+        block_id: ROTATE_BLOCK.tokenScoped,
+        label: text('Token type'),
+        optional: true,
+        element: { type: 'checkboxes', action_id: SETUP_INPUT_ACTION, options: [scoped], ...(connection.scopedToken ? { initial_options: [scoped] } : {}) },
+      },
+    );
+  }
+  return {
+    type: 'modal',
+    callback_id: CALLBACK.rotateModal,
+    title: text('Rotate credential'),
+    submit: text('Check and rotate'),
+    close: text('Cancel'),
+    private_metadata: connection.name,
+    blocks,
+  };
+}

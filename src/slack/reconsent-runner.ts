@@ -1,0 +1,44 @@
+import type { WebClient } from '@slack/web-api';
+import { oauthCallbackUrl } from '../core/consent-link.js';
+import { formatDuration } from '../core/duration.js';
+import type { Connection } from '../store/spoke-store.js';
+import { consentTimeoutMessage, plainMessage, type Message } from './blocks/setup-messages.js';
+import type { SlackDeps } from './deps.js';
+import { ACTION } from './ids.js';
+
+/**
+ * `/spoke rotate` for a 3LO connection: ServiceNow's consent link again, in a DM thread, and
+ * a watch for the refresh token it produces. The bot still never sees the token.
+ */
+export class ReconsentRunner {
+  constructor(
+    private readonly deps: SlackDeps,
+    private readonly client: WebClient,
+  ) {}
+
+  async run(connection: Connection, userId: string): Promise<void> {
+    const { link, since } = await this.deps.connections.startReconsent(connection, userId);
+    const dm = await this.client.conversations.open({ users: userId });
+    const channel = dm.channel?.id;
+    if (!channel) throw new Error('conversations.open returned no channel');
+    const text = `Fresh consent for ${connection.name}: ServiceNow asks Atlassian for new tokens.`;
+    const root = await this.client.chat.postMessage({
+      channel,
+      text,
+      blocks: [
+        { type: 'section', text: { type: 'mrkdwn', text: `:key: ${text} I'll watch for ${formatDuration(this.deps.consentTimeoutMs)}.` } },
+        { type: 'actions', elements: [{ type: 'button', action_id: ACTION.openConsent, style: 'primary', text: { type: 'plain_text', text: 'Consent in ServiceNow' }, url: link, value: connection.name }] },
+      ],
+    });
+    const say = (message: Message) => this.client.chat.postMessage({ channel, thread_ts: root.ts!, ...message });
+    const outcome = await this.deps.connections.waitForReconsent(connection, userId, since, this.deps.tasks.signal);
+    if (outcome === 'connected') {
+      await say(plainMessage(`:white_check_mark: *${connection.name}* has a fresh refresh token in ServiceNow.`));
+      await this.client.chat.postMessage({ channel: connection.channel, ...plainMessage(`:arrows_counterclockwise: *${connection.name}* was re-consented by <@${userId}>.`) }).catch(() => undefined);
+    } else if (outcome === 'timeout') {
+      const timeout = consentTimeoutMessage('', oauthCallbackUrl(this.deps.instanceUrl), formatDuration(this.deps.consentTimeoutMs));
+      // No Try again button here: `/spoke rotate` again starts a fresh watch.
+      await say({ text: timeout.text, blocks: [timeout.blocks[0]!, { type: 'context', elements: [{ type: 'mrkdwn', text: `Run \`/spoke rotate ${connection.name}\` to try again.` }] }] });
+    }
+  }
+}

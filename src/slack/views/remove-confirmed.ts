@@ -1,0 +1,21 @@
+import type { App } from '@slack/bolt';
+import { plainMessage } from '../blocks/setup-messages.js';
+import type { SlackDeps } from '../deps.js';
+import { CALLBACK } from '../ids.js';
+
+/** Deactivate pressed in the remove modal: ServiceNow records set inactive, after the ack. */
+export function register(app: App, deps: SlackDeps): void {
+  app.view({ callback_id: CALLBACK.removeModal, type: 'view_submission' }, async ({ ack, body, view, client }) => {
+    await ack({ response_action: 'clear' });
+    const connection = deps.connections.active(view.private_metadata);
+    if (!connection) return;
+    deps.tasks.run('connection.remove', async () => {
+      if (!(await deps.admins.isAdmin(body.user.id))) return;
+      const removed = await deps.connections.deactivate(connection, body.user.id);
+      const text = `*${removed.name}* was deactivated in ServiceNow by <@${body.user.id}> (nothing deleted).`;
+      const dm = await client.conversations.open({ users: body.user.id });
+      if (dm.channel?.id) await client.chat.postMessage({ channel: dm.channel.id, ...plainMessage(`:no_entry: ${text}`) });
+      await client.chat.postMessage({ channel: removed.channel, ...plainMessage(`:no_entry: ${text}`) }).catch(() => undefined);
+    });
+  });
+}

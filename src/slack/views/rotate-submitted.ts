@@ -1,0 +1,51 @@
+import type { App } from '@slack/bolt';
+import { defaultTokenExpiry, tokenExpiryProblem } from '../../core/setup-request.js';
+import { plainMessage } from '../blocks/setup-messages.js';
+import { waitingModal } from '../blocks/progress-views.js';
+import { rotateModal } from '../blocks/rotate-modal.js';
+import type { SlackDeps } from '../deps.js';
+import { CALLBACK, ROTATE_BLOCK, SCOPED_TOKEN_VALUE, SETUP_INPUT_ACTION } from '../ids.js';
+import { updateView } from '../update-view.js';
+
+type Values = Record<string, Record<string, { value?: string | null; selected_date?: string | null; selected_options?: Array<{ value: string }> | null }>>;
+
+/**
+ * The rotate modal's submit: local checks in the ack, then one sign-in with the new credential
+ * after it; only a credential that works replaces the one in ServiceNow.
+ */
+export function register(app: App, deps: SlackDeps): void {
+  app.view({ callback_id: CALLBACK.rotateModal, type: 'view_submission' }, async ({ ack, body, view, client }) => {
+    const connection = deps.connections.active(view.private_metadata);
+    if (!connection) {
+      await ack({ response_action: 'errors', errors: { [ROTATE_BLOCK.secret]: 'This connection was removed meanwhile.' } });
+      return;
+    }
+    const values = view.state.values as Values;
+    const secret = values[ROTATE_BLOCK.secret]?.[SETUP_INPUT_ACTION]?.value?.trim() ?? '';
+    const expiry = values[ROTATE_BLOCK.tokenExpiry]?.[SETUP_INPUT_ACTION]?.selected_date ?? '';
+    const scoped = (values[ROTATE_BLOCK.tokenScoped]?.[SETUP_INPUT_ACTION]?.selected_options ?? []).some((o) => o.value === SCOPED_TOKEN_VALUE);
+    const errors: Record<string, string> = {};
+    if (!secret) errors[ROTATE_BLOCK.secret] = 'Paste the new credential.';
+    const expiryProblem = connection.method === 'api_token' ? tokenExpiryProblem(expiry, deps.now()) : undefined;
+    if (expiryProblem) errors[ROTATE_BLOCK.tokenExpiry] = expiryProblem;
+    if (Object.keys(errors).length > 0) {
+      await ack({ response_action: 'errors', errors });
+      return;
+    }
+    await ack({ response_action: 'update', view: waitingModal('Checking', `:hourglass_flowing_sand: Signing in once with the new credential for *${connection.name}*…`) });
+    deps.tasks.run('connection.rotate', async () => {
+      const result = await deps.connections.rotateSecret(connection, body.user.id, {
+        secret,
+        ...(connection.method === 'api_token' ? { tokenExpiresOn: expiry, scopedToken: scoped } : {}),
+      });
+      if (!result.ok) {
+        await updateView(client, view.id, rotateModal({ connection, defaultTokenExpiry: defaultTokenExpiry(deps.now()), problem: result.advice }));
+        return;
+      }
+      await updateView(client, view.id, waitingModal('Rotated', `:white_check_mark: *${connection.name}* now uses the new credential in ServiceNow.`));
+      await client.chat
+        .postMessage({ channel: connection.channel, ...plainMessage(`:arrows_counterclockwise: The credential of *${connection.name}* was rotated by <@${body.user.id}>.`) })
+        .catch(() => undefined);
+    });
+  });
+}
