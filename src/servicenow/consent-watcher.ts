@@ -9,6 +9,21 @@ export interface ConsentWatchOptions {
   signal?: AbortSignal;
   now?: () => Date;
   onError?: (error: ServiceNowError) => void;
+  /**
+   * Refresh-token rows that existed before a re-consent (`sys_id@sys_updated_on`): they do not
+   * count, whatever their time, since glide_date_time has whole seconds only.
+   */
+  baseline?: ReadonlySet<string>;
+}
+
+export function tokenRowKey(row: ServiceNowRecord): string {
+  return `${row.sys_id}@${String(row.sys_updated_on)}`;
+}
+
+/** The refresh-token rows ServiceNow holds for a credential now (a re-consent's baseline). */
+export async function currentRefreshTokens(client: ServiceNowTableClient, credentialSysId: string): Promise<Set<string>> {
+  const rows = await client.findRecords('oauth_credential', { [SERVICENOW_FACTS.tokenRequestorPath]: credentialSysId, type: 'refresh_token' }, { fields: ['sys_updated_on'], limit: 20 });
+  return new Set(rows.map(tokenRowKey));
 }
 
 export type ConsentResult = { status: 'connected'; tokenUpdatedOn: string } | { status: 'timeout' } | { status: 'aborted' };
@@ -51,7 +66,7 @@ export async function waitForRefreshToken(
       if (!(error instanceof ServiceNowError)) throw error;
       options.onError?.(error);
     }
-    const fresh = rows.find((row) => (parseGlideDateTime(String(row.sys_updated_on))?.getTime() ?? 0) >= sinceSecond);
+    const fresh = rows.find((row) => !options.baseline?.has(tokenRowKey(row)) && (parseGlideDateTime(String(row.sys_updated_on))?.getTime() ?? 0) >= sinceSecond);
     if (fresh) return { status: 'connected', tokenUpdatedOn: String(fresh.sys_updated_on) };
     const left = deadline - now().getTime();
     if (left <= 0) return { status: 'timeout' };

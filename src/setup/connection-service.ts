@@ -3,7 +3,7 @@ import { RECORD_KEYS } from '../core/record-keys.js';
 import { CREDENTIAL_TABLE } from '../core/spoke-catalogue.js';
 import { adviceFor, type FieldAdvice } from '../core/verification-advice.js';
 import { CredentialRejectedError } from '../atlassian/errors.js';
-import { waitForRefreshToken } from '../servicenow/consent-watcher.js';
+import { currentRefreshTokens, waitForRefreshToken } from '../servicenow/consent-watcher.js';
 import type { ServiceNowTableClient } from '../servicenow/table-client.js';
 import type { Connection, SpokeStore } from '../store/spoke-store.js';
 import type { CredentialVerifier } from './credential-verifier.js';
@@ -12,6 +12,12 @@ export interface NewCredential {
   secret: string;
   tokenExpiresOn?: string;
   scopedToken?: boolean;
+}
+
+export interface Reconsent {
+  link: string;
+  since: Date;
+  baseline: ReadonlySet<string>;
 }
 
 export type RotateResult = { ok: true; connection: Connection } | { ok: false; advice: FieldAdvice };
@@ -65,16 +71,20 @@ export class ConnectionService {
   }
 
   /** A fresh consent link for a 3LO connection; the watch starts from now. */
-  async startReconsent(connection: Connection, userId: string): Promise<{ link: string; since: Date }> {
-    const link = consentLink(this.deps.instanceUrl, this.record(connection, RECORD_KEYS.credential), this.record(connection, RECORD_KEYS.profile));
+  async startReconsent(connection: Connection, userId: string): Promise<Reconsent> {
+    const credential = this.record(connection, RECORD_KEYS.credential);
+    const link = consentLink(this.deps.instanceUrl, credential, this.record(connection, RECORD_KEYS.profile));
+    // The tokens there now are the old ones; only a row that is not among them proves consent.
+    const baseline = await currentRefreshTokens(this.deps.serviceNow, credential);
     await this.audit(connection, userId, 'connection.reconsent_started', 'ok', {});
-    return { link, since: this.deps.now() };
+    return { link, since: this.deps.now(), baseline };
   }
 
-  async waitForReconsent(connection: Connection, userId: string, since: Date, signal?: AbortSignal): Promise<'connected' | 'timeout' | 'aborted'> {
-    const result = await waitForRefreshToken(this.deps.serviceNow, this.record(connection, RECORD_KEYS.credential), since, {
+  async waitForReconsent(connection: Connection, userId: string, reconsent: Reconsent, signal?: AbortSignal): Promise<'connected' | 'timeout' | 'aborted'> {
+    const result = await waitForRefreshToken(this.deps.serviceNow, this.record(connection, RECORD_KEYS.credential), reconsent.since, {
       timeoutMs: this.deps.consentTimeoutMs,
       now: this.deps.now,
+      baseline: reconsent.baseline,
       ...(signal ? { signal } : {}),
     });
     if (result.status === 'connected') {

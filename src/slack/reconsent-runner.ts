@@ -17,7 +17,8 @@ export class ReconsentRunner {
   ) {}
 
   async run(connection: Connection, userId: string): Promise<void> {
-    const { link, since } = await this.deps.connections.startReconsent(connection, userId);
+    const reconsent = await this.deps.connections.startReconsent(connection, userId);
+    const { link } = reconsent;
     const dm = await this.client.conversations.open({ users: userId });
     const channel = dm.channel?.id;
     if (!channel) throw new Error('conversations.open returned no channel');
@@ -31,7 +32,7 @@ export class ReconsentRunner {
       ],
     });
     const say = (message: Message) => this.client.chat.postMessage({ channel, thread_ts: root.ts!, ...message });
-    const outcome = await this.deps.connections.waitForReconsent(connection, userId, since, this.deps.tasks.signal);
+    const outcome = await this.deps.connections.waitForReconsent(connection, userId, reconsent, this.deps.tasks.signal);
     if (outcome === 'connected') {
       await say(plainMessage(`:white_check_mark: *${connection.name}* has a fresh refresh token in ServiceNow.`));
       await this.client.chat.postMessage({ channel: connection.channel, ...plainMessage(`:arrows_counterclockwise: *${connection.name}* was re-consented by <@${userId}>.`) }).catch(() => undefined);

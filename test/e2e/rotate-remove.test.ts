@@ -1,0 +1,199 @@
+import { readFile } from 'node:fs/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SPOKES } from '../../src/core/spoke-catalogue.js';
+import { CALLBACK, ROTATE_BLOCK, SETUP_BLOCK } from '../../src/slack/ids.js';
+import { acceptConsentWithoutBrowser } from '../support/consent.js';
+import { consentUrl, mark, runCommand, setupWith, submitView, waitForMessage } from '../support/setup-steps.js';
+import { CLIENT_ID, CLIENT_SECRET, MEMBER, REPORT_CHANNEL, SERVICENOW_PASSWORD, startWorld, type World } from '../support/world.js';
+
+const EMAIL = 'integration@acme.test';
+const OLD_TOKEN = 'ATATT3xFfGF0-old-token-1111';
+const NEW_TOKEN = 'ATATT3xFfGF0-new-token-2222';
+const BAD_TOKEN = 'ATATT3xFfGF0-bad-token-3333';
+const NEW_SECRET = 'rotated-client-secret-4444';
+
+let world: World;
+beforeEach(async () => {
+  world = await startWorld();
+  world.atlassian.addApiToken({ email: EMAIL, token: OLD_TOKEN });
+  world.atlassian.addApiToken({ email: EMAIL, token: NEW_TOKEN });
+});
+afterEach(async () => {
+  await world.close();
+});
+
+async function tokenConnection(name = 'Jira token'): Promise<void> {
+  await setupWith(
+    world,
+    'jira',
+    'api_token',
+    { [SETUP_BLOCK.connectionName]: name, [SETUP_BLOCK.site]: world.site.url, [SETUP_BLOCK.channel]: REPORT_CHANNEL, [SETUP_BLOCK.email]: EMAIL, [SETUP_BLOCK.apiToken]: OLD_TOKEN, [SETUP_BLOCK.tokenExpiry]: '2027-01-15', [SETUP_BLOCK.tokenScoped]: [] },
+    /is connected/,
+  );
+}
+
+async function openModal(text: string, callbackId: string): Promise<Record<string, unknown>> {
+  const since = mark(world);
+  await runCommand(world, text);
+  const opened = await world.slack.waitForCall('views.open', (c) => world.slack.calls.indexOf(c) >= since && (c.args.view as { callback_id?: string }).callback_id === callbackId);
+  return opened.response.view as Record<string, unknown>;
+}
+
+const snapshot = (table: string) => world.serviceNow.rows(table).map(({ sys_updated_on: _u, ...row }) => row);
+
+describe('/spoke rotate', () => {
+  it('an API token: the new token is verified, then written over the same ServiceNow credential', async () => {
+    await tokenConnection();
+    const before = snapshot('basic_auth_credentials');
+    const modal = await openModal('rotate Jira token', CALLBACK.rotateModal);
+    const ack = await submitView(world, modal, { [ROTATE_BLOCK.secret]: NEW_TOKEN, [ROTATE_BLOCK.tokenExpiry]: '2027-09-30' });
+    expect(ack.json).toMatchObject({ response_action: 'update' });
+    await world.slack.waitForCall('views.update', (c) => c.args.view_id === modal.id && JSON.stringify(c.args.view).includes('now uses the new credential'));
+
+    const after = snapshot('basic_auth_credentials');
+    expect(after.map((r) => r.sys_id)).toEqual(before.map((r) => r.sys_id));
+    expect(world.serviceNow.secretOf('basic_auth_credentials', after[0]!.sys_id!)).toEqual({ value: NEW_TOKEN, wellFormed: true });
+    const kept = world.bot.store.getConnection('Jira token')!;
+    expect(kept.tokenExpiresOn).toBe('2027-09-30');
+    expect(world.bot.store.revealCredential(kept)).toBe(NEW_TOKEN);
+    await world.slack.waitForCall('chat.postMessage', (c) => c.args.channel === REPORT_CHANNEL && /rotated by/.test(String(c.args.text)));
+    expect(world.bot.store.auditTrail()).toContainEqual(expect.objectContaining({ action: 'connection.rotate', outcome: 'ok', connection: 'Jira token' }));
+  });
+
+  it('a token that does not work is refused on the token field, tried once, and ServiceNow keeps the old one', async () => {
+    await tokenConnection();
+    const credential = world.serviceNow.rows('basic_auth_credentials')[0]!;
+    const modal = await openModal('rotate Jira token', CALLBACK.rotateModal);
+    await submitView(world, modal, { [ROTATE_BLOCK.secret]: BAD_TOKEN, [ROTATE_BLOCK.tokenExpiry]: '2027-09-30' });
+    const back = await world.slack.waitForCall('views.update', (c) => c.args.view_id === modal.id && JSON.stringify(c.args.view).includes(':x:'));
+    expect(JSON.stringify(back.args.view)).toContain('Atlassian refused this email and token');
+    expect(world.atlassian.failedLogins(EMAIL)).toBe(1);
+    expect(world.serviceNow.secretOf('basic_auth_credentials', credential.sys_id!).value).toBe(OLD_TOKEN);
+    expect(world.bot.store.revealCredential(world.bot.store.getConnection('Jira token')!)).toBe(OLD_TOKEN);
+  });
+
+  it('a service account: the new client secret replaces the old in the application registry', async () => {
+    await setupWith(
+      world,
+      'jira',
+      'service_account',
+      { [SETUP_BLOCK.connectionName]: 'Jira robot', [SETUP_BLOCK.site]: world.site.url, [SETUP_BLOCK.channel]: REPORT_CHANNEL, [SETUP_BLOCK.clientId]: CLIENT_ID, [SETUP_BLOCK.clientSecret]: CLIENT_SECRET, [SETUP_BLOCK.scopes]: SPOKES.jira.serviceAccountScopes.join(' ') },
+      /is connected/,
+    );
+    // The admin rotated the secret at Atlassian; now ServiceNow needs it.
+    world.atlassian.registerApp({ clientId: CLIENT_ID, clientSecret: NEW_SECRET, callbackUrl: `${world.serviceNow.url}/oauth_redirect.do`, scopes: [...SPOKES.jira.serviceAccountScopes] });
+    const entity = world.serviceNow.rows('oauth_entity')[0]!;
+    const modal = await openModal('rotate Jira robot', CALLBACK.rotateModal);
+    await submitView(world, modal, { [ROTATE_BLOCK.secret]: NEW_SECRET });
+    await world.slack.waitForCall('views.update', (c) => c.args.view_id === modal.id && JSON.stringify(c.args.view).includes('now uses the new credential'));
+    expect(world.serviceNow.rows('oauth_entity').map((r) => r.sys_id)).toEqual([entity.sys_id]);
+    expect(world.serviceNow.secretOf('oauth_entity', entity.sys_id!)).toEqual({ value: NEW_SECRET, wellFormed: true });
+    expect(world.bot.store.revealCredential(world.bot.store.getConnection('Jira robot')!)).toBe(NEW_SECRET);
+  });
+
+  it('3LO: a fresh consent link in a DM, and a report once ServiceNow has the new refresh token', async () => {
+    const { setupUntilConsent } = await import('../support/setup-steps.js');
+    const first = await setupUntilConsent(world);
+    await acceptConsentWithoutBrowser(consentUrl(first));
+    await waitForMessage(world, /is connected/);
+    const tokensBefore = world.serviceNow.rows('oauth_credential').filter((t) => t.type === 'refresh_token').map((t) => t.sys_id);
+
+    const since = mark(world);
+    await runCommand(world, 'rotate Confluence acme');
+    const fresh = await waitForMessage(world, /Fresh consent for Confluence acme/, 10_000, since);
+    // The old refresh token, written moments ago, must not pass for the new one.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(world.slack.calls.slice(since).some((c) => /has a fresh refresh token/.test(String(c.args.text)))).toBe(false);
+    await acceptConsentWithoutBrowser(consentUrl(fresh));
+    await waitForMessage(world, /has a fresh refresh token/, 10_000, since);
+    expect(world.serviceNow.rows('oauth_credential').filter((t) => t.type === 'refresh_token').map((t) => t.sys_id)).not.toEqual(tokensBefore);
+    expect(world.bot.store.auditTrail().map((e) => e.action)).toEqual(expect.arrayContaining(['connection.reconsent_started', 'connection.reconsented']));
+  });
+
+  it('is for admins only', async () => {
+    await tokenConnection();
+    await runCommand(world, 'rotate Jira token', MEMBER);
+    const reply = await world.slack.waitForCall('response_url', (c) => /Only spokebot admins can rotate/.test(String(c.args.text)));
+    expect(reply.args.response_type).toBe('ephemeral');
+  });
+});
+
+describe('/spoke remove', () => {
+  it('asks first, then deactivates the connection and its credential; nothing is deleted', async () => {
+    await tokenConnection();
+    const counts = () => ['basic_auth_credentials', 'http_connection', 'sys_alias'].map((t) => world.serviceNow.rows(t).length);
+    const before = counts();
+    const modal = await openModal('remove Jira token', CALLBACK.removeModal);
+    expect(JSON.stringify(modal.blocks)).toContain('nothing is deleted');
+    const ack = await submitView(world, modal, {});
+    expect(ack.json).toMatchObject({ response_action: 'clear' });
+    await waitForMessage(world, /was deactivated in ServiceNow/);
+    expect(counts()).toEqual(before);
+    expect(world.serviceNow.rows('http_connection')[0]).toMatchObject({ name: 'Jira token', active: 'false' });
+    expect(world.serviceNow.rows('basic_auth_credentials')[0]).toMatchObject({ name: 'Jira token', active: 'false' });
+    const removed = world.bot.store.getConnection('Jira token')!;
+    expect(removed).toMatchObject({ state: 'removed' });
+    expect(removed.sealedCredential).toBeUndefined();
+    expect(world.bot.store.auditTrail().filter((e) => e.connection === 'Jira token').map((e) => e.action)).toEqual(
+      expect.arrayContaining(['setup.started', 'setup.connected', 'connection.removed']),
+    );
+
+    const list = await runCommand(world, 'list');
+    expect(JSON.stringify(list.json)).toContain('deactivated');
+    const again = mark(world);
+    await runCommand(world, 'rotate Jira token');
+    await world.slack.waitForCall('response_url', (c) => world.slack.calls.indexOf(c) >= again && /No active connection named/.test(String(c.args.text)));
+  });
+});
+
+describe('/spoke list', () => {
+  it('shows each spoke with its shipped alias and the child aliases under it', async () => {
+    await tokenConnection('Jira main');
+    const second = await world.atlassian.createSite();
+    await setupWith(
+      world,
+      'jira',
+      'api_token',
+      { [SETUP_BLOCK.connectionName]: 'Jira labs', [SETUP_BLOCK.site]: second.url, [SETUP_BLOCK.channel]: REPORT_CHANNEL, [SETUP_BLOCK.email]: EMAIL, [SETUP_BLOCK.apiToken]: OLD_TOKEN, [SETUP_BLOCK.tokenExpiry]: '2027-01-15', [SETUP_BLOCK.tokenScoped]: [] },
+      /is connected/,
+    );
+    const response = await runCommand(world, 'list', MEMBER);
+    const text = JSON.stringify(response.json);
+    expect(text).toContain('alias `Jira`');
+    expect(text).toMatch(/• \*Jira main\* · API token/);
+    expect(text).toMatch(/↳ child alias `Jira labs`: \*Jira labs\*/);
+    expect(text).toContain('token expires 2027-01-15');
+  });
+});
+
+describe('secrets across setup, rotation and removal', () => {
+  it('no API token, client secret or ServiceNow password in logs, Slack calls, the audit log or the store file', async () => {
+    await tokenConnection();
+    const modal = await openModal('rotate Jira token', CALLBACK.rotateModal);
+    await submitView(world, modal, { [ROTATE_BLOCK.secret]: NEW_TOKEN, [ROTATE_BLOCK.tokenExpiry]: '2027-09-30' });
+    await world.slack.waitForCall('views.update', (c) => c.args.view_id === modal.id && JSON.stringify(c.args.view).includes('now uses the new credential'));
+    await setupWith(
+      world,
+      'jira',
+      'service_account',
+      { [SETUP_BLOCK.connectionName]: 'Jira robot', [SETUP_BLOCK.site]: world.site.url, [SETUP_BLOCK.channel]: REPORT_CHANNEL, [SETUP_BLOCK.clientId]: CLIENT_ID, [SETUP_BLOCK.clientSecret]: CLIENT_SECRET, [SETUP_BLOCK.scopes]: SPOKES.jira.serviceAccountScopes.join(' ') },
+      /is connected/,
+    );
+    const removal = await openModal('remove Jira robot', CALLBACK.removeModal);
+    await submitView(world, removal, {});
+    await waitForMessage(world, /was deactivated/);
+    await world.bot.tasks.idle();
+
+    const secrets = [OLD_TOKEN, NEW_TOKEN, CLIENT_SECRET, SERVICENOW_PASSWORD];
+    const places = {
+      logs: world.logs.join('\n'),
+      slack: JSON.stringify(world.slack.calls.map((c) => c.args)),
+      audit: JSON.stringify(world.bot.store.auditTrail()),
+      store: await readFile(world.config.SPOKE_DB_PATH, 'utf8'),
+    };
+    for (const [place, text] of Object.entries(places)) {
+      for (const secret of secrets) expect(text, `${secret} in ${place}`).not.toContain(secret);
+    }
+    expect(world.bot.store.revealCredential(world.bot.store.getConnection('Jira token')!)).toBe(NEW_TOKEN);
+  });
+});
