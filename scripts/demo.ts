@@ -35,11 +35,11 @@ async function main(): Promise<void> {
     say(renderModal(form));
 
     step(2, 'She fills in the site, client ID and secret, keeps the default scopes, and submits');
-    say(`  site = ${world.site.url}   client ID = ${CLIENT_ID}   secret = ${MASK}`);
+    say(`  name = Confluence acme   site = ${world.site.url}   client ID = ${CLIENT_ID}   secret = ${MASK}`);
     const submitted = await sendInteraction(
       world.eventsUrl,
       SIGNING_SECRET,
-      viewSubmission({ userId: ADMIN, view: form, answers: { [SETUP_BLOCK.site]: world.site.url, [SETUP_BLOCK.clientId]: CLIENT_ID, [SETUP_BLOCK.clientSecret]: CLIENT_SECRET, [SETUP_BLOCK.channel]: REPORT_CHANNEL } }),
+      viewSubmission({ userId: ADMIN, view: form, answers: { [SETUP_BLOCK.connectionName]: 'Confluence acme', [SETUP_BLOCK.site]: world.site.url, [SETUP_BLOCK.clientId]: CLIENT_ID, [SETUP_BLOCK.clientSecret]: CLIENT_SECRET, [SETUP_BLOCK.channel]: REPORT_CHANNEL } }),
     );
     say(`  ack in ${submitted.elapsedMs.toFixed(0)} ms: the modal now says "Checking the site" while spokebot asks ${world.site.url}/_edge/tenant_info`);
     const planCall = await world.slack.waitForCall('views.update', (c) => (c.args.view as { callback_id?: string } | undefined)?.callback_id === 'spoke_setup_plan');
