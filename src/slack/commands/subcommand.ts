@@ -1,5 +1,7 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { Connection } from '../../store/spoke-store.js';
 import type { SlackDeps } from '../deps.js';
+import { SLASH_COMMAND } from '../surface.js';
 
 /** One `/spoke <subcommand>`: gets the command's Bolt arguments, the words after it and the deps. */
 export type Subcommand = (args: SlackCommandMiddlewareArgs & AllMiddlewareArgs, words: string[], deps: SlackDeps) => Promise<void>;
@@ -10,4 +12,21 @@ export async function requireAdmin(args: SlackCommandMiddlewareArgs & AllMiddlew
   await deps.store.audit({ actor: args.command.user_id, action: `${what}.open`, outcome: 'refused', detail: { reason: 'not an admin' } });
   await args.respond({ response_type: 'ephemeral', text: `Only spokebot admins can ${what} connections. Ask one of them, or an owner of this workspace.` });
   return false;
+}
+
+/**
+ * For `/spoke <verb> <name>`: acks, checks the caller is an admin and the connection exists,
+ * answering every refusal itself. Returns the connection to act on, or undefined.
+ */
+export async function adminConnection(args: SlackCommandMiddlewareArgs & AllMiddlewareArgs, words: string[], deps: SlackDeps, verb: string): Promise<Connection | undefined> {
+  const name = words.join(' ').trim();
+  if (!name) {
+    await args.ack({ response_type: 'ephemeral', text: `Which connection? \`${SLASH_COMMAND} ${verb} <name>\` (see \`${SLASH_COMMAND} list\`)` });
+    return undefined;
+  }
+  await args.ack();
+  if (!(await requireAdmin(args, deps, verb))) return undefined;
+  const connection = deps.connections.active(name);
+  if (!connection) await args.respond({ response_type: 'ephemeral', text: `No active connection named "${name}". \`${SLASH_COMMAND} list\` shows them.` });
+  return connection;
 }
