@@ -5,7 +5,10 @@ import { BackgroundTasks } from './background-tasks.js';
 import type { Config } from './config.js';
 import { AtlassianClient } from './atlassian/atlassian-client.js';
 import { TenantInfoClient } from './atlassian/tenant-info.js';
+import { HealthMonitor } from './health/health-monitor.js';
+import { HealthProbe } from './health/health-probe.js';
 import { ConnectionService } from './setup/connection-service.js';
+import { SlackHealthNotifier } from './slack/health-notifier.js';
 import { CredentialVerifier } from './setup/credential-verifier.js';
 import type { Logger } from './logger.js';
 import { PlanWriter, type PlanWriterOptions } from './servicenow/plan-writer.js';
@@ -39,6 +42,7 @@ export interface AppDeps {
 
 export interface SpokeBot {
   app: App;
+  monitor: HealthMonitor;
   store: SpokeStore;
   tasks: BackgroundTasks;
   /** Starts listening (HTTP) or connecting (Socket Mode); resolves with the HTTP URL when there is one. */
@@ -91,6 +95,8 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     now,
   });
 
+  const probe = new HealthProbe({ store, serviceNow, tenantInfo, verifier, apiUrl: config.ATLASSIAN_API_URL, now, authBackoffMs: config.SPOKE_AUTH_BACKOFF });
+
   const socketMode = Boolean(config.SLACK_APP_TOKEN);
   const receiver: Receiver = socketMode
     ? new SocketModeReceiver({
@@ -120,12 +126,23 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     },
   });
 
+  const admins = new AdminDirectory(app.client, config.SPOKE_ADMINS);
+  const monitor = new HealthMonitor({
+    store,
+    probe,
+    notifier: new SlackHealthNotifier(app.client, store, admins, logger.child({ component: 'health' })),
+    logger: logger.child({ component: 'health' }),
+    now,
+    intervalMs: config.SPOKE_CHECK_INTERVAL,
+    reminderDays: config.SPOKE_REMINDER_DAYS,
+  });
   const deps: SlackDeps = {
     logger,
     store,
     setup,
     connections,
-    admins: new AdminDirectory(app.client, config.SPOKE_ADMINS),
+    monitor,
+    admins,
     tasks,
     threads: new DmThreads(store),
     instanceUrl: config.SERVICENOW_INSTANCE_URL,
@@ -160,6 +177,8 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
       });
       sweeper = setInterval(() => tasks.run('setup.expire', async () => void (await store.expireSetups())), 60_000);
       sweeper.unref();
+      // Due times live in the store; the tick only asks what is due, so a restart loses nothing.
+      monitor.start(Math.min(config.SPOKE_CHECK_INTERVAL, 60_000));
       if (socketMode) {
         await app.start();
         return {};
@@ -169,8 +188,10 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
       const actualPort = typeof address === 'object' && address ? address.port : port;
       return { url: `http://127.0.0.1:${actualPort}` };
     },
+    monitor,
     async stop() {
       if (sweeper) clearInterval(sweeper);
+      monitor.stop();
       await tasks.stop();
       await app.stop();
     },

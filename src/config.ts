@@ -77,6 +77,8 @@ export const envSchema = z
       .transform((text) => text.split(',').map((d) => Number(d.trim())))
       .refine((days) => days.every((d) => Number.isInteger(d) && d > 0), 'whole days, comma-separated, e.g. 30,14,7,3,1'),
     SPOKE_CONSENT_TIMEOUT: duration('15m'),
+    /** After Atlassian refuses a held credential, the next live sign-in waits this long (lockouts). */
+    SPOKE_AUTH_BACKOFF: duration('6h'),
     SPOKE_SETUP_TTL: duration('24h'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   });

@@ -60,6 +60,7 @@ export class AtlassianClient {
     // Jira refused a login it would otherwise accept (CAPTCHA after failed attempts).
     if (seraph === 'AUTHENTICATION_DENIED' || (status === 200 && seraph === 'AUTHENTICATED_FAILED')) reason = 'login_challenge';
     else if (status === 401 && /scope does not match/i.test(message ?? '')) reason = 'scope_mismatch';
+    else if (parsed.success && parsed.data.error === 'invalid_grant') reason = 'revoked';
     else if (status === 403 && parsed.success && parsed.data.error !== 'access_denied' && parsed.data.error !== 'unauthorized_client') reason = 'forbidden';
     else if (status === 429) reason = 'rate_limited';
     else if (status >= 500 || status === 0) reason = 'unreachable';

@@ -10,6 +10,8 @@ export type RejectionReason =
   | 'forbidden'
   /** Jira's `X-Seraph-LoginReason`: the login was refused (often a CAPTCHA after bad tries). */
   | 'login_challenge'
+  /** 403 `invalid_grant`: revoked or rotated elsewhere; signing in again will not help. */
+  | 'revoked'
   | 'rate_limited'
   | 'unreachable';
 

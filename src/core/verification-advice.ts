@@ -2,7 +2,7 @@ import type { SetupField } from './setup-request.js';
 import type { AuthMethod } from './spoke-catalogue.js';
 
 /** Mirrors the Atlassian adapter's reasons, so the core needs no adapter import. */
-export type CredentialProblem = 'bad_credentials' | 'scope_mismatch' | 'forbidden' | 'login_challenge' | 'rate_limited' | 'unreachable';
+export type CredentialProblem = 'bad_credentials' | 'scope_mismatch' | 'forbidden' | 'login_challenge' | 'revoked' | 'rate_limited' | 'unreachable';
 
 export interface FieldAdvice {
   field: SetupField;
@@ -35,6 +35,8 @@ export function adviceFor(problem: CredentialProblem, method: AuthMethod, scoped
       return { field: method === 'api_token' ? 'email' : 'clientId', message: 'Atlassian knows this account but refuses it here: give it access to the product (and the projects the flows use).' };
     case 'login_challenge':
       return { field: method === 'api_token' ? 'email' : 'clientId', message: 'Atlassian refused the login and may be asking for a CAPTCHA after failed attempts. Sign in once at id.atlassian.com with this account, then try again. spokebot does not retry, so the account is not locked further.' };
+    case 'revoked':
+      return { field: secretField, message: 'Atlassian answered invalid_grant: this credential was revoked or rotated elsewhere. Create a new one and rotate it here; retrying will not help.' };
     case 'rate_limited':
       return { field: 'site', message: 'Atlassian is rate-limiting this site. Wait a minute and submit again.' };
     case 'unreachable':

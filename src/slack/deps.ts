@@ -1,5 +1,6 @@
 import type { BackgroundTasks } from '../background-tasks.js';
 import type { Logger } from '../logger.js';
+import type { HealthMonitor } from '../health/health-monitor.js';
 import type { ConnectionService } from '../setup/connection-service.js';
 import type { SetupService } from '../setup/setup-service.js';
 import type { SpokeStore } from '../store/spoke-store.js';
@@ -12,6 +13,7 @@ export interface SlackDeps {
   store: SpokeStore;
   setup: SetupService;
   connections: ConnectionService;
+  monitor: HealthMonitor;
   admins: AdminDirectory;
   tasks: BackgroundTasks;
   threads: DmThreads;

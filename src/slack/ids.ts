@@ -44,4 +44,8 @@ export const ACTION = {
   retrySetup: 'setup_retry',
   openConsent: 'setup_open_consent',
   retryConsent: 'setup_retry_consent',
+  /** On alerts, reminders and App Home cards; the value is the connection name. */
+  checkNow: 'health_check_now',
+  fixRotate: 'health_rotate',
+  fixReconsent: 'health_reconsent',
 } as const;

@@ -98,10 +98,36 @@ export const auditEventSchema = z.object({
 });
 export type AuditEvent = z.infer<typeof auditEventSchema>;
 
+const checkSchema = z.object({
+  check: z.enum(['records', 'scopes', 'site', 'refresh_token', 'credential']),
+  status: z.enum(['ok', 'warning', 'failing', 'skipped']),
+  summary: z.string(),
+  fix: z.enum(['reconsent', 'rotate', 'check_now', 'setup']).optional(),
+});
+
+/** What the last check of a connection found, when the next is due, and what the channel was told. */
+export const healthRecordSchema = z.object({
+  state: z.enum(['ok', 'warning', 'failing']),
+  checks: z.array(checkSchema),
+  expiries: z.array(z.object({ kind: z.enum(['api_token', 'refresh_idle', 'refresh_cap']), at: z.string() })),
+  checkedAt: z.string(),
+  nextCheckAt: z.string(),
+  alertedState: z.enum(['ok', 'warning', 'failing']).optional(),
+  alertedAt: z.string().optional(),
+  /** Last time Atlassian refused the held credential: live sign-ins wait hours after it. */
+  authFailedAt: z.string().optional(),
+});
+export type HealthRecord = z.infer<typeof healthRecordSchema>;
+
 export const storeDataSchema = z.object({
   version: z.literal(1),
   setups: z.array(pendingSetupSchema),
   connections: z.array(connectionSchema),
   audit: z.array(auditEventSchema),
+  health: z.record(z.string(), healthRecordSchema).default({}),
+  /** Reminder keys already handled (sent, or overtaken by a later threshold). */
+  reminders: z.array(z.string()).default([]),
+  /** Who has opened App Home, so a state change can refresh their view. */
+  homeViewers: z.array(z.string()).default([]),
 });
 export type StoreData = z.infer<typeof storeDataSchema>;

@@ -3,9 +3,9 @@ import { Low } from 'lowdb';
 import type { SetupRequest } from '../core/setup-request.js';
 import { SecretBox } from './secret-box.js';
 import { SecureJsonFile } from './secure-json-file.js';
-import { storeDataSchema, TERMINAL_STATUSES, type AuditEvent, type Connection, type PendingSetup, type StoreData } from './schema.js';
+import { storeDataSchema, TERMINAL_STATUSES, type AuditEvent, type Connection, type HealthRecord, type PendingSetup, type StoreData } from './schema.js';
 
-export type { AuditEvent, Connection, PendingSetup };
+export type { AuditEvent, Connection, HealthRecord, PendingSetup };
 
 const TERMINAL = TERMINAL_STATUSES;
 
@@ -21,7 +21,7 @@ export class SpokeStore {
   ) {}
 
   static async open(path: string, encryptionKey: Buffer, now: () => Date = () => new Date()): Promise<SpokeStore> {
-    const db = new Low<StoreData>(new SecureJsonFile<StoreData>(path), { version: 1, setups: [], connections: [], audit: [] });
+    const db = new Low<StoreData>(new SecureJsonFile<StoreData>(path), { version: 1, setups: [], connections: [], audit: [], health: {}, reminders: [], homeViewers: [] });
     await db.read();
     db.data = storeDataSchema.parse(db.data);
     return new SpokeStore(db, new SecretBox(encryptionKey), now);
@@ -136,6 +136,37 @@ export class SpokeStore {
 
   listConnections(): Connection[] {
     return [...this.db.data.connections];
+  }
+
+  getHealth(name: string): HealthRecord | undefined {
+    return this.db.data.health[name];
+  }
+
+  async saveHealth(name: string, record: HealthRecord): Promise<void> {
+    await this.db.update((data) => {
+      data.health[name] = record;
+    });
+  }
+
+  remindersHandled(): ReadonlySet<string> {
+    return new Set(this.db.data.reminders);
+  }
+
+  async markReminders(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.db.update((data) => {
+      const known = new Set(data.reminders);
+      for (const key of keys) if (!known.has(key)) data.reminders.push(key);
+    });
+  }
+
+  homeViewers(): readonly string[] {
+    return this.db.data.homeViewers;
+  }
+
+  async rememberHomeViewer(userId: string): Promise<void> {
+    if (this.db.data.homeViewers.includes(userId)) return;
+    await this.db.update((data) => void data.homeViewers.push(userId));
   }
 
   async audit(event: Omit<AuditEvent, 'at'>): Promise<void> {

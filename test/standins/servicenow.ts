@@ -56,6 +56,13 @@ export interface ServiceNowStandIn {
   rows(table: string): Row[];
   /** Test seeding: runs the same business rules as a POST; encrypted values stored well-formed. */
   insert(table: string, fields: Record<string, unknown>): Row;
+  /**
+   * Test edits as an admin would make them in the UI (or as time would): fields, including
+   * sys_created_on / sys_updated_on to age a token, set as given; no business rules.
+   */
+  edit(table: string, sysId: string, fields: Record<string, string>): void;
+  /** Deletes a row, as an admin might in the UI. */
+  remove(table: string, sysId: string): void;
   /** What the last write of a password2 field carried, and whether it was stored usable. */
   secretOf(table: string, sysId: string): StoredSecret;
   requests: ServiceNowRequest[];
@@ -172,6 +179,12 @@ export async function startServiceNowStandIn(opts: {
       return store.all(table).map((r) => ({ ...r }));
     },
     insert: (table, fields) => ({ ...store.insert(table, fields, true) }),
+    edit: (table, sysId, fields) => {
+      const row = store.all(table).find((r) => r.sys_id === sysId);
+      if (!row) throw new Error(`no ${table}/${sysId}`);
+      Object.assign(row, fields);
+    },
+    remove: (table, sysId) => void store.delete(table, sysId),
     secretOf: (table, sysId) => {
       const s = store.secretOf(table, sysId);
       if (s === undefined) throw new Error(`no secret stored for ${table}/${sysId}`);

@@ -1,16 +1,15 @@
 import type { App } from '@slack/bolt';
 import type { SlackDeps } from '../deps.js';
+import { homePending } from '../home/home-pending.js';
 import { homeView } from '../home/home-view.js';
 import { APP_HOME_OPENED } from '../surface.js';
-import { TERMINAL_STATUSES } from '../../store/schema.js';
-
 
 export function register(app: App, deps: SlackDeps): void {
   app.event(APP_HOME_OPENED, async ({ event, client }) => {
     // The event also fires for the Messages tab; only the Home tab is ours to publish.
     if (event.tab !== 'home') return;
+    await deps.store.rememberHomeViewer(event.user);
     const isAdmin = await deps.admins.isAdmin(event.user);
-    const pending = isAdmin ? deps.store.listSetups((s) => !TERMINAL_STATUSES.includes(s.status)) : [];
-    await client.views.publish({ user_id: event.user, view: homeView(deps.store.listConnections(), pending, isAdmin) });
+    await client.views.publish({ user_id: event.user, view: homeView(deps.store, homePending(deps.store, isAdmin), isAdmin) });
   });
 }

@@ -1,0 +1,132 @@
+import pLimit, { type LimitFunction } from 'p-limit';
+import { decideAlert } from '../core/alert-policy.js';
+import { evaluateHealth } from '../core/health.js';
+import { dueReminders, type DueReminder } from '../core/reminders.js';
+import type { Logger } from '../logger.js';
+import type { Connection, HealthRecord, SpokeStore } from '../store/spoke-store.js';
+import type { HealthProbe } from './health-probe.js';
+
+/** How the outside world hears about health: implemented by the Slack side. */
+export interface HealthNotifier {
+  stateChanged(connection: Connection, record: HealthRecord, kind: 'failing' | 'warning' | 'recovered'): Promise<void>;
+  reminder(connection: Connection, due: DueReminder): Promise<void>;
+  /** A state changed: views that show states (App Home) should be drawn again. */
+  statesChanged(): Promise<void>;
+}
+
+export interface HealthMonitorOptions {
+  store: SpokeStore;
+  probe: HealthProbe;
+  notifier: HealthNotifier;
+  logger: Logger;
+  now: () => Date;
+  intervalMs: number;
+  reminderDays: readonly number[];
+  /** An expiry this close makes the state a warning. */
+  warnDays?: number;
+  /** Connections checked at once, and at once against one Atlassian site. */
+  concurrency?: number;
+  perSite?: number;
+}
+
+/**
+ * Checks every connection on a schedule whose due times live in the store (a restart loses
+ * nothing), and on demand. Tells the channel only when a state changes, and sends each expiry
+ * reminder once.
+ */
+export class HealthMonitor {
+  private readonly all: LimitFunction;
+  private readonly sites = new Map<string, LimitFunction>();
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<number> | undefined;
+
+  constructor(private readonly options: HealthMonitorOptions) {
+    this.all = pLimit(options.concurrency ?? 16);
+  }
+
+  /** Runs every check for one connection now, then alerts and reminds as the rules say. */
+  async check(connection: Connection): Promise<HealthRecord> {
+    const { store, now: clock, intervalMs } = this.options;
+    const previous = store.getHealth(connection.name);
+    const { facts, authFailedAt } = await this.options.probe.probe(connection, previous);
+    const now = clock();
+    const report = evaluateHealth(facts, now, { warnDays: this.options.warnDays ?? 14 });
+    const decision = decideAlert(previous ?? {}, report.state, now, intervalMs);
+    const credentialOk = report.checks.some((c) => c.check === 'credential' && c.status === 'ok');
+    const failedAt = authFailedAt ?? (credentialOk ? undefined : previous?.authFailedAt);
+    const record: HealthRecord = {
+      state: report.state,
+      checks: report.checks,
+      expiries: report.expiries,
+      checkedAt: now.toISOString(),
+      nextCheckAt: new Date(now.getTime() + intervalMs).toISOString(),
+      ...(decision.alert ? { alertedState: report.state, alertedAt: now.toISOString() } : pick(previous)),
+      ...(failedAt ? { authFailedAt: failedAt } : {}),
+    };
+    await store.saveHealth(connection.name, record);
+    if (decision.alert) {
+      await store.audit({ actor: 'spokebot', action: 'health.alert', outcome: 'ok', connection: connection.name, detail: { state: report.state, kind: decision.kind } });
+      await this.options.notifier.stateChanged(connection, record, decision.kind);
+    }
+    await this.remind(connection, report.expiries, now);
+    if (previous?.state !== record.state) await this.options.notifier.statesChanged();
+    return record;
+  }
+
+  /** Checks every active connection whose check is due; returns how many were checked. */
+  sweep(): Promise<number> {
+    // One sweep at a time: a slow one is not overtaken by the next tick.
+    this.sweeping ??= this.runSweep().finally(() => (this.sweeping = undefined));
+    return this.sweeping;
+  }
+
+  start(tickMs: number): void {
+    this.timer = setInterval(() => {
+      this.sweep().catch((error: unknown) => this.options.logger.error({ err: error }, 'health sweep failed'));
+    }, tickMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private async runSweep(): Promise<number> {
+    const now = this.options.now().getTime();
+    const due = this.options.store
+      .listConnections()
+      .filter((c) => c.state === 'connected')
+      .filter((c) => Date.parse(this.options.store.getHealth(c.name)?.nextCheckAt ?? '1970-01-01') <= now);
+    const results = await Promise.allSettled(due.map((c) => this.all(() => this.site(c.siteOrigin)(() => this.check(c)))));
+    for (const [i, result] of results.entries()) {
+      if (result.status === 'rejected') this.options.logger.error({ connection: due[i]!.name, err: result.reason }, 'health check failed');
+    }
+    return due.length;
+  }
+
+  private site(origin: string): LimitFunction {
+    let limit = this.sites.get(origin);
+    if (!limit) {
+      limit = pLimit(this.options.perSite ?? 4);
+      this.sites.set(origin, limit);
+    }
+    return limit;
+  }
+
+  private async remind(connection: Connection, expiries: HealthRecord['expiries'], now: Date): Promise<void> {
+    const { store } = this.options;
+    const plan = dueReminders(connection.name, expiries, this.options.reminderDays, store.remindersHandled(), now);
+    await store.markReminders(plan.skip);
+    for (const due of plan.send) {
+      // Marked before sending: a crash in between loses one reminder rather than sending it twice.
+      await store.markReminders([due.key]);
+      await this.options.notifier.reminder(connection, due);
+      await store.audit({ actor: 'spokebot', action: 'reminder.sent', outcome: 'ok', connection: connection.name, detail: { kind: due.expiry.kind, threshold: due.threshold, daysLeft: due.daysLeft } });
+    }
+  }
+}
+
+function pick(previous: HealthRecord | undefined): Partial<HealthRecord> {
+  if (!previous?.alertedState) return {};
+  return { alertedState: previous.alertedState, ...(previous.alertedAt ? { alertedAt: previous.alertedAt } : {}) };
+}

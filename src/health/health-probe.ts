@@ -1,0 +1,147 @@
+import { CredentialRejectedError } from '../atlassian/errors.js';
+import type { TenantInfoClient } from '../atlassian/tenant-info.js';
+import type { HealthFacts } from '../core/health.js';
+import { RECORD_KEYS } from '../core/record-keys.js';
+import { CREDENTIAL_TABLE, SERVICENOW_FACTS, SPOKES, connectionUrlForMethod } from '../core/spoke-catalogue.js';
+import { adviceFor } from '../core/verification-advice.js';
+import { SpokeError } from '../errors.js';
+import { parseGlideDateTime } from '../servicenow/consent-watcher.js';
+import type { ServiceNowRecord, ServiceNowTableClient } from '../servicenow/table-client.js';
+import type { CredentialVerifier } from '../setup/credential-verifier.js';
+import type { Connection, HealthRecord, SpokeStore } from '../store/spoke-store.js';
+
+export interface HealthProbeDeps {
+  store: SpokeStore;
+  serviceNow: ServiceNowTableClient;
+  tenantInfo: TenantInfoClient;
+  verifier: CredentialVerifier;
+  apiUrl: string;
+  now: () => Date;
+  /** After Atlassian refused a held credential, the next live sign-in waits this long. */
+  authBackoffMs: number;
+}
+
+export interface ProbeResult {
+  facts: HealthFacts;
+  /** Set when this probe's live sign-in was refused (starts the back-off). */
+  authFailedAt?: string;
+}
+
+const reason = (error: unknown) => (error instanceof SpokeError ? error.message : String(error));
+
+/**
+ * Gathers the facts the health rules judge, for one connection: the ServiceNow records, its
+ * scope rows and refresh token, the site's Cloud ID, and a live sign-in for credentials the bot
+ * holds. Reads only; independent reads run together.
+ */
+export class HealthProbe {
+  constructor(private readonly deps: HealthProbeDeps) {}
+
+  async probe(connection: Connection, previous?: HealthRecord): Promise<ProbeResult> {
+    const oauth = connection.method !== 'api_token';
+    const [records, scopes, site, refreshToken, credential] = await Promise.all([
+      this.records(connection),
+      oauth ? this.scopes(connection) : Promise.resolve(undefined),
+      this.site(connection),
+      connection.method === 'oauth_3lo' ? this.refreshToken(connection) : Promise.resolve(undefined),
+      connection.method === 'oauth_3lo' ? Promise.resolve(undefined) : this.credential(connection, previous),
+    ]);
+    const facts: HealthFacts = {
+      method: connection.method,
+      records,
+      site,
+      ...(scopes ? { scopes } : {}),
+      ...(refreshToken ? { refreshToken } : {}),
+      ...(credential ? { credential: credential.fact } : {}),
+      ...(connection.tokenExpiresOn ? { tokenExpiresOn: connection.tokenExpiresOn } : {}),
+    };
+    return { facts, ...(credential?.failedAt ? { authFailedAt: credential.failedAt } : {}) };
+  }
+
+  private async records(connection: Connection): Promise<HealthFacts['records']> {
+    const spoke = SPOKES[connection.spoke];
+    const urlExpected = connectionUrlForMethod(connection.method, connection.scopedToken ?? false, spoke, this.deps.apiUrl, connection.siteOrigin, connection.cloudId);
+    const wanted: Array<[string, string]> = [
+      [RECORD_KEYS.alias, 'sys_alias'],
+      [RECORD_KEYS.connection, 'http_connection'],
+      [RECORD_KEYS.credential, CREDENTIAL_TABLE[connection.method]],
+      ...(connection.method === 'api_token' ? [] : ([[RECORD_KEYS.profile, 'oauth_entity_profile'], [RECORD_KEYS.entity, 'oauth_entity']] as Array<[string, string]>)),
+    ];
+    try {
+      const rows = await Promise.all(
+        wanted.map(async ([key, table]): Promise<[string, ServiceNowRecord | undefined]> => {
+          const sysId = connection.records[key];
+          return [table, sysId ? await this.deps.serviceNow.findOne(table, { sys_id: sysId }) : undefined];
+        }),
+      );
+      const missing = rows.filter(([, row]) => !row).map(([table]) => table);
+      const inactive = rows.filter(([, row]) => row && 'active' in row && row.active === 'false').map(([table]) => table);
+      const connectionRow = rows.find(([table]) => table === 'http_connection')?.[1];
+      return { missing, inactive, urlExpected, ...(connectionRow ? { urlActual: String(connectionRow.connection_url) } : {}) };
+    } catch (error) {
+      return { error: reason(error) };
+    }
+  }
+
+  private async scopes(connection: Connection): Promise<HealthFacts['scopes']> {
+    const entity = connection.records[RECORD_KEYS.entity];
+    if (!entity) return { error: 'no application registry recorded' };
+    try {
+      const rows = await this.deps.serviceNow.findRecords('oauth_entity_scope', { oauth_entity: entity }, { fields: ['oauth_entity_scope'], limit: 200 });
+      return { expected: connection.scopes, actual: rows.map((r) => String(r.oauth_entity_scope)) };
+    } catch (error) {
+      return { error: reason(error) };
+    }
+  }
+
+  private async site(connection: Connection): Promise<HealthFacts['site']> {
+    try {
+      return { expectedCloudId: connection.cloudId, cloudId: await this.deps.tenantInfo.discoverCloudId(connection.siteOrigin) };
+    } catch (error) {
+      return { expectedCloudId: connection.cloudId, error: error instanceof SpokeError ? error.hint : reason(error) };
+    }
+  }
+
+  private async refreshToken(connection: Connection): Promise<HealthFacts['refreshToken']> {
+    const credential = connection.records[RECORD_KEYS.credential];
+    if (!credential) return { present: false };
+    try {
+      const rows = await this.deps.serviceNow.findRecords(
+        'oauth_credential',
+        { [SERVICENOW_FACTS.tokenRequestorPath]: credential, type: 'refresh_token' },
+        { fields: ['sys_created_on', 'sys_updated_on'], limit: 1, orderByDesc: 'sys_updated_on' },
+      );
+      const row = rows[0];
+      if (!row) return { present: false };
+      const updated = parseGlideDateTime(String(row.sys_updated_on)) ?? this.deps.now();
+      const created = parseGlideDateTime(String(row.sys_created_on)) ?? updated;
+      // Whether ServiceNow keeps the first row across refreshes is unconfirmed: the consent date
+      // spokebot saw itself is the safer start of the 365-day clock when it is earlier.
+      const consented = connection.connectedAt && Date.parse(connection.connectedAt) < created.getTime() ? new Date(connection.connectedAt) : created;
+      return { present: true, lastRefreshed: updated.toISOString(), consentedAt: consented.toISOString() };
+    } catch (error) {
+      return { error: reason(error) };
+    }
+  }
+
+  private async credential(connection: Connection, previous?: HealthRecord): Promise<{ fact: NonNullable<HealthFacts['credential']>; failedAt?: string } | undefined> {
+    const now = this.deps.now();
+    if (previous?.authFailedAt && now.getTime() - Date.parse(previous.authFailedAt) < this.deps.authBackoffMs) {
+      const until = new Date(Date.parse(previous.authFailedAt) + this.deps.authBackoffMs).toISOString();
+      // Atlassian locks an account after repeated bad logins; one refusal waits hours, not minutes.
+      const stillFailing = previous.checks.find((c) => c.check === 'credential' && c.status === 'failing');
+      return { fact: stillFailing ? { ok: false, summary: `${stillFailing.summary} (not tried again before ${until})` } : { skipped: `Not signing in again before ${until}.` } };
+    }
+    const secret = this.deps.store.revealCredential(connection);
+    if (!secret) return { fact: { skipped: 'spokebot holds no credential for this connection.' } };
+    try {
+      await this.deps.verifier.verify({ ...connection, secret });
+      return { fact: { ok: true } };
+    } catch (error) {
+      if (!(error instanceof CredentialRejectedError)) throw error;
+      if (error.reason === 'rate_limited' || error.reason === 'unreachable') return { fact: { skipped: `Atlassian did not answer the sign-in (${error.reason}).` } };
+      const summary = adviceFor(error.reason, connection.method, connection.scopedToken ?? false).message;
+      return { fact: { ok: false, summary }, failedAt: now.toISOString() };
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import type { Button, KnownBlock } from '@slack/types';
+import type { CheckResult, Expiry, FixAction, HealthState } from '../../core/health.js';
+import { nextExpiry } from '../../core/health.js';
+import type { DueReminder } from '../../core/reminders.js';
+import { AUTH_METHOD_LABELS, SPOKES } from '../../core/spoke-catalogue.js';
+import type { Connection, HealthRecord } from '../../store/spoke-store.js';
+import { SLASH_COMMAND } from '../surface.js';
+import { ACTION } from '../ids.js';
+import type { Message } from './setup-messages.js';
+
+export const STATE_EMOJI: Record<HealthState, string> = { ok: ':large_green_circle:', warning: ':large_yellow_circle:', failing: ':red_circle:' };
+const CHECK_EMOJI: Record<CheckResult['status'], string> = { ok: ':white_check_mark:', warning: ':warning:', failing: ':x:', skipped: ':heavy_minus_sign:' };
+const CHECK_LABEL: Record<CheckResult['check'], string> = {
+  records: 'ServiceNow records',
+  scopes: 'Scopes',
+  site: 'Site',
+  refresh_token: 'Refresh token',
+  credential: 'Sign-in',
+};
+const EXPIRY_LABEL: Record<Expiry['kind'], string> = {
+  api_token: 'API token expires',
+  refresh_idle: 'refresh token dies if unused',
+  refresh_cap: 'refresh token reaches 365 days',
+};
+
+const button = (text: string, actionId: string, value: string, style?: 'primary' | 'danger'): Button => ({
+  type: 'button',
+  action_id: actionId,
+  text: { type: 'plain_text', text },
+  value,
+  ...(style ? { style } : {}),
+});
+
+/** The button for a fix, or nothing when the fix is a command (a new setup). */
+export function fixButton(fix: FixAction | undefined, connection: Connection): Button | undefined {
+  switch (fix) {
+    case 'reconsent':
+      return button('Re-consent', ACTION.fixReconsent, connection.name, 'primary');
+    case 'rotate':
+      return button('Rotate credential', ACTION.fixRotate, connection.name, 'primary');
+    case 'check_now':
+      return button('Check now', ACTION.checkNow, connection.name);
+    default:
+      return undefined;
+  }
+}
+
+export function expiryText(expiry: Expiry | undefined): string {
+  return expiry ? `${EXPIRY_LABEL[expiry.kind]} ${expiry.at.slice(0, 10)}` : 'no known expiry';
+}
+
+export function checkLines(checks: readonly CheckResult[]): string {
+  return checks.map((c) => `${CHECK_EMOJI[c.status]} *${CHECK_LABEL[c.check]}*: ${c.summary}`).join('\n');
+}
+
+/** A state change, posted once to the connection's channel: what broke and the one fix. */
+export function stateChangeMessage(connection: Connection, record: HealthRecord, kind: 'failing' | 'warning' | 'recovered'): Message {
+  const headline =
+    kind === 'recovered' ? `${STATE_EMOJI.ok} *${connection.name}* has recovered.` : `${STATE_EMOJI[record.state]} *${connection.name}* is ${record.state}.`;
+  const problems = record.checks.filter((c) => c.status === 'failing' || c.status === 'warning');
+  const fix = problems.find((c) => c.fix)?.fix;
+  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: `${headline}\n${checkLines(kind === 'recovered' ? record.checks.filter((c) => c.status === 'ok') : problems).slice(0, 2900)}` } }];
+  const actions = [fixButton(fix, connection), button('Check now', ACTION.checkNow, connection.name)].filter((b, i, all): b is Button => Boolean(b) && all.findIndex((x) => x?.action_id === b!.action_id) === i);
+  if (kind !== 'recovered') {
+    if (fix === 'setup') blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Fix: run \`${SLASH_COMMAND} setup ${connection.spoke}\` again for this connection.` }] });
+    blocks.push({ type: 'actions', elements: actions });
+  }
+  return { text: kind === 'recovered' ? `${connection.name} has recovered.` : `${connection.name} is ${record.state}.`, blocks };
+}
+
+export function reminderMessage(connection: Connection, due: DueReminder): Message {
+  const what = EXPIRY_LABEL[due.expiry.kind];
+  const text = `${connection.name}: ${what} on ${due.expiry.at.slice(0, 10)}, in ${due.daysLeft} day${due.daysLeft === 1 ? '' : 's'}.`;
+  const fix = due.expiry.kind === 'api_token' ? fixButton('rotate', connection) : fixButton('reconsent', connection);
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `:alarm_clock: ${text.replace(connection.name, `*${connection.name}*`)}` } },
+      ...(fix ? [{ type: 'actions' as const, elements: [fix] }] : []),
+    ],
+  };
+}
+
+/** One connection's health as `/spoke status` answers it. */
+export function statusBlocks(connection: Connection, record: HealthRecord): KnownBlock[] {
+  const spoke = SPOKES[connection.spoke];
+  return [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `${STATE_EMOJI[record.state]} *${connection.name}* · ${spoke.label} · ${AUTH_METHOD_LABELS[connection.method]} · ${connection.siteOrigin}\nchecked ${record.checkedAt.slice(0, 16).replace('T', ' ')} UTC · ${expiryText(nextExpiry(record.expiries))}`,
+      },
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: checkLines(record.checks).slice(0, 3000) } },
+  ];
+}
