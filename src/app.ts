@@ -91,6 +91,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     serviceNow,
     verifier,
     instanceUrl: config.SERVICENOW_INSTANCE_URL,
+    apiUrl: config.ATLASSIAN_API_URL,
     consentTimeoutMs: config.SPOKE_CONSENT_TIMEOUT,
     now,
   });

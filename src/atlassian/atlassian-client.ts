@@ -1,6 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
-import type { Verification } from '../core/spoke-catalogue.js';
+import { ATLASSIAN_OAUTH, GRANT_TYPE, type Verification } from '../core/spoke-catalogue.js';
 import type { Logger } from '../logger.js';
 import { CredentialRejectedError, type RejectionReason } from './errors.js';
 
@@ -31,9 +31,12 @@ export class AtlassianClient {
 
   /** A service account's access token (client credentials grant; no refresh token). */
   async clientCredentialsToken(clientId: string, clientSecret: string): Promise<string> {
-    const { status, body } = await this.send('POST', `${this.options.authUrl}/oauth/token`, {
-      'content-type': 'application/json',
-    }, JSON.stringify({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, audience: 'api.atlassian.com' }));
+    const { status, body } = await this.send(
+      'POST',
+      `${this.options.authUrl}${ATLASSIAN_OAUTH.tokenPath}`,
+      { 'content-type': 'application/json' },
+      JSON.stringify({ grant_type: GRANT_TYPE.service_account, client_id: clientId, client_secret: clientSecret, audience: ATLASSIAN_OAUTH.audience }),
+    );
     if (status === 200) {
       const parsed = tokenResponse.safeParse(body);
       if (parsed.success) return parsed.data.access_token;

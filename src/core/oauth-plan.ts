@@ -3,10 +3,8 @@ import { RECORD_KEYS } from './record-keys.js';
 import type { PlannedRecord, RecordPlan } from './record-plan.js';
 import { extraScopes } from './scopes.js';
 import type { SetupRequest } from './setup-request.js';
-import { ATLASSIAN_OAUTH, SERVICENOW_FACTS, SPOKES, connectionUrlForMethod } from './spoke-catalogue.js';
+import { ATLASSIAN_OAUTH, GRANT_TYPE, SERVICENOW_FACTS, SPOKES, connectionUrlForMethod } from './spoke-catalogue.js';
 
-export { RECORD_KEYS } from './record-keys.js';
-export { connectionAttributeFields } from './connection-records.js';
 
 export interface AtlassianEndpoints {
   authUrl: string;
@@ -26,9 +24,9 @@ export function planOAuthRecords(request: SetupRequest, cloudId: string, atlassi
   const profileRef = { ref: RECORD_KEYS.profile };
   const clientCredentials = request.method === 'service_account';
   const grant: Record<string, string> = clientCredentials
-    ? { default_grant_type: 'client_credentials', token_url: tokenUrl }
+    ? { default_grant_type: GRANT_TYPE.service_account, token_url: tokenUrl }
     : {
-        default_grant_type: 'authorization_code',
+        default_grant_type: GRANT_TYPE.oauth_3lo,
         auth_url: `${atlassian.authUrl}${ATLASSIAN_OAUTH.authorizePath}${ATLASSIAN_OAUTH.authorizeQuery}`,
         token_url: tokenUrl,
         [SERVICENOW_FACTS.refreshTokenUrlColumn]: tokenUrl,

@@ -98,7 +98,15 @@ export const ATLASSIAN_OAUTH = {
   authorizePath: '/authorize',
   authorizeQuery: '',
   tokenPath: '/oauth/token',
+  /** Sent with a service account's client-credentials request. */
+  audience: 'api.atlassian.com',
 } as const;
+
+/** The grant each OAuth method writes into the application registry. */
+export const GRANT_TYPE: Readonly<Record<Exclude<AuthMethod, 'api_token'>, string>> = {
+  oauth_3lo: 'authorization_code',
+  service_account: 'client_credentials',
+};
 
 /**
  * ServiceNow facts that the docs leave open (facts file, section 5). Column and table names the

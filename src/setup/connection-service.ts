@@ -1,6 +1,6 @@
 import { consentLink } from '../core/consent-link.js';
 import { RECORD_KEYS } from '../core/record-keys.js';
-import { CREDENTIAL_TABLE } from '../core/spoke-catalogue.js';
+import { CREDENTIAL_TABLE, SPOKES, connectionUrlForMethod } from '../core/spoke-catalogue.js';
 import { adviceFor, type FieldAdvice } from '../core/verification-advice.js';
 import { CredentialRejectedError } from '../atlassian/errors.js';
 import { currentRefreshTokens, waitForRefreshToken } from '../servicenow/consent-watcher.js';
@@ -34,6 +34,7 @@ export class ConnectionService {
       serviceNow: ServiceNowTableClient;
       verifier: CredentialVerifier;
       instanceUrl: string;
+      apiUrl: string;
       consentTimeoutMs: number;
       now: () => Date;
     },
@@ -44,7 +45,10 @@ export class ConnectionService {
     return connection && connection.state !== 'removed' ? connection : undefined;
   }
 
-  async rotateSecret(connection: Connection, userId: string, next: NewCredential): Promise<RotateResult> {
+  async rotateSecret(asOpened: Connection, userId: string, next: NewCredential): Promise<RotateResult> {
+    // The modal may have been open for minutes: act on the connection as it is now.
+    const connection = this.active(asOpened.name);
+    if (!connection) return { ok: false, advice: { field: 'apiToken', message: 'This connection was removed meanwhile; nothing was changed.' } };
     const scopedToken = next.scopedToken ?? connection.scopedToken ?? false;
     try {
       await this.deps.verifier.verify({ ...connection, scopedToken, secret: next.secret });
@@ -55,6 +59,11 @@ export class ConnectionService {
     }
     if (connection.method === 'api_token') {
       await this.deps.serviceNow.updateRecord('basic_auth_credentials', this.record(connection, RECORD_KEYS.credential), { password: next.secret }, { encryptedFields: true });
+      if (scopedToken !== (connection.scopedToken ?? false)) {
+        // A scoped token works only through the gateway, a classic one only on the site.
+        const url = connectionUrlForMethod('api_token', scopedToken, SPOKES[connection.spoke], this.deps.apiUrl, connection.siteOrigin, connection.cloudId);
+        await this.deps.serviceNow.updateRecord('http_connection', this.record(connection, RECORD_KEYS.connection), { connection_url: url });
+      }
     } else {
       await this.deps.serviceNow.updateRecord('oauth_entity', this.record(connection, RECORD_KEYS.entity), { client_secret: next.secret }, { encryptedFields: true });
     }
@@ -87,8 +96,9 @@ export class ConnectionService {
       baseline: reconsent.baseline,
       ...(signal ? { signal } : {}),
     });
-    if (result.status === 'connected') {
-      await this.deps.store.saveConnection({ ...connection, state: 'connected', connectedAt: this.deps.now().toISOString() });
+    const current = this.active(connection.name);
+    if (result.status === 'connected' && current) {
+      await this.deps.store.saveConnection({ ...current, state: 'connected', connectedAt: this.deps.now().toISOString() });
       await this.audit(connection, userId, 'connection.reconsented', 'ok', { tokenUpdatedOn: result.tokenUpdatedOn });
     } else if (result.status === 'timeout') {
       await this.audit(connection, userId, 'connection.reconsented', 'failed', { reason: 'timeout' });

@@ -46,9 +46,9 @@ export type ConfirmResult =
   | { ok: false; reason: 'write_failed'; setup: PendingSetup; error: PlanWriteError };
 
 /**
- * The setup of one 3LO connection, from a validated request to "connected", with no Slack in
- * it: the Slack listeners ack, call these steps after the ack, and turn the results into views
- * and messages. Every step is audited; the secret leaves the store as soon as ServiceNow has it.
+ * The setup of one connection (3LO, API token or service account), from a validated request to
+ * "connected", with no Slack in it: the Slack listeners ack, call these steps after the ack, and
+ * turn the results into views and messages. Every step is audited.
  */
 export class SetupService {
   private readonly now: () => Date;
@@ -92,12 +92,10 @@ export class SetupService {
     }
     const refused = await this.verifyBeforeWriting(setup, cloudId);
     if (refused) return refused;
-    {
-      const planned = await this.deps.store.updateSetup(setupId, { cloudId, status: 'planned' });
-      await this.audit(planned, setup.userId, 'setup.planned', 'ok', { cloudId });
-      const plan = this.planFor(planned);
-      return { ok: true, setup: planned, plan: { ...plan, warnings: [...plan.warnings, ...(await this.takeoverWarnings(planned, plan))] } };
-    }
+    const planned = await this.deps.store.updateSetup(setupId, { cloudId, status: 'planned' });
+    await this.audit(planned, setup.userId, 'setup.planned', 'ok', { cloudId });
+    const plan = this.planFor(planned);
+    return { ok: true, setup: planned, plan: { ...plan, warnings: [...plan.warnings, ...(await this.takeoverWarnings(planned, plan))] } };
   }
 
   /** API tokens and service accounts are proven to work before anything is written; once, never in a loop. */

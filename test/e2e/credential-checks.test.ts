@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SPOKES } from '../../src/core/spoke-catalogue.js';
 import { CALLBACK, SCOPED_TOKEN_VALUE, SETUP_BLOCK } from '../../src/slack/ids.js';
 import { chooseMethod, openSetupModal, setupWith, submitView, waitForPlanView } from '../support/setup-steps.js';
-import { CLIENT_ID, CLIENT_SECRET, REPORT_CHANNEL, startWorld, type World } from '../support/world.js';
+import { CLIENT_ID, CLIENT_SECRET, REPORT_CHANNEL, daysFromNow, startWorld, type World } from '../support/world.js';
 
 const EMAIL = 'integration@acme.test';
 const TOKEN = 'ATATT3xFfGF0-classic-token-5e1d';
@@ -22,7 +22,7 @@ function tokenAnswers(token: string, scoped = false): Record<string, string | st
     [SETUP_BLOCK.channel]: REPORT_CHANNEL,
     [SETUP_BLOCK.email]: EMAIL,
     [SETUP_BLOCK.apiToken]: token,
-    [SETUP_BLOCK.tokenExpiry]: '2027-06-01',
+    [SETUP_BLOCK.tokenExpiry]: daysFromNow(190),
     [SETUP_BLOCK.tokenScoped]: scoped ? [SCOPED_TOKEN_VALUE] : [],
   };
 }
@@ -111,9 +111,9 @@ describe('credentials are proven before anything is written', () => {
 
   it('refuses an expiry in the past or more than a year ahead, in the modal', async () => {
     const form = await chooseMethod(world, await openSetupModal(world, 'jira'), 'api_token');
-    const past = await submitView(world, form, { ...tokenAnswers(TOKEN), [SETUP_BLOCK.tokenExpiry]: '2020-01-01' } as Record<string, string | null>);
+    const past = await submitView(world, form, { ...tokenAnswers(TOKEN), [SETUP_BLOCK.tokenExpiry]: daysFromNow(-3) } as Record<string, string | null>);
     expect(past.json).toMatchObject({ response_action: 'errors', errors: { [SETUP_BLOCK.tokenExpiry]: expect.stringContaining('passed') } });
-    const far = await submitView(world, form, { ...tokenAnswers(TOKEN), [SETUP_BLOCK.tokenExpiry]: '2099-01-01' } as Record<string, string | null>);
+    const far = await submitView(world, form, { ...tokenAnswers(TOKEN), [SETUP_BLOCK.tokenExpiry]: daysFromNow(400) } as Record<string, string | null>);
     expect(far.json).toMatchObject({ response_action: 'errors', errors: { [SETUP_BLOCK.tokenExpiry]: expect.stringContaining('365 days') } });
   });
 

@@ -4,13 +4,16 @@ import { SPOKES } from '../../src/core/spoke-catalogue.js';
 import { CALLBACK, ROTATE_BLOCK, SETUP_BLOCK } from '../../src/slack/ids.js';
 import { acceptConsentWithoutBrowser } from '../support/consent.js';
 import { consentUrl, mark, runCommand, setupWith, submitView, waitForMessage } from '../support/setup-steps.js';
-import { CLIENT_ID, CLIENT_SECRET, MEMBER, REPORT_CHANNEL, SERVICENOW_PASSWORD, startWorld, type World } from '../support/world.js';
+import { CLIENT_ID, CLIENT_SECRET, MEMBER, REPORT_CHANNEL, SERVICENOW_PASSWORD, daysFromNow, startWorld, type World } from '../support/world.js';
 
 const EMAIL = 'integration@acme.test';
 const OLD_TOKEN = 'ATATT3xFfGF0-old-token-1111';
 const NEW_TOKEN = 'ATATT3xFfGF0-new-token-2222';
 const BAD_TOKEN = 'ATATT3xFfGF0-bad-token-3333';
 const NEW_SECRET = 'rotated-client-secret-4444';
+const SCOPED_TOKEN = 'ATATT3xFfGF0-scoped-token-5555';
+const FIRST_EXPIRY = daysFromNow(60);
+const NEXT_EXPIRY = daysFromNow(300);
 
 let world: World;
 beforeEach(async () => {
@@ -27,7 +30,7 @@ async function tokenConnection(name = 'Jira token'): Promise<void> {
     world,
     'jira',
     'api_token',
-    { [SETUP_BLOCK.connectionName]: name, [SETUP_BLOCK.site]: world.site.url, [SETUP_BLOCK.channel]: REPORT_CHANNEL, [SETUP_BLOCK.email]: EMAIL, [SETUP_BLOCK.apiToken]: OLD_TOKEN, [SETUP_BLOCK.tokenExpiry]: '2027-01-15', [SETUP_BLOCK.tokenScoped]: [] },
+    { [SETUP_BLOCK.connectionName]: name, [SETUP_BLOCK.site]: world.site.url, [SETUP_BLOCK.channel]: REPORT_CHANNEL, [SETUP_BLOCK.email]: EMAIL, [SETUP_BLOCK.apiToken]: OLD_TOKEN, [SETUP_BLOCK.tokenExpiry]: FIRST_EXPIRY, [SETUP_BLOCK.tokenScoped]: [] },
     /is connected/,
   );
 }
@@ -46,7 +49,7 @@ describe('/spoke rotate', () => {
     await tokenConnection();
     const before = snapshot('basic_auth_credentials');
     const modal = await openModal('rotate Jira token', CALLBACK.rotateModal);
-    const ack = await submitView(world, modal, { [ROTATE_BLOCK.secret]: NEW_TOKEN, [ROTATE_BLOCK.tokenExpiry]: '2027-09-30' });
+    const ack = await submitView(world, modal, { [ROTATE_BLOCK.secret]: NEW_TOKEN, [ROTATE_BLOCK.tokenExpiry]: NEXT_EXPIRY });
     expect(ack.json).toMatchObject({ response_action: 'update' });
     await world.slack.waitForCall('views.update', (c) => c.args.view_id === modal.id && JSON.stringify(c.args.view).includes('now uses the new credential'));
 
@@ -54,17 +57,28 @@ describe('/spoke rotate', () => {
     expect(after.map((r) => r.sys_id)).toEqual(before.map((r) => r.sys_id));
     expect(world.serviceNow.secretOf('basic_auth_credentials', after[0]!.sys_id!)).toEqual({ value: NEW_TOKEN, wellFormed: true });
     const kept = world.bot.store.getConnection('Jira token')!;
-    expect(kept.tokenExpiresOn).toBe('2027-09-30');
+    expect(kept.tokenExpiresOn).toBe(NEXT_EXPIRY);
     expect(world.bot.store.revealCredential(kept)).toBe(NEW_TOKEN);
     await world.slack.waitForCall('chat.postMessage', (c) => c.args.channel === REPORT_CHANNEL && /rotated by/.test(String(c.args.text)));
     expect(world.bot.store.auditTrail()).toContainEqual(expect.objectContaining({ action: 'connection.rotate', outcome: 'ok', connection: 'Jira token' }));
+  });
+
+  it('switching from a classic to a scoped token repoints the connection through the gateway', async () => {
+    world.atlassian.addApiToken({ email: EMAIL, token: SCOPED_TOKEN, scopes: ['read:jira-user', 'read:jira-work'] });
+    await tokenConnection();
+    expect(world.serviceNow.rows('http_connection')[0]!.connection_url).toBe(world.site.url);
+    const modal = await openModal('rotate Jira token', CALLBACK.rotateModal);
+    await submitView(world, modal, { [ROTATE_BLOCK.secret]: SCOPED_TOKEN, [ROTATE_BLOCK.tokenExpiry]: NEXT_EXPIRY, [ROTATE_BLOCK.tokenScoped]: ['scoped'] } as never);
+    await world.slack.waitForCall('views.update', (c) => c.args.view_id === modal.id && JSON.stringify(c.args.view).includes('now uses the new credential'));
+    expect(world.serviceNow.rows('http_connection')[0]!.connection_url).toBe(`${world.atlassian.apiUrl}/ex/jira/${world.site.cloudId}`);
+    expect(world.bot.store.getConnection('Jira token')).toMatchObject({ scopedToken: true });
   });
 
   it('a token that does not work is refused on the token field, tried once, and ServiceNow keeps the old one', async () => {
     await tokenConnection();
     const credential = world.serviceNow.rows('basic_auth_credentials')[0]!;
     const modal = await openModal('rotate Jira token', CALLBACK.rotateModal);
-    await submitView(world, modal, { [ROTATE_BLOCK.secret]: BAD_TOKEN, [ROTATE_BLOCK.tokenExpiry]: '2027-09-30' });
+    await submitView(world, modal, { [ROTATE_BLOCK.secret]: BAD_TOKEN, [ROTATE_BLOCK.tokenExpiry]: NEXT_EXPIRY });
     const back = await world.slack.waitForCall('views.update', (c) => c.args.view_id === modal.id && JSON.stringify(c.args.view).includes(':x:'));
     expect(JSON.stringify(back.args.view)).toContain('Atlassian refused this email and token');
     expect(world.atlassian.failedLogins(EMAIL)).toBe(1);
@@ -146,6 +160,19 @@ describe('/spoke remove', () => {
   });
 });
 
+describe('/spoke remove, 3LO', () => {
+  it('deactivates the connection and its OAuth credential, keeps the registry', async () => {
+    const { setupUntilConsent } = await import('../support/setup-steps.js');
+    await setupUntilConsent(world);
+    const modal = await openModal('remove Confluence acme', CALLBACK.removeModal);
+    await submitView(world, modal, {});
+    await waitForMessage(world, /was deactivated in ServiceNow/);
+    expect(world.serviceNow.rows('http_connection')[0]).toMatchObject({ active: 'false' });
+    expect(world.serviceNow.rows('oauth_2_0_credentials')[0]).toMatchObject({ active: 'false' });
+    expect(world.serviceNow.rows('oauth_entity')).toHaveLength(1);
+  });
+});
+
 describe('/spoke list', () => {
   it('shows each spoke with its shipped alias and the child aliases under it', async () => {
     await tokenConnection('Jira main');
@@ -154,7 +181,7 @@ describe('/spoke list', () => {
       world,
       'jira',
       'api_token',
-      { [SETUP_BLOCK.connectionName]: 'Jira labs', [SETUP_BLOCK.site]: second.url, [SETUP_BLOCK.channel]: REPORT_CHANNEL, [SETUP_BLOCK.email]: EMAIL, [SETUP_BLOCK.apiToken]: OLD_TOKEN, [SETUP_BLOCK.tokenExpiry]: '2027-01-15', [SETUP_BLOCK.tokenScoped]: [] },
+      { [SETUP_BLOCK.connectionName]: 'Jira labs', [SETUP_BLOCK.site]: second.url, [SETUP_BLOCK.channel]: REPORT_CHANNEL, [SETUP_BLOCK.email]: EMAIL, [SETUP_BLOCK.apiToken]: OLD_TOKEN, [SETUP_BLOCK.tokenExpiry]: FIRST_EXPIRY, [SETUP_BLOCK.tokenScoped]: [] },
       /is connected/,
     );
     const response = await runCommand(world, 'list', MEMBER);
@@ -162,7 +189,7 @@ describe('/spoke list', () => {
     expect(text).toContain('alias `Jira`');
     expect(text).toMatch(/• \*Jira main\* · API token/);
     expect(text).toMatch(/↳ child alias `Jira labs`: \*Jira labs\*/);
-    expect(text).toContain('token expires 2027-01-15');
+    expect(text).toContain(`token expires ${FIRST_EXPIRY}`);
   });
 });
 
@@ -170,7 +197,7 @@ describe('secrets across setup, rotation and removal', () => {
   it('no API token, client secret or ServiceNow password in logs, Slack calls, the audit log or the store file', async () => {
     await tokenConnection();
     const modal = await openModal('rotate Jira token', CALLBACK.rotateModal);
-    await submitView(world, modal, { [ROTATE_BLOCK.secret]: NEW_TOKEN, [ROTATE_BLOCK.tokenExpiry]: '2027-09-30' });
+    await submitView(world, modal, { [ROTATE_BLOCK.secret]: NEW_TOKEN, [ROTATE_BLOCK.tokenExpiry]: NEXT_EXPIRY });
     await world.slack.waitForCall('views.update', (c) => c.args.view_id === modal.id && JSON.stringify(c.args.view).includes('now uses the new credential'));
     await setupWith(
       world,

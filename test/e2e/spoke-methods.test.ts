@@ -3,12 +3,12 @@ import { SPOKES } from '../../src/core/spoke-catalogue.js';
 import { SCOPED_TOKEN_VALUE, SETUP_BLOCK } from '../../src/slack/ids.js';
 import { acceptConsentWithoutBrowser } from '../support/consent.js';
 import { consentUrl, setupWith, waitForMessage } from '../support/setup-steps.js';
-import { CLIENT_ID, CLIENT_SECRET, REPORT_CHANNEL, startWorld, type World } from '../support/world.js';
+import { CLIENT_ID, CLIENT_SECRET, REPORT_CHANNEL, daysFromNow, startWorld, type World } from '../support/world.js';
 
 const EMAIL = 'integration@acme.test';
 const TOKEN = 'ATATT3xFfGF0-classic-token-5e1d';
 const SCOPED = 'ATATT3xFfGF0-scoped-token-77aa';
-const EXPIRY = '2027-06-01';
+const EXPIRY = daysFromNow(190);
 
 let world: World;
 beforeEach(async () => {

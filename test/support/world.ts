@@ -9,6 +9,11 @@ import { startAtlassianStandIn, type AtlassianSite, type AtlassianStandIn } from
 import { startServiceNowStandIn, type ServiceNowStandIn } from '../standins/servicenow.js';
 import { startSlackStandIn, type SlackStandIn } from '../standins/slack-api.js';
 
+/** A date `days` from today (YYYY-MM-DD): tests must not depend on the day they run. */
+export function daysFromNow(days: number): string {
+  return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+}
+
 export const ADMIN = 'UADMIN01';
 export const OTHER_ADMIN = 'UADMIN02';
 export const MEMBER = 'UMEMBER1';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planOAuthRecords, RECORD_KEYS } from '../../src/core/oauth-plan.js';
+import { planOAuthRecords } from '../../src/core/oauth-plan.js';
+import { RECORD_KEYS } from '../../src/core/record-keys.js';
 import { describeValue, planDepth, planLevels, SECRET_MASK } from '../../src/core/record-plan.js';
 import { SPOKES } from '../../src/core/spoke-catalogue.js';
 import type { SetupRequest } from '../../src/core/setup-request.js';

@@ -8,7 +8,8 @@ import { readSetupState } from '../setup-state.js';
 
 /**
  * The sign-in method radio (`dispatch_action`): redraws the setup modal with that method's
- * fields, keeping what the admin typed so far (except secrets, which Slack views never carry).
+ * fields, keeping what the admin typed so far. Secrets are not carried over into the new view:
+ * spokebot never puts a secret into a view it sends.
  */
 export function register(app: App, deps: SlackDeps): void {
   app.action<BlockAction<RadioButtonsAction>>(ACTION.chooseMethod, async ({ ack, body, action, client }) => {
@@ -21,12 +22,14 @@ export function register(app: App, deps: SlackDeps): void {
     const form = setupForm(deps, {
       spoke: metadata.spoke,
       method,
+      ...(metadata.setupId ? { setupId: metadata.setupId } : {}),
       values: {
         connectionName: typed.connectionName,
         site: typed.site,
         clientId: typed.clientId,
         email: typed.email,
         ...(typed.tokenExpiry ? { tokenExpiry: typed.tokenExpiry } : {}),
+        tokenScoped: typed.tokenScoped,
         channel: typed.channel,
       },
     });

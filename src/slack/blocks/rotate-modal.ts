@@ -24,7 +24,10 @@ export function rotateModal({ connection, defaultTokenExpiry, problem }: RotateM
       element: { type: 'plain_text_input', action_id: SETUP_INPUT_ACTION },
     },
   ];
-  if (problem) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:x: ${problem.message}` }] });
+  const problemBlock = (): KnownBlock[] => (problem ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: `:x: ${problem.message}` }] }] : []);
+  // Advice about the token's kind goes under the kind; everything else under the credential.
+  const underKind = problem?.field === 'tokenScoped';
+  if (!underKind) blocks.push(...problemBlock());
   if (token) {
     blocks.push(
       { type: 'input', block_id: ROTATE_BLOCK.tokenExpiry, label: text('Token expires on'), element: { type: 'datepicker', action_id: SETUP_INPUT_ACTION, initial_date: defaultTokenExpiry } },
@@ -36,6 +39,7 @@ export function rotateModal({ connection, defaultTokenExpiry, problem }: RotateM
         element: { type: 'checkboxes', action_id: SETUP_INPUT_ACTION, options: [scoped], ...(connection.scopedToken ? { initial_options: [scoped] } : {}) },
       },
     );
+    if (underKind) blocks.push(...problemBlock());
   }
   return {
     type: 'modal',

@@ -12,7 +12,7 @@ export const rotate: Subcommand = async (args, words, deps) => {
   if (!connection) return;
   const { command, client, respond } = args;
   if (connection.method === 'oauth_3lo') {
-    await respond({ response_type: 'ephemeral', text: `A fresh consent link for *${connection.name}* is in your DM.` });
+    await respond({ response_type: 'ephemeral', text: `I'm sending a fresh consent link for *${connection.name}* to your DM.` });
     deps.tasks.run('connection.reconsent', () => new ReconsentRunner(deps, client).run(connection, command.user_id));
     return;
   }

@@ -7,10 +7,13 @@ import { SLASH_COMMAND } from '../surface.js';
 export type Subcommand = (args: SlackCommandMiddlewareArgs & AllMiddlewareArgs, words: string[], deps: SlackDeps) => Promise<void>;
 
 /** Admin-only subcommands: refused (ephemeral, audited) for anyone else. Call after ack(). */
-export async function requireAdmin(args: SlackCommandMiddlewareArgs & AllMiddlewareArgs, deps: SlackDeps, what: string): Promise<boolean> {
+export async function requireAdmin(args: SlackCommandMiddlewareArgs & AllMiddlewareArgs, deps: SlackDeps, verb: string, doing = verb): Promise<boolean> {
   if (await deps.admins.isAdmin(args.command.user_id)) return true;
-  await deps.store.audit({ actor: args.command.user_id, action: `${what}.open`, outcome: 'refused', detail: { reason: 'not an admin' } });
-  await args.respond({ response_type: 'ephemeral', text: `Only spokebot admins can ${what} connections. Ask one of them, or an owner of this workspace.` });
+  await deps.store.audit({ actor: args.command.user_id, action: `${verb}.open`, outcome: 'refused', detail: { reason: 'not an admin', command: args.command.text } });
+  await args.respond({
+    response_type: 'ephemeral',
+    text: `Only spokebot admins can ${doing} connections. Ask one of them, or an owner of this workspace, to run \`${SLASH_COMMAND} ${args.command.text.trim()}\`.`,
+  });
   return false;
 }
 

@@ -3,6 +3,7 @@ import { defaultTokenExpiry, tokenExpiryProblem } from '../../core/setup-request
 import { plainMessage } from '../blocks/setup-messages.js';
 import { waitingModal } from '../blocks/progress-views.js';
 import { rotateModal } from '../blocks/rotate-modal.js';
+import { SpokeError } from '../../errors.js';
 import type { SlackDeps } from '../deps.js';
 import { CALLBACK, ROTATE_BLOCK, SCOPED_TOKEN_VALUE, SETUP_INPUT_ACTION } from '../ids.js';
 import { updateView } from '../update-view.js';
@@ -34,10 +35,21 @@ export function register(app: App, deps: SlackDeps): void {
     }
     await ack({ response_action: 'update', view: waitingModal('Checking', `:hourglass_flowing_sand: Signing in once with the new credential for *${connection.name}*…`) });
     deps.tasks.run('connection.rotate', async () => {
-      const result = await deps.connections.rotateSecret(connection, body.user.id, {
-        secret,
-        ...(connection.method === 'api_token' ? { tokenExpiresOn: expiry, scopedToken: scoped } : {}),
-      });
+      if (!(await deps.admins.isAdmin(body.user.id))) {
+        await updateView(client, view.id, waitingModal('Not allowed', 'Only spokebot admins can rotate credentials.'));
+        return;
+      }
+      let result;
+      try {
+        result = await deps.connections.rotateSecret(connection, body.user.id, {
+          secret,
+          ...(connection.method === 'api_token' ? { tokenExpiresOn: expiry, scopedToken: scoped } : {}),
+        });
+      } catch (error) {
+        if (!(error instanceof SpokeError)) throw error;
+        await updateView(client, view.id, waitingModal('Not rotated', `:x: ${error.message}. ${error.hint} The old credential may still be in ServiceNow; run \`/spoke rotate ${connection.name}\` again.`));
+        return;
+      }
       if (!result.ok) {
         await updateView(client, view.id, rotateModal({ connection, defaultTokenExpiry: defaultTokenExpiry(deps.now()), problem: result.advice }));
         return;

@@ -30,7 +30,9 @@ export function register(app: App, deps: SlackDeps): void {
     // Only decides whether the secret field may be empty; the service decides what that means.
     const held = metadata.setupId ? deps.store.getSetup(metadata.setupId) : undefined;
     const secretHeld = Boolean(held?.sealedSecret && held.userId === body.user.id);
-    const input = readSetupState(view.state.values, metadata.method);
+    // The form on screen is the one private_metadata describes; the radio may already say
+    // otherwise if its redraw has not landed, and errors must name blocks that are there.
+    const input = { ...readSetupState(view.state.values, metadata.method), method: metadata.method };
     const parsed = parseSetupRequest(metadata.spoke, input, { allowlist: deps.siteAllowlist, secretHeld, today: deps.now() });
     if (!parsed.ok) {
       await ack({ response_action: 'errors', errors: errorsByBlock(parsed.errors) });
