@@ -196,6 +196,10 @@ describe('/spoke list', () => {
 describe('secrets across setup, rotation and removal', () => {
   it('no API token, client secret or ServiceNow password in logs, Slack calls, the audit log or the store file', async () => {
     await tokenConnection();
+    // A refused rotation first: the path that echoes problems back into a view.
+    const refused = await openModal('rotate Jira token', CALLBACK.rotateModal);
+    await submitView(world, refused, { [ROTATE_BLOCK.secret]: BAD_TOKEN, [ROTATE_BLOCK.tokenExpiry]: NEXT_EXPIRY });
+    await world.slack.waitForCall('views.update', (c) => c.args.view_id === refused.id && JSON.stringify(c.args.view).includes(':x:'));
     const modal = await openModal('rotate Jira token', CALLBACK.rotateModal);
     await submitView(world, modal, { [ROTATE_BLOCK.secret]: NEW_TOKEN, [ROTATE_BLOCK.tokenExpiry]: NEXT_EXPIRY });
     await world.slack.waitForCall('views.update', (c) => c.args.view_id === modal.id && JSON.stringify(c.args.view).includes('now uses the new credential'));
@@ -211,7 +215,7 @@ describe('secrets across setup, rotation and removal', () => {
     await waitForMessage(world, /was deactivated/);
     await world.bot.tasks.idle();
 
-    const secrets = [OLD_TOKEN, NEW_TOKEN, CLIENT_SECRET, SERVICENOW_PASSWORD];
+    const secrets = [OLD_TOKEN, NEW_TOKEN, BAD_TOKEN, CLIENT_SECRET, SERVICENOW_PASSWORD];
     const places = {
       logs: world.logs.join('\n'),
       slack: JSON.stringify(world.slack.calls.map((c) => c.args)),

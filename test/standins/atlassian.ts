@@ -189,11 +189,18 @@ export async function startAtlassianStandIn(opts: { now?: () => number; lockoutA
     return { status: 200, json: { ...ACCOUNT, accountType, active: true, timeZone: 'UTC' } };
   };
 
-  const mainRoute = (method: string, url: URL, body: unknown, req: IncomingMessage): Reply => {
+  /** auth.atlassian.com: authorize, consent and the token endpoint, nothing else. */
+  const authRoute = (method: string, url: URL, body: unknown, req: IncomingMessage): Reply => {
     const p = url.pathname;
     if (method === 'GET' && p === '/authorize') return oauth.authorizePage(formToRecord(url.searchParams));
     if (method === 'POST' && p === '/authorize/consent') return oauth.consent(asStrings(body));
     if (method === 'POST' && p === '/oauth/token') return oauth.token(asRecord(body), basicCredentials(req));
+    return gatewayError(404, 'Not Found');
+  };
+
+  /** api.atlassian.com: the gateway, a separate host, so mixing the two up fails as it would for real. */
+  const mainRoute = (method: string, url: URL, _body: unknown, req: IncomingMessage): Reply => {
+    const p = url.pathname;
     if (method === 'GET' && p === '/oauth/token/accessible-resources') {
       const t = oauth.accessToken(bearerToken(req));
       if (t === undefined) return gatewayError(401, 'Unauthorized');
@@ -213,6 +220,7 @@ export async function startAtlassianStandIn(opts: { now?: () => number; lockoutA
     return gatewayError(404, 'Not Found');
   };
 
+  const auth = await startHttpServer(serve(authRoute, () => auth.url));
   const main = await startHttpServer(serve(mainRoute, () => main.url));
 
   const createSite = async (siteOpts: { cloudId?: string } = {}): Promise<AtlassianSite> => {
@@ -244,7 +252,7 @@ export async function startAtlassianStandIn(opts: { now?: () => number; lockoutA
   };
 
   return {
-    authUrl: main.url,
+    authUrl: auth.url,
     apiUrl: main.url,
     registerApp: (app) => oauth.registerApp(app),
     createSite,
@@ -259,7 +267,7 @@ export async function startAtlassianStandIn(opts: { now?: () => number; lockoutA
     requests,
     tokens: oauth.tokens,
     close: async () => {
-      await Promise.all([main.close(), ...sites.map((s) => s.close())]);
+      await Promise.all([auth.close(), main.close(), ...sites.map((s) => s.close())]);
     },
   };
 }
