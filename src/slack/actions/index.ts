@@ -1,8 +1,10 @@
 import type { App } from '@slack/bolt';
 import type { SlackDeps } from '../deps.js';
 import * as cancelPlan from './cancel-plan.js';
+import * as checkNow from './check-now.js';
 import * as chooseMethod from './choose-method.js';
 import * as confirmPlan from './confirm-plan.js';
+import * as fixCredential from './fix-credential.js';
 import * as openConsent from './open-consent.js';
 import * as retryConsent from './retry-consent.js';
 import * as retrySetup from './retry-setup.js';
@@ -14,4 +16,6 @@ export function register(app: App, deps: SlackDeps): void {
   retrySetup.register(app, deps);
   openConsent.register(app, deps);
   retryConsent.register(app, deps);
+  checkNow.register(app, deps);
+  fixCredential.register(app, deps);
 }

@@ -4,7 +4,8 @@ export function helpText(): string {
   return [
     `*${SLASH_COMMAND}* connects ServiceNow to Atlassian Cloud and keeps watch over the connection.`,
     `• \`${SLASH_COMMAND} setup jira|jsm|confluence\`: connect a spoke with OAuth 2.0, an API token or a service account (admins)`,
-    `• \`${SLASH_COMMAND} list\`: connections, their aliases, state and token expiry`,
+    `• \`${SLASH_COMMAND} list\`: connections, their aliases, state and next expiry`,
+    `• \`${SLASH_COMMAND} status [name]\`: run the health checks now`,
     `• \`${SLASH_COMMAND} rotate <name>\`: a new API token or client secret, or a fresh consent (admins)`,
     `• \`${SLASH_COMMAND} remove <name>\`: deactivate a connection in ServiceNow (admins)`,
     `• \`${SLASH_COMMAND} help\`: this message`,

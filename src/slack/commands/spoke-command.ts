@@ -6,9 +6,10 @@ import { list } from './list.js';
 import { remove } from './remove.js';
 import { rotate } from './rotate.js';
 import { setup } from './setup.js';
+import { status } from './status.js';
 import type { Subcommand } from './subcommand.js';
 
-const SUBCOMMANDS: Record<string, Subcommand> = { setup, list, rotate, remove };
+const SUBCOMMANDS: Record<string, Subcommand> = { setup, list, status, rotate, remove };
 
 /**
  * `/spoke <subcommand>`. Answers that need no lookup go back in the ack itself; anything that

@@ -1,0 +1,27 @@
+import type { KnownBlock } from '@slack/types';
+import { statusBlocks } from '../blocks/health-blocks.js';
+import { SLASH_COMMAND } from '../surface.js';
+import type { Subcommand } from './subcommand.js';
+
+/**
+ * `/spoke status [name]`: runs the checks now (after the ack; they call ServiceNow and
+ * Atlassian) and answers with each check's result. Anyone may ask.
+ */
+export const status: Subcommand = async ({ ack, respond }, words, deps) => {
+  const name = words.join(' ').trim();
+  const connections = deps.store.listConnections().filter((c) => c.state === 'connected' && (!name || c.name === name));
+  if (name && connections.length === 0) {
+    await ack({ response_type: 'ephemeral', text: `No connected connection named "${name}". \`${SLASH_COMMAND} list\` shows them.` });
+    return;
+  }
+  if (connections.length === 0) {
+    await ack({ response_type: 'ephemeral', text: 'No connected connections to check yet.' });
+    return;
+  }
+  await ack({ response_type: 'ephemeral', text: `Checking ${connections.length} connection(s)…` });
+  deps.tasks.run('health.status', async () => {
+    const records = await Promise.all(connections.map((c) => deps.monitor.check(c)));
+    const blocks: KnownBlock[] = connections.flatMap((c, i) => [...statusBlocks(c, records[i]!), { type: 'divider' as const }]).slice(0, 49);
+    await respond({ response_type: 'ephemeral', text: `Health of ${connections.length} connection(s)`, blocks });
+  });
+};
