@@ -25,7 +25,20 @@ export const CLIENT_ID = 'spokebot-client-id-7f3a';
 export const CLIENT_SECRET = 'S3CRET-atlassian-client-secret-9c1e77';
 export const SERVICENOW_PASSWORD = 'sn-integration-pw-4d2b';
 
+/** The bot's clock: real time plus an offset a test can move forward (days pass in a line). */
+export class TestClock {
+  offsetMs = 0;
+  now = (): Date => new Date(Date.now() + this.offsetMs);
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+  advanceDays(days: number): void {
+    this.advance(days * 86_400_000);
+  }
+}
+
 export interface World {
+  clock: TestClock;
   slack: SlackStandIn;
   serviceNow: ServiceNowStandIn;
   atlassian: AtlassianStandIn;
@@ -92,11 +105,13 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     ...options.env,
   });
   const logs: string[] = [];
+  const clock = new TestClock();
   const build = async () => {
     const logger = createLogger(config.LOG_LEVEL, { write: (line: string) => void logs.push(line) });
     const bot = await createApp({
       config,
       logger,
+      now: clock.now,
       tuning: { slackRetries: 0, serviceNowRetryDelayMs: 20, consentFirstPollMs: 100, writer: { profileLookupDelayMs: 20 } },
     });
     const { url } = await bot.start(0);
@@ -104,6 +119,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   };
   let current = await build();
   const world: World = {
+    clock,
     slack,
     serviceNow,
     atlassian,
