@@ -9,7 +9,8 @@ import type { Adapter } from 'lowdb';
  * (steno) is atomic too but creates files with the process umask, which leaves them readable.
  */
 export class SecureJsonFile<T> implements Adapter<T> {
-  private queue: Promise<void> = Promise.resolve();
+  private flushing: Promise<void> | undefined;
+  private next: { data: T; done: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
 
   constructor(private readonly path: string) {}
 
@@ -24,16 +25,48 @@ export class SecureJsonFile<T> implements Adapter<T> {
     }
   }
 
+  /**
+   * Writes are coalesced: while one is on disk, later ones wait and only the newest data is
+   * written after it (lowdb hands us its live document each time). Every caller's promise
+   * resolves once a write that includes its change is durable. A thousand health checks
+   * finishing together cost a few file writes, not a thousand.
+   */
   write(data: T): Promise<void> {
-    // Serialise now, so the file gets the data as it was when write() was called.
-    const text = JSON.stringify(data, null, 2);
-    const next = this.queue.then(() => this.replace(text));
-    this.queue = next.catch(() => undefined);
-    return next;
+    if (this.next) {
+      this.next.data = data;
+      return this.next.done;
+    }
+    let resolve!: () => void;
+    let reject!: (error: unknown) => void;
+    const done = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    this.next = { data, done, resolve, reject };
+    this.flushing = (this.flushing ?? Promise.resolve()).then(() => this.flush());
+    return done;
   }
 
+  private async flush(): Promise<void> {
+    const batch = this.next;
+    this.next = undefined;
+    if (!batch) return;
+    try {
+      // Compact JSON: the store is rewritten often and read by programs, not people.
+      await this.replace(JSON.stringify(batch.data));
+      batch.resolve();
+    } catch (error) {
+      batch.reject(error);
+    }
+  }
+
+  private madeDir = false;
+
   private async replace(text: string): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    if (!this.madeDir) {
+      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+      this.madeDir = true;
+    }
     const temp = `${this.path}.${process.pid}.tmp`;
     const handle = await open(temp, 'w', 0o600);
     try {

@@ -55,7 +55,10 @@ export class TableApi {
 
   private list(table: string, query: URLSearchParams): Reply {
     const parsed = parseEncodedQuery(query.get('sysparm_query') ?? '', (p) => isKnownPath(table, p));
-    const hits = runQuery(this.store.all(table), parsed, (row, path) => this.store.resolve(table, row, path));
+    // A sys_id term narrows to one row first, as the primary-key index does on an instance.
+    const byId = parsed.filters.find((f) => f.field === 'sys_id' && f.op === '=');
+    const candidates = byId ? [this.store.get(table, byId.value)].filter((r): r is NonNullable<typeof r> => r !== undefined) : this.store.all(table);
+    const hits = runQuery(candidates, parsed, (row, path) => this.store.resolve(table, row, path));
     const limit = positiveInt(query.get('sysparm_limit')) ?? DEFAULT_LIMIT;
     const offset = nonNegativeInt(query.get('sysparm_offset')) ?? 0;
     const page = hits.slice(offset, offset + limit);
