@@ -7,6 +7,7 @@ import { AtlassianClient } from './atlassian/atlassian-client.js';
 import { TenantInfoClient } from './atlassian/tenant-info.js';
 import { HealthMonitor } from './health/health-monitor.js';
 import { HealthProbe } from './health/health-probe.js';
+import { AdoptionService } from './setup/adoption-service.js';
 import { ConnectionService } from './setup/connection-service.js';
 import { SlackHealthNotifier } from './slack/health-notifier.js';
 import { CredentialVerifier } from './setup/credential-verifier.js';
@@ -143,6 +144,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     setup,
     connections,
     monitor,
+    adoption: new AdoptionService({ store, serviceNow, tenantInfo, now }),
     admins,
     tasks,
     threads: new DmThreads(store),

@@ -1,6 +1,7 @@
 import type { BackgroundTasks } from '../background-tasks.js';
 import type { Logger } from '../logger.js';
 import type { HealthMonitor } from '../health/health-monitor.js';
+import type { AdoptionService } from '../setup/adoption-service.js';
 import type { ConnectionService } from '../setup/connection-service.js';
 import type { SetupService } from '../setup/setup-service.js';
 import type { SpokeStore } from '../store/spoke-store.js';
@@ -14,6 +15,7 @@ export interface SlackDeps {
   setup: SetupService;
   connections: ConnectionService;
   monitor: HealthMonitor;
+  adoption: AdoptionService;
   admins: AdminDirectory;
   tasks: BackgroundTasks;
   threads: DmThreads;

@@ -209,3 +209,23 @@ describe('one state, three views', () => {
     expect(world.slack.calls.filter((c) => c.method === 'views.publish').length).toBeGreaterThan(publishes);
   });
 });
+
+describe('adopting a connection made by hand', () => {
+  it('reads its records from ServiceNow and checks it like its own', async () => {
+    world = await startWorld();
+    const sn = world.serviceNow;
+    const shipped = sn.rows('sys_alias').find((a) => a.name === 'Jira')!;
+    const credential = sn.insert('basic_auth_credentials', { name: 'Jira (legal)', user_name: EMAIL, password: 'unknown-to-us', active: 'true' });
+    sn.insert('http_connection', { name: 'Jira (legal)', connection_alias: shipped.sys_id!, credential: credential.sys_id!, connection_url: world.site.url, active: 'true' });
+    await runCommand(world, `adopt ${world.site.url} Jira (legal)`);
+    const reply = await world.slack.waitForCall('response_url', (c) => /keeps watch/.test(String(c.args.text)));
+    expect(String(reply.args.text)).toContain('api_token');
+    expect(world.bot.store.getConnection('Jira (legal)')).toMatchObject({ spoke: 'jira', method: 'api_token', cloudId: world.site.cloudId, email: EMAIL });
+    await world.bot.monitor.sweep();
+    expect(health('Jira (legal)').state).toBe('ok');
+    expect(check('Jira (legal)', 'credential')).toMatchObject({ status: 'skipped' });
+    sn.edit('http_connection', sn.rows('http_connection')[0]!.sys_id!, { active: 'false' });
+    await nextSweep();
+    expect(check('Jira (legal)', 'records')).toMatchObject({ status: 'failing', summary: expect.stringContaining('Inactive in ServiceNow: http_connection') });
+  });
+});

@@ -8,6 +8,7 @@ export function helpText(): string {
     `• \`${SLASH_COMMAND} status [name]\`: run the health checks now`,
     `• \`${SLASH_COMMAND} rotate <name>\`: a new API token or client secret, or a fresh consent (admins)`,
     `• \`${SLASH_COMMAND} remove <name>\`: deactivate a connection in ServiceNow (admins)`,
+    `• \`${SLASH_COMMAND} adopt <site> <name>\`: keep watch over a connection made by hand (admins)`,
     `• \`${SLASH_COMMAND} help\`: this message`,
   ].join('\n');
 }

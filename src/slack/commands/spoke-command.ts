@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import { helpText } from '../blocks/help.js';
 import type { SlackDeps } from '../deps.js';
 import { SLASH_COMMAND } from '../surface.js';
+import { adopt } from './adopt.js';
 import { list } from './list.js';
 import { remove } from './remove.js';
 import { rotate } from './rotate.js';
@@ -9,7 +10,7 @@ import { setup } from './setup.js';
 import { status } from './status.js';
 import type { Subcommand } from './subcommand.js';
 
-const SUBCOMMANDS: Record<string, Subcommand> = { setup, list, status, rotate, remove };
+const SUBCOMMANDS: Record<string, Subcommand> = { setup, list, status, rotate, remove, adopt };
 
 /**
  * `/spoke <subcommand>`. Answers that need no lookup go back in the ack itself; anything that
