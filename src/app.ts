@@ -197,6 +197,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
       monitor.stop();
       await tasks.stop();
       await app.stop();
+      await store.close();
     },
   };
 }

@@ -123,7 +123,8 @@ export const storeDataSchema = z.object({
   version: z.literal(1),
   setups: z.array(pendingSetupSchema),
   connections: z.array(connectionSchema),
-  audit: z.array(auditEventSchema),
+  /** Kept for files written before the audit log moved to its own append-only file. */
+  audit: z.array(auditEventSchema).default([]),
   health: z.record(z.string(), healthRecordSchema).default({}),
   /** Reminder keys already handled (sent, or overtaken by a later threshold). */
   reminders: z.array(z.string()).default([]),

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Low } from 'lowdb';
+import { AuditLog } from './audit-log.js';
 import type { SetupRequest } from '../core/setup-request.js';
 import { SecretBox } from './secret-box.js';
 import { SecureJsonFile } from './secure-json-file.js';
@@ -18,13 +21,16 @@ export class SpokeStore {
     private readonly db: Low<StoreData>,
     private readonly box: SecretBox,
     private readonly now: () => Date,
+    readonly auditLog: AuditLog,
   ) {}
 
+  /** The audit log lives beside the store: `<SPOKE_DB_PATH>.audit.jsonl`. */
   static async open(path: string, encryptionKey: Buffer, now: () => Date = () => new Date()): Promise<SpokeStore> {
     const db = new Low<StoreData>(new SecureJsonFile<StoreData>(path), { version: 1, setups: [], connections: [], audit: [], health: {}, reminders: [], homeViewers: [] });
     await db.read();
     db.data = storeDataSchema.parse(db.data);
-    return new SpokeStore(db, new SecretBox(encryptionKey), now);
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    return new SpokeStore(db, new SecretBox(encryptionKey), now, await AuditLog.open(`${path}.audit.jsonl`));
   }
 
   async createSetup(request: SetupRequest, userId: string, ttlMs: number, viewId?: string): Promise<PendingSetup> {
@@ -170,10 +176,14 @@ export class SpokeStore {
   }
 
   async audit(event: Omit<AuditEvent, 'at'>): Promise<void> {
-    await this.db.update((data) => data.audit.push({ at: this.now().toISOString(), ...event }));
+    await this.auditLog.append({ at: this.now().toISOString(), ...event });
   }
 
   auditTrail(): AuditEvent[] {
-    return [...this.db.data.audit];
+    return [...this.auditLog.all()];
+  }
+
+  async close(): Promise<void> {
+    await this.auditLog.close();
   }
 }
