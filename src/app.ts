@@ -8,6 +8,8 @@ import { TenantInfoClient } from './atlassian/tenant-info.js';
 import { HealthMonitor } from './health/health-monitor.js';
 import { HealthProbe } from './health/health-probe.js';
 import { AdoptionService } from './setup/adoption-service.js';
+import { RequestService } from './requests/request-service.js';
+import { RequestSweep } from './slack/request-sweep.js';
 import { ConnectionService } from './setup/connection-service.js';
 import { SlackHealthNotifier } from './slack/health-notifier.js';
 import { CredentialVerifier } from './setup/credential-verifier.js';
@@ -43,6 +45,8 @@ export interface AppDeps {
 
 export interface SpokeBot {
   app: App;
+  /** Re-announces undecided requests and expires old ones (a timer runs it; tests call it). */
+  sweepRequests(): Promise<void>;
   monitor: HealthMonitor;
   store: SpokeStore;
   tasks: BackgroundTasks;
@@ -129,6 +133,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
   });
 
   const admins = new AdminDirectory(app.client, config.SPOKE_ADMINS);
+  const approvers = new AdminDirectory(app.client, config.SPOKE_APPROVERS);
   const monitor = new HealthMonitor({
     store,
     probe,
@@ -145,6 +150,17 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     connections,
     monitor,
     adoption: new AdoptionService({ store, serviceNow, tenantInfo, now }),
+    requests: new RequestService({
+      store,
+      serviceNow,
+      writer: new PlanWriter(serviceNow, tuning.writer),
+      approvers,
+      now,
+      reannounceEveryMs: config.SPOKE_REQUEST_REANNOUNCE,
+      reannounceTimes: config.SPOKE_REQUEST_REANNOUNCE_TIMES,
+    }),
+    approvers,
+    approvalChannel: config.SPOKE_APPROVAL_CHANNEL,
     admins,
     tasks,
     threads: new DmThreads(store),
@@ -163,6 +179,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
   });
 
   let sweeper: NodeJS.Timeout | undefined;
+  let requestSweeper: NodeJS.Timeout | undefined;
   return {
     app,
     store,
@@ -182,6 +199,8 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
       sweeper.unref();
       // Due times live in the store; the tick only asks what is due, so a restart loses nothing.
       monitor.start(Math.min(config.SPOKE_CHECK_INTERVAL, 60_000));
+      requestSweeper = setInterval(() => tasks.run('request.reannounce', () => new RequestSweep(deps, app.client).run()), Math.min(config.SPOKE_REQUEST_REANNOUNCE, 60_000));
+      requestSweeper.unref();
       if (socketMode) {
         await app.start();
         return {};
@@ -192,8 +211,10 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
       return { url: `http://127.0.0.1:${actualPort}` };
     },
     monitor,
+    sweepRequests: () => new RequestSweep(deps, app.client).run(),
     async stop() {
       if (sweeper) clearInterval(sweeper);
+      if (requestSweeper) clearInterval(requestSweeper);
       monitor.stop();
       await tasks.stop();
       await app.stop();

@@ -79,6 +79,9 @@ export const envSchema = z
     SPOKE_CONSENT_TIMEOUT: duration('15m'),
     /** After Atlassian refuses a held credential, the next live sign-in waits this long (lockouts). */
     SPOKE_AUTH_BACKOFF: duration('6h'),
+    /** Undecided requests are re-announced this often, this many times, then expire. */
+    SPOKE_REQUEST_REANNOUNCE: duration('24h'),
+    SPOKE_REQUEST_REANNOUNCE_TIMES: z.coerce.number().int().min(0).max(10).default(3),
     SPOKE_SETUP_TTL: duration('24h'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   });

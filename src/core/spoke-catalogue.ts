@@ -148,6 +148,16 @@ export function verificationBaseUrl(method: AuthMethod, scopedToken: boolean, sp
   return `${apiUrl.replace(/\/+$/, '')}/ex/${spoke.verification.product}/${cloudId}`;
 }
 
+/**
+ * The Confluence spoke's "Confluence Groups" table, which limits its user-management actions to
+ * members of those groups. Its name and columns are unconfirmed (facts file 1.7): one edit here.
+ */
+export const CONFLUENCE_GROUPS = {
+  table: 'sn_confluence_spoke_confluence_group',
+  nameColumn: 'group_name',
+  aliasColumn: 'connection_alias',
+} as const;
+
 export function isSpokeId(text: string): text is SpokeId {
   return (SPOKE_IDS as readonly string[]).includes(text);
 }

@@ -1,6 +1,7 @@
 import type { BackgroundTasks } from '../background-tasks.js';
 import type { Logger } from '../logger.js';
 import type { HealthMonitor } from '../health/health-monitor.js';
+import type { RequestService } from '../requests/request-service.js';
 import type { AdoptionService } from '../setup/adoption-service.js';
 import type { ConnectionService } from '../setup/connection-service.js';
 import type { SetupService } from '../setup/setup-service.js';
@@ -16,6 +17,10 @@ export interface SlackDeps {
   connections: ConnectionService;
   monitor: HealthMonitor;
   adoption: AdoptionService;
+  requests: RequestService;
+  /** Who decides access requests (SPOKE_APPROVERS, or workspace admins and owners). */
+  approvers: AdminDirectory;
+  approvalChannel: string | undefined;
   admins: AdminDirectory;
   tasks: BackgroundTasks;
   threads: DmThreads;

@@ -7,7 +7,23 @@ export const CALLBACK = {
   planModal: 'spoke_setup_plan',
   rotateModal: 'spoke_rotate',
   removeModal: 'spoke_remove',
+  requestModal: 'spoke_request',
+  denyModal: 'spoke_request_deny',
 } as const;
+
+/** Request modal inputs (action_id SETUP_INPUT_ACTION, except the kind radio). */
+export const REQUEST_BLOCK = {
+  kind: 'request_kind',
+  spoke: 'request_spoke',
+  site: 'request_site',
+  team: 'request_team',
+  connection: 'request_connection',
+  groups: 'request_groups',
+  scopes: 'request_scopes',
+  reason: 'request_reason',
+} as const;
+
+export const DENY_BLOCK = { reason: 'deny_reason' } as const;
 
 /** Rotate modal inputs (their action_id is SETUP_INPUT_ACTION too). */
 export const ROTATE_BLOCK = {
@@ -48,4 +64,12 @@ export const ACTION = {
   checkNow: 'health_check_now',
   fixRotate: 'health_rotate',
   fixReconsent: 'health_reconsent',
+  /** Access requests; the value is the request number. */
+  chooseRequestKind: 'request_choose_kind',
+  openRequestModal: 'request_open',
+  approveRequest: 'request_approve',
+  denyRequest: 'request_deny',
+  withdrawRequest: 'request_withdraw',
+  openRequestedSetup: 'request_open_setup',
+  confirmScopeChange: 'request_confirm_scopes',
 } as const;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REQUEST_STATES, requestDetailsSchema } from '../core/access-request.js';
 import { AUTH_METHODS, SPOKE_IDS } from '../core/spoke-catalogue.js';
 import { sealedSchema } from './secret-box.js';
 
@@ -98,6 +99,25 @@ export const auditEventSchema = z.object({
 });
 export type AuditEvent = z.infer<typeof auditEventSchema>;
 
+export const accessRequestSchema = z.object({
+  id: z.number().int(),
+  requester: z.string(),
+  details: requestDetailsSchema,
+  reason: z.string(),
+  state: z.enum(REQUEST_STATES),
+  createdAt: z.string(),
+  /** The card in the approvers' channel, and when it was last put in front of them. */
+  card: z.object({ channel: z.string(), ts: z.string() }).optional(),
+  lastAnnouncedAt: z.string(),
+  reannounced: z.number().int().default(0),
+  decidedBy: z.string().optional(),
+  decidedAt: z.string().optional(),
+  denyReason: z.string().optional(),
+  /** What approving did: records written, a setup offered, a plan awaiting confirmation. */
+  outcome: z.string().optional(),
+});
+export type AccessRequest = z.infer<typeof accessRequestSchema>;
+
 const checkSchema = z.object({
   check: z.enum(['records', 'scopes', 'site', 'refresh_token', 'credential']),
   status: z.enum(['ok', 'warning', 'failing', 'skipped']),
@@ -128,6 +148,7 @@ export const storeDataSchema = z.object({
   health: z.record(z.string(), healthRecordSchema).default({}),
   /** Reminder keys already handled (sent, or overtaken by a later threshold). */
   reminders: z.array(z.string()).default([]),
+  requests: z.array(accessRequestSchema).default([]),
   /** Who has opened App Home, so a state change can refresh their view. */
   homeViewers: z.array(z.string()).default([]),
 });

@@ -6,9 +6,9 @@ import { AuditLog } from './audit-log.js';
 import type { SetupRequest } from '../core/setup-request.js';
 import { SecretBox } from './secret-box.js';
 import { SecureJsonFile } from './secure-json-file.js';
-import { storeDataSchema, TERMINAL_STATUSES, type AuditEvent, type Connection, type HealthRecord, type PendingSetup, type StoreData } from './schema.js';
+import { storeDataSchema, TERMINAL_STATUSES, type AccessRequest, type AuditEvent, type Connection, type HealthRecord, type PendingSetup, type StoreData } from './schema.js';
 
-export type { AuditEvent, Connection, HealthRecord, PendingSetup };
+export type { AccessRequest, AuditEvent, Connection, HealthRecord, PendingSetup };
 
 const TERMINAL = TERMINAL_STATUSES;
 
@@ -26,7 +26,7 @@ export class SpokeStore {
 
   /** The audit log lives beside the store: `<SPOKE_DB_PATH>.audit.jsonl`. */
   static async open(path: string, encryptionKey: Buffer, now: () => Date = () => new Date()): Promise<SpokeStore> {
-    const db = new Low<StoreData>(new SecureJsonFile<StoreData>(path), { version: 1, setups: [], connections: [], audit: [], health: {}, reminders: [], homeViewers: [] });
+    const db = new Low<StoreData>(new SecureJsonFile<StoreData>(path), { version: 1, setups: [], connections: [], audit: [], health: {}, reminders: [], homeViewers: [], requests: [] });
     await db.read();
     db.data = storeDataSchema.parse(db.data);
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
@@ -142,6 +142,38 @@ export class SpokeStore {
 
   listConnections(): Connection[] {
     return [...this.db.data.connections];
+  }
+
+  async createRequest(request: Omit<AccessRequest, 'id'>): Promise<AccessRequest> {
+    let created: AccessRequest | undefined;
+    await this.db.update((data) => {
+      created = { ...request, id: (data.requests.at(-1)?.id ?? 0) + 1 };
+      data.requests.push(created);
+    });
+    return created!;
+  }
+
+  getRequest(id: number): AccessRequest | undefined {
+    return this.db.data.requests.find((r) => r.id === id);
+  }
+
+  listRequests(filter: (request: AccessRequest) => boolean = () => true): AccessRequest[] {
+    return this.db.data.requests.filter(filter);
+  }
+
+  /**
+   * Moves a request on only if it is still in one of `from`, checked and changed in one step:
+   * two approvers clicking at the same moment (or one clicking twice) produce one decision.
+   */
+  async transitionRequest(id: number, from: readonly AccessRequest['state'][], patch: Partial<Omit<AccessRequest, 'id'>>): Promise<AccessRequest | undefined> {
+    let moved: AccessRequest | undefined;
+    await this.db.update((data) => {
+      const request = data.requests.find((r) => r.id === id);
+      if (!request || !from.includes(request.state)) return;
+      Object.assign(request, patch);
+      moved = request;
+    });
+    return moved;
   }
 
   getHealth(name: string): HealthRecord | undefined {

@@ -77,6 +77,12 @@ const SCHEMA: Record<string, Record<string, Column>> = {
     extended_attributes: plain,
     order: { default: '100' },
   },
+  // The Confluence spoke's "Confluence Groups" table; its real name is unconfirmed (catalogue).
+  sn_confluence_spoke_confluence_group: {
+    group_name: plain,
+    group_id: plain,
+    connection_alias: ref('sys_alias'),
+  },
   oauth_requestor_profile: {
     oauth_requestor: ref(...CREDENTIAL_TABLES),
     oauth_requestor_context: plain,

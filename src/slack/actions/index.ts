@@ -2,6 +2,9 @@ import type { App } from '@slack/bolt';
 import type { SlackDeps } from '../deps.js';
 import * as cancelPlan from './cancel-plan.js';
 import * as checkNow from './check-now.js';
+import * as chooseRequestKind from './choose-request-kind.js';
+import * as decideRequest from './decide-request.js';
+import * as requestFollowups from './request-followups.js';
 import * as chooseMethod from './choose-method.js';
 import * as confirmPlan from './confirm-plan.js';
 import * as fixCredential from './fix-credential.js';
@@ -18,4 +21,7 @@ export function register(app: App, deps: SlackDeps): void {
   retryConsent.register(app, deps);
   checkNow.register(app, deps);
   fixCredential.register(app, deps);
+  chooseRequestKind.register(app, deps);
+  decideRequest.register(app, deps);
+  requestFollowups.register(app, deps);
 }

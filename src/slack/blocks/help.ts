@@ -9,6 +9,9 @@ export function helpText(): string {
     `• \`${SLASH_COMMAND} rotate <name>\`: a new API token or client secret, or a fresh consent (admins)`,
     `• \`${SLASH_COMMAND} remove <name>\`: deactivate a connection in ServiceNow (admins)`,
     `• \`${SLASH_COMMAND} adopt <site> <name>\`: keep watch over a connection made by hand (admins)`,
+    `• \`${SLASH_COMMAND} request\`: ask for a connection, a Confluence group or more scopes`,
+    `• \`${SLASH_COMMAND} requests\`: open requests (approvers) or your own`,
+    `• \`${SLASH_COMMAND} audit [connection] [--since YYYY-MM-DD]\`: the audit log (admins)`,
     `• \`${SLASH_COMMAND} help\`: this message`,
   ].join('\n');
 }

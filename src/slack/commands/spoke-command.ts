@@ -3,14 +3,17 @@ import { helpText } from '../blocks/help.js';
 import type { SlackDeps } from '../deps.js';
 import { SLASH_COMMAND } from '../surface.js';
 import { adopt } from './adopt.js';
+import { audit } from './audit.js';
 import { list } from './list.js';
 import { remove } from './remove.js';
+import { request } from './request.js';
+import { requests } from './requests.js';
 import { rotate } from './rotate.js';
 import { setup } from './setup.js';
 import { status } from './status.js';
 import type { Subcommand } from './subcommand.js';
 
-const SUBCOMMANDS: Record<string, Subcommand> = { setup, list, status, rotate, remove, adopt };
+const SUBCOMMANDS: Record<string, Subcommand> = { setup, list, status, rotate, remove, adopt, request, requests, audit };
 
 /**
  * `/spoke <subcommand>`. Answers that need no lookup go back in the ack itself; anything that

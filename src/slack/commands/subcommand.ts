@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { Connection } from '../../store/spoke-store.js';
 import type { SlackDeps } from '../deps.js';
+import { ACTION } from '../ids.js';
 import { SLASH_COMMAND } from '../surface.js';
 
 /** One `/spoke <subcommand>`: gets the command's Bolt arguments, the words after it and the deps. */
@@ -10,9 +11,14 @@ export type Subcommand = (args: SlackCommandMiddlewareArgs & AllMiddlewareArgs, 
 export async function requireAdmin(args: SlackCommandMiddlewareArgs & AllMiddlewareArgs, deps: SlackDeps, verb: string, doing = verb): Promise<boolean> {
   if (await deps.admins.isAdmin(args.command.user_id)) return true;
   await deps.store.audit({ actor: args.command.user_id, action: `${verb}.open`, outcome: 'refused', detail: { reason: 'not an admin', command: args.command.text } });
+  const text = `Only spokebot admins can ${doing} connections. Ask one of them, or an owner of this workspace, to run \`${SLASH_COMMAND} ${args.command.text.trim()}\`, or request it.`;
   await args.respond({
     response_type: 'ephemeral',
-    text: `Only spokebot admins can ${doing} connections. Ask one of them, or an owner of this workspace, to run \`${SLASH_COMMAND} ${args.command.text.trim()}\`.`,
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text } },
+      { type: 'actions', elements: [{ type: 'button', action_id: ACTION.openRequestModal, text: { type: 'plain_text', text: 'Request access' }, value: 'refusal' }] },
+    ],
   });
   return false;
 }

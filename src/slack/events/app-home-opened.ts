@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { SlackDeps } from '../deps.js';
-import { homePending } from '../home/home-pending.js';
+import { homePending, homeRequests } from '../home/home-pending.js';
 import { homeView } from '../home/home-view.js';
 import { APP_HOME_OPENED } from '../surface.js';
 
@@ -10,6 +10,7 @@ export function register(app: App, deps: SlackDeps): void {
     if (event.tab !== 'home') return;
     await deps.store.rememberHomeViewer(event.user);
     const isAdmin = await deps.admins.isAdmin(event.user);
-    await client.views.publish({ user_id: event.user, view: homeView(deps.store, homePending(deps.store, isAdmin), isAdmin) });
+    const requests = homeRequests(deps.store, event.user, await deps.approvers.isAdmin(event.user));
+    await client.views.publish({ user_id: event.user, view: homeView(deps.store, homePending(deps.store, isAdmin), isAdmin, requests) });
   });
 }

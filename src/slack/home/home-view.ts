@@ -1,7 +1,8 @@
 import type { Button, HomeView, KnownBlock } from '@slack/types';
 import { nextExpiry } from '../../core/health.js';
 import { AUTH_METHOD_LABELS, SPOKES } from '../../core/spoke-catalogue.js';
-import type { PendingSetup, SpokeStore } from '../../store/spoke-store.js';
+import type { AccessRequest, PendingSetup, SpokeStore } from '../../store/spoke-store.js';
+import { describeDetails } from '../blocks/request-card.js';
 import { STATE_EMOJI, expiryText } from '../blocks/health-blocks.js';
 import { ACTION } from '../ids.js';
 import { SLASH_COMMAND } from '../surface.js';
@@ -13,8 +14,11 @@ const button = (text: string, actionId: string, value: string): Button => ({ typ
  * re-consent; admins also see setups in progress. Drawn from the same stored health as
  * `/spoke list` and `/spoke status`. At most 100 blocks.
  */
-export function homeView(store: Pick<SpokeStore, 'listConnections' | 'getHealth'>, pending: readonly PendingSetup[], isAdmin: boolean): HomeView {
-  const blocks: KnownBlock[] = [{ type: 'header', text: { type: 'plain_text', text: 'Atlassian connections' } }];
+export function homeView(store: Pick<SpokeStore, 'listConnections' | 'getHealth'>, pending: readonly PendingSetup[], isAdmin: boolean, requests: readonly AccessRequest[] = []): HomeView {
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: 'Atlassian connections' } },
+    { type: 'actions', elements: [button('Request access', ACTION.openRequestModal, 'home')] },
+  ];
   const connections = store.listConnections().filter((c) => c.state !== 'removed');
   if (connections.length === 0) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `No connections yet. An admin can start one with \`${SLASH_COMMAND} setup jira|jsm|confluence\`.` } });
@@ -36,6 +40,10 @@ export function homeView(store: Pick<SpokeStore, 'listConnections' | 'getHealth'
     for (const s of pending.slice(0, 20)) {
       blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `*${s.connectionName}* (${SPOKES[s.spoke].label}) by <@${s.userId}>: ${s.status.replace(/_/g, ' ')}` }] });
     }
+  }
+  if (requests.length > 0) {
+    blocks.push({ type: 'divider' }, { type: 'header', text: { type: 'plain_text', text: 'Requests' } });
+    for (const r of requests.slice(0, 15)) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `#${r.id} from <@${r.requester}>: ${describeDetails(r.details)} · ${r.state}` }] });
   }
   return { type: 'home', blocks: blocks.slice(0, 100) };
 }

@@ -1,8 +1,10 @@
 import type { App } from '@slack/bolt';
 import type { SlackDeps } from '../deps.js';
+import * as denySubmitted from './deny-submitted.js';
 import * as planClosed from './plan-closed.js';
 import * as planConfirmed from './plan-confirmed.js';
 import * as removeConfirmed from './remove-confirmed.js';
+import * as requestSubmitted from './request-submitted.js';
 import * as rotateSubmitted from './rotate-submitted.js';
 import * as setupClosed from './setup-closed.js';
 import * as setupSubmitted from './setup-submitted.js';
@@ -14,4 +16,6 @@ export function register(app: App, deps: SlackDeps): void {
   planClosed.register(app, deps);
   rotateSubmitted.register(app, deps);
   removeConfirmed.register(app, deps);
+  requestSubmitted.register(app, deps);
+  denySubmitted.register(app, deps);
 }

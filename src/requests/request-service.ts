@@ -1,0 +1,136 @@
+import { checkDecision, reannouncement, type Decision, type RequestDetails } from '../core/access-request.js';
+import { RECORD_KEYS } from '../core/record-keys.js';
+import type { RecordPlan } from '../core/record-plan.js';
+import { CONFLUENCE_GROUPS } from '../core/spoke-catalogue.js';
+import type { PlanWriter } from '../servicenow/plan-writer.js';
+import type { ServiceNowTableClient } from '../servicenow/table-client.js';
+import type { AccessRequest, Connection, SpokeStore } from '../store/spoke-store.js';
+import { planScopeChange } from './scope-change-plan.js';
+
+export interface Approvers {
+  isAdmin(userId: string): Promise<boolean>;
+}
+
+export type DecideResult = { ok: true; request: AccessRequest } | { ok: false; why: string };
+
+/**
+ * Access requests from asking to the work that follows approval. Decisions are settled in the
+ * store (one transition from "open"), not in Slack, so a double click or two approvers at once
+ * make one decision. Every step is audited.
+ */
+export class RequestService {
+  constructor(
+    private readonly deps: {
+      store: SpokeStore;
+      serviceNow: ServiceNowTableClient;
+      writer: PlanWriter;
+      approvers: Approvers;
+      now: () => Date;
+      reannounceEveryMs: number;
+      reannounceTimes: number;
+    },
+  ) {}
+
+  async submit(requester: string, details: RequestDetails, reason: string): Promise<AccessRequest> {
+    const at = this.deps.now().toISOString();
+    const request = await this.deps.store.createRequest({ requester, details, reason, state: 'open', createdAt: at, lastAnnouncedAt: at, reannounced: 0 });
+    await this.audit(request, requester, 'request.created', 'ok', {});
+    return request;
+  }
+
+  async decide(id: number, actor: string, decision: Exclude<Decision, 'expire'>, denyReason?: string): Promise<DecideResult> {
+    const request = this.deps.store.getRequest(id);
+    if (!request) return { ok: false, why: 'No such request.' };
+    const isApprover = decision === 'withdraw' ? false : await this.deps.approvers.isAdmin(actor);
+    const check = checkDecision(request, actor, decision, isApprover);
+    if (!check.ok) {
+      await this.audit(request, actor, `request.${decision}`, 'refused', { reason: check.why });
+      return check;
+    }
+    const decided = await this.deps.store.transitionRequest(id, ['open'], {
+      state: check.next,
+      decidedBy: actor,
+      decidedAt: this.deps.now().toISOString(),
+      ...(denyReason ? { denyReason } : {}),
+    });
+    if (!decided) {
+      const now = this.deps.store.getRequest(id)!;
+      return { ok: false, why: `This request was already ${now.state}${now.decidedBy ? ` by <@${now.decidedBy}>` : ''}.` };
+    }
+    await this.audit(decided, actor, `request.${check.next}`, 'ok', denyReason ? { denyReason } : {});
+    return { ok: true, request: decided };
+  }
+
+  async recordOutcome(request: AccessRequest, outcome: string): Promise<AccessRequest> {
+    return (await this.deps.store.transitionRequest(request.id, [request.state], { outcome })) ?? request;
+  }
+
+  async rememberCard(request: AccessRequest, card: { channel: string; ts: string }): Promise<void> {
+    await this.deps.store.transitionRequest(request.id, [request.state], { card });
+  }
+
+  /** Approved Confluence groups go into the spoke's Confluence Groups table, once each. */
+  async addConfluenceGroups(request: AccessRequest, actor: string): Promise<string> {
+    if (request.details.kind !== 'confluence_group') throw new Error('not a Confluence group request');
+    const connection = this.connection(request.details.connection);
+    const alias = connection.records[RECORD_KEYS.alias] ?? '';
+    const written: string[] = [];
+    for (const group of request.details.groups) {
+      const match = { [CONFLUENCE_GROUPS.nameColumn]: group, [CONFLUENCE_GROUPS.aliasColumn]: alias };
+      const existing = await this.deps.serviceNow.findOne(CONFLUENCE_GROUPS.table, match);
+      const row = existing ?? (await this.deps.serviceNow.createRecord(CONFLUENCE_GROUPS.table, match));
+      written.push(`${group} (${existing ? 'already there' : 'added'}, ${row.sys_id})`);
+      await this.audit(request, actor, 'servicenow.write', 'ok', { table: CONFLUENCE_GROUPS.table, sysId: row.sys_id, outcome: existing ? 'unchanged' : 'created' });
+    }
+    return `Confluence groups for ${connection.name}: ${written.join(', ')}`;
+  }
+
+  scopePlan(request: AccessRequest): RecordPlan {
+    if (request.details.kind !== 'more_scopes') throw new Error('not a scope request');
+    return planScopeChange(this.connection(request.details.connection), request.details.scopes);
+  }
+
+  /** Writes the approved scope rows; the caller then posts a fresh consent link. */
+  async writeScopes(request: AccessRequest, actor: string): Promise<Connection> {
+    if (request.details.kind !== 'more_scopes') throw new Error('not a scope request');
+    const connection = this.connection(request.details.connection);
+    const written = await this.deps.writer.write(this.scopePlan(request), {});
+    for (const record of written.values()) {
+      if (record.outcome !== 'found') await this.audit(request, actor, 'servicenow.write', 'ok', { table: record.table, sysId: record.sysId, outcome: record.outcome });
+    }
+    const updated: Connection = { ...connection, scopes: [...new Set([...connection.scopes, ...request.details.scopes])] };
+    await this.deps.store.saveConnection(updated);
+    return updated;
+  }
+
+  /** Requests due for another announcement, and those that waited too long and now expire. */
+  async sweepUndecided(): Promise<{ reannounce: AccessRequest[]; expired: AccessRequest[] }> {
+    const now = this.deps.now();
+    const out = { reannounce: [] as AccessRequest[], expired: [] as AccessRequest[] };
+    for (const request of this.deps.store.listRequests((r) => r.state === 'open')) {
+      const due = reannouncement(request, now, this.deps.reannounceEveryMs, this.deps.reannounceTimes);
+      if (due === 'reannounce') {
+        const moved = await this.deps.store.transitionRequest(request.id, ['open'], { lastAnnouncedAt: now.toISOString(), reannounced: request.reannounced + 1 });
+        if (moved) out.reannounce.push(moved);
+      } else if (due === 'expire') {
+        const moved = await this.deps.store.transitionRequest(request.id, ['open'], { state: 'expired', decidedAt: now.toISOString() });
+        if (moved) {
+          await this.audit(moved, 'spokebot', 'request.expired', 'ok', {});
+          out.expired.push(moved);
+        }
+      }
+    }
+    return out;
+  }
+
+  private connection(name: string): Connection {
+    const connection = this.deps.store.getConnection(name);
+    if (!connection || connection.state === 'removed') throw new Error(`no active connection ${name}`);
+    return connection;
+  }
+
+  private audit(request: AccessRequest, actor: string, action: string, outcome: 'ok' | 'refused' | 'failed', detail: Record<string, string>) {
+    const connection = 'connection' in request.details ? request.details.connection : undefined;
+    return this.deps.store.audit({ actor, action, outcome, ...(connection ? { connection } : {}), detail: { request: String(request.id), kind: request.details.kind, ...detail } });
+  }
+}

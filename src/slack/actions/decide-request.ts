@@ -1,0 +1,38 @@
+import type { App, BlockButtonAction } from '@slack/bolt';
+import { denyModal } from '../blocks/request-card.js';
+import type { SlackDeps } from '../deps.js';
+import { ACTION } from '../ids.js';
+import { RequestRunner } from '../request-runner.js';
+
+/**
+ * Approve and Deny on a request card. Approve decides at once (settled in the store: a second
+ * click or a second approver gets "already approved"); Deny first asks why, in a modal.
+ */
+export function register(app: App, deps: SlackDeps): void {
+  app.action<BlockButtonAction>(ACTION.approveRequest, async ({ ack, body, action, client, respond }) => {
+    await ack();
+    deps.tasks.run('request.approve', async () => {
+      const result = await deps.requests.decide(Number(action.value), body.user.id, 'approve');
+      if (!result.ok) {
+        await respond({ response_type: 'ephemeral', replace_original: false, text: result.why });
+        return;
+      }
+      await new RequestRunner(deps, client).decided(result.request);
+    });
+  });
+
+  app.action<BlockButtonAction>(ACTION.denyRequest, async ({ ack, body, action, client, respond }) => {
+    await ack();
+    const request = deps.store.getRequest(Number(action.value));
+    if (!request) return;
+    // Refused before the modal opens, so nobody types a reason that cannot count.
+    const isApprover = await deps.approvers.isAdmin(body.user.id);
+    if (!isApprover || body.user.id === request.requester || request.state !== 'open') {
+      const why = request.state !== 'open' ? `This request was already ${request.state}.` : body.user.id === request.requester ? 'Nobody decides their own request: another approver must.' : 'Only approvers can decide requests.';
+      await deps.store.audit({ actor: body.user.id, action: 'request.deny', outcome: 'refused', detail: { request: String(request.id), reason: why } });
+      await respond({ response_type: 'ephemeral', replace_original: false, text: why });
+      return;
+    }
+    await client.views.open({ trigger_id: body.trigger_id, view: denyModal(request, request.card) });
+  });
+}

@@ -1,0 +1,43 @@
+import type { App, BlockButtonAction } from '@slack/bolt';
+import { requestModal } from '../blocks/request-modal.js';
+import type { SlackDeps } from '../deps.js';
+import { ACTION } from '../ids.js';
+import { RequestRunner } from '../request-runner.js';
+import { setupForm } from '../setup-form.js';
+
+/**
+ * The buttons around a request other than the decision: Request access (App Home, refusals),
+ * Withdraw (requester's DM), Open the setup and Confirm scopes (approver's DM after approval).
+ */
+export function register(app: App, deps: SlackDeps): void {
+  app.action<BlockButtonAction>(ACTION.openRequestModal, async ({ ack, body, client }) => {
+    await ack();
+    await client.views.open({ trigger_id: body.trigger_id, view: requestModal('new_connection', deps.store.listConnections()) });
+  });
+
+  app.action<BlockButtonAction>(ACTION.withdrawRequest, async ({ ack, body, action, client, respond }) => {
+    await ack();
+    deps.tasks.run('request.withdraw', async () => {
+      const result = await deps.requests.decide(Number(action.value), body.user.id, 'withdraw');
+      if (!result.ok) await respond({ response_type: 'ephemeral', replace_original: false, text: result.why });
+      else await new RequestRunner(deps, client).decided(result.request);
+    });
+  });
+
+  app.action<BlockButtonAction>(ACTION.openRequestedSetup, async ({ ack, body, action, client }) => {
+    await ack();
+    const request = deps.store.getRequest(Number(action.value));
+    if (request?.state !== 'approved' || request.details.kind !== 'new_connection') return;
+    const { spoke, site } = request.details;
+    await client.views.open({ trigger_id: body.trigger_id, view: setupForm(deps, { spoke, values: { site } }) });
+  });
+
+  app.action<BlockButtonAction>(ACTION.confirmScopeChange, async ({ ack, body, action, client }) => {
+    await ack();
+    deps.tasks.run('request.scopes', async () => {
+      const request = deps.store.getRequest(Number(action.value));
+      if (request?.state !== 'approved' || request.decidedBy !== body.user.id || !(await deps.admins.isAdmin(body.user.id))) return;
+      await new RequestRunner(deps, client).confirmScopes(request, body.user.id);
+    });
+  });
+}

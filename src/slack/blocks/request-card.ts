@@ -1,0 +1,79 @@
+import type { KnownBlock, ModalView } from '@slack/types';
+import { REQUEST_KIND_LABELS, type RequestDetails } from '../../core/access-request.js';
+import { SPOKES } from '../../core/spoke-catalogue.js';
+import type { AccessRequest } from '../../store/spoke-store.js';
+import { ACTION, CALLBACK, DENY_BLOCK, SETUP_INPUT_ACTION } from '../ids.js';
+import type { Message } from './setup-messages.js';
+
+export function describeDetails(details: RequestDetails): string {
+  switch (details.kind) {
+    case 'new_connection':
+      return `${SPOKES[details.spoke].label} at ${details.site}, for ${details.team}`;
+    case 'confluence_group':
+      return `group(s) ${details.groups.join(', ')} on ${details.connection}`;
+    case 'more_scopes':
+      return `scopes ${details.scopes.join(' ')} on ${details.connection}`;
+  }
+}
+
+const STATE_LINE: Record<AccessRequest['state'], string> = {
+  open: ':hourglass: waiting for an approver',
+  approved: ':white_check_mark: approved',
+  denied: ':no_entry_sign: denied',
+  withdrawn: ':leftwards_arrow_with_hook: withdrawn by the requester',
+  expired: ':zzz: expired undecided',
+};
+
+/** The card in the approvers' channel; once decided it says who, when and what came of it, without buttons. */
+export function requestCard(request: AccessRequest): Message {
+  const id = String(request.id);
+  const head = `*Request #${id}* from <@${request.requester}>: ${REQUEST_KIND_LABELS[request.details.kind]}`;
+  const lines = [head, describeDetails(request.details), `> ${request.reason.replace(/\n/g, '\n> ')}`];
+  const decided = request.decidedBy ? ` by <@${request.decidedBy}>` : '';
+  const when = request.decidedAt ? ` at ${request.decidedAt.slice(0, 16).replace('T', ' ')} UTC` : '';
+  lines.push(`${STATE_LINE[request.state]}${decided}${when}`);
+  if (request.denyReason) lines.push(`Reason: ${request.denyReason}`);
+  if (request.outcome) lines.push(`Outcome: ${request.outcome}`);
+  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, 3000) } }];
+  if (request.state === 'open') {
+    blocks.push({
+      type: 'actions',
+      elements: [
+        { type: 'button', action_id: ACTION.approveRequest, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: id },
+        { type: 'button', action_id: ACTION.denyRequest, style: 'danger', text: { type: 'plain_text', text: 'Deny' }, value: id },
+      ],
+    });
+  }
+  return { text: `Request #${id}: ${REQUEST_KIND_LABELS[request.details.kind]} (${request.state})`, blocks };
+}
+
+export function requestReceivedMessage(request: AccessRequest): Message {
+  const text = `Your request #${request.id} (${describeDetails(request.details)}) is with the approvers. I'll tell you here when it is decided.`;
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `:inbox_tray: ${text}` } },
+      { type: 'actions', elements: [{ type: 'button', action_id: ACTION.withdrawRequest, text: { type: 'plain_text', text: 'Withdraw' }, value: String(request.id) }] },
+    ],
+  };
+}
+
+export function reannounceMessage(request: AccessRequest): Message {
+  const text = `Still undecided: request #${request.id} from <@${request.requester}> (${describeDetails(request.details)}).`;
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `:bell: ${text} The buttons are on the card above.` } }] };
+}
+
+export function denyModal(request: AccessRequest, card: { channel: string; ts: string } | undefined): ModalView {
+  return {
+    type: 'modal',
+    callback_id: CALLBACK.denyModal,
+    title: { type: 'plain_text', text: `Deny request #${request.id}`.slice(0, 24) },
+    submit: { type: 'plain_text', text: 'Deny' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    private_metadata: JSON.stringify({ id: request.id, ...(card ? { card } : {}) }),
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `<@${request.requester}> asked for ${describeDetails(request.details)}.` } },
+      { type: 'input', block_id: DENY_BLOCK.reason, label: { type: 'plain_text', text: 'Why not?' }, hint: { type: 'plain_text', text: 'The requester reads this.' }, element: { type: 'plain_text_input', action_id: SETUP_INPUT_ACTION, multiline: true } },
+    ],
+  };
+}

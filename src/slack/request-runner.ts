@@ -1,0 +1,103 @@
+import type { WebClient } from '@slack/web-api';
+import { describeDetails, reannounceMessage, requestCard, requestReceivedMessage } from './blocks/request-card.js';
+import { planBlocks } from './blocks/plan-blocks.js';
+import { plainMessage, type Message } from './blocks/setup-messages.js';
+import type { SlackDeps } from './deps.js';
+import { ACTION } from './ids.js';
+import { ReconsentRunner } from './reconsent-runner.js';
+import { SPOKES } from '../core/spoke-catalogue.js';
+import type { AccessRequest } from '../store/spoke-store.js';
+
+/**
+ * The Slack side of a request: the card in the approvers' channel (updated in place as it is
+ * decided), DMs to the requester, and the work an approval starts.
+ */
+export class RequestRunner {
+  constructor(
+    private readonly deps: SlackDeps,
+    private readonly client: WebClient,
+  ) {}
+
+  async announce(request: AccessRequest): Promise<void> {
+    const card = await this.client.chat.postMessage({ channel: this.deps.approvalChannel!, ...requestCard(request) });
+    await this.deps.requests.rememberCard(request, { channel: String(card.channel), ts: String(card.ts) });
+    await this.dm(request.requester, requestReceivedMessage(request));
+  }
+
+  async reannounce(request: AccessRequest): Promise<void> {
+    if (!request.card) return;
+    await this.client.chat.postMessage({ channel: request.card.channel, thread_ts: request.card.ts, reply_broadcast: true, ...reannounceMessage(request) });
+  }
+
+  /** Redraws the card from the stored request: decided cards lose their buttons. */
+  async refreshCard(id: number): Promise<void> {
+    const request = this.deps.store.getRequest(id);
+    if (request?.card) await this.client.chat.update({ channel: request.card.channel, ts: request.card.ts, ...requestCard(request) });
+  }
+
+  async decided(request: AccessRequest): Promise<void> {
+    const what = describeDetails(request.details);
+    switch (request.state) {
+      case 'denied':
+        await this.dm(request.requester, plainMessage(`:no_entry_sign: Your request #${request.id} (${what}) was denied by <@${request.decidedBy}>: ${request.denyReason ?? 'no reason given'}`));
+        break;
+      case 'withdrawn':
+        await this.dm(request.requester, plainMessage(`You withdrew request #${request.id}.`));
+        break;
+      case 'expired':
+        await this.dm(request.requester, plainMessage(`:zzz: Your request #${request.id} (${what}) expired without a decision. Ask again with \`/spoke request\` if you still need it.`));
+        break;
+      case 'approved':
+        await this.dm(request.requester, plainMessage(`:white_check_mark: Your request #${request.id} (${what}) was approved by <@${request.decidedBy}>.`));
+        await this.followUp(request);
+        break;
+      case 'open':
+        return;
+    }
+    await this.refreshCard(request.id);
+  }
+
+  /** What an approval sets going, per kind. */
+  private async followUp(request: AccessRequest): Promise<void> {
+    const approver = request.decidedBy!;
+    const details = request.details;
+    if (details.kind === 'new_connection') {
+      await this.dm(approver, {
+        text: `Set up ${SPOKES[details.spoke].label} for request #${request.id}`,
+        blocks: [
+          { type: 'section', text: { type: 'mrkdwn', text: `Request #${request.id} is approved: ${describeDetails(details)}. The setup form opens with the site filled in.` } },
+          { type: 'actions', elements: [{ type: 'button', style: 'primary', action_id: ACTION.openRequestedSetup, text: { type: 'plain_text', text: 'Open the setup' }, value: String(request.id) }] },
+        ],
+      });
+      await this.deps.requests.recordOutcome(request, `setup offered to <@${approver}>`);
+    } else if (details.kind === 'confluence_group') {
+      const outcome = await this.deps.requests.addConfluenceGroups(request, approver);
+      await this.deps.requests.recordOutcome(request, outcome);
+    } else {
+      const plan = this.deps.requests.scopePlan(request);
+      const connection = this.deps.store.getConnection(details.connection)!;
+      const summary = { setupId: String(request.id), connectionName: connection.name, spokeLabel: SPOKES[connection.spoke].label, siteOrigin: connection.siteOrigin, cloudId: connection.cloudId, instanceUrl: this.deps.instanceUrl };
+      await this.dm(approver, {
+        text: `Scope change for ${connection.name}`,
+        blocks: [
+          ...planBlocks(summary, plan).slice(0, 45),
+          { type: 'actions', elements: [{ type: 'button', style: 'primary', action_id: ACTION.confirmScopeChange, text: { type: 'plain_text', text: 'Confirm and re-consent' }, value: String(request.id) }] },
+        ],
+      });
+      await this.deps.requests.recordOutcome(request, `scope plan sent to <@${approver}> to confirm`);
+    }
+  }
+
+  /** The approver confirmed the scope plan: write it, then a fresh consent for the new scopes. */
+  async confirmScopes(request: AccessRequest, actor: string): Promise<void> {
+    const connection = await this.deps.requests.writeScopes(request, actor);
+    await this.deps.requests.recordOutcome(request, `scopes written by <@${actor}>; fresh consent link sent`);
+    await this.refreshCard(request.id);
+    await new ReconsentRunner(this.deps, this.client).run(connection, actor);
+  }
+
+  private async dm(userId: string, message: Message): Promise<void> {
+    const dm = await this.client.conversations.open({ users: userId });
+    if (dm.channel?.id) await this.client.chat.postMessage({ channel: dm.channel.id, ...message });
+  }
+}
