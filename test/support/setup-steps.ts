@@ -72,6 +72,7 @@ export async function clickButton(world: World, call: SlackCall, actionId: strin
       ...(element!.value !== undefined ? { value: element!.value } : {}),
       triggerId: world.slack.issueTriggerId(),
       message: { channel: String(call.response.channel), ts: String(call.response.ts) },
+      responseUrl: world.slack.newResponseUrl(),
     }),
   );
   expectFastAck(response);

@@ -18,6 +18,7 @@ export const ADMIN = 'UADMIN01';
 export const OTHER_ADMIN = 'UADMIN02';
 export const MEMBER = 'UMEMBER1';
 export const REPORT_CHANNEL = 'C0REPORTS';
+export const APPROVAL_CHANNEL = 'C0APPROVE';
 export const BOT_TOKEN = 'xoxb-test-bot-token';
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 /** Distinctive values, so a sweep of logs, Slack calls and files can prove they never leak. */
@@ -100,6 +101,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     SPOKE_ENCRYPTION_KEY: Buffer.alloc(32, 42).toString('base64'),
     SPOKE_DB_PATH: join(dataDir, 'spokebot.json'),
     SPOKE_ADMINS: `${ADMIN},${OTHER_ADMIN}`,
+    SPOKE_APPROVERS: `${ADMIN},${OTHER_ADMIN}`,
+    SPOKE_APPROVAL_CHANNEL: APPROVAL_CHANNEL,
     SPOKE_CONSENT_TIMEOUT: '20s',
     LOG_LEVEL: options.logLevel ?? 'debug',
     ...options.env,
