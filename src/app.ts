@@ -215,7 +215,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     async stop() {
       if (sweeper) clearInterval(sweeper);
       if (requestSweeper) clearInterval(requestSweeper);
-      monitor.stop();
+      await monitor.stop();
       await tasks.stop();
       await app.stop();
       await store.close();

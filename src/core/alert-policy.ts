@@ -1,9 +1,9 @@
 import type { HealthState } from './health.js';
 
 /**
- * When a state change is worth a message. The channel hears about a change once; a check that
- * flaps (fails, passes, fails) within the quiet period after an alert says nothing more, and a
- * change that outlasts the quiet period is reported at the next check.
+ * When a state change is worth a message. A new state must be seen by two checks in a row
+ * before the channel hears of it, so a check that flaps (fails, passes, fails) says nothing
+ * until it settles; and after an alert the channel hears nothing more for a quiet period.
  */
 export interface AlertMemory {
   /** The state the channel last heard about; undefined before the first check (ok is assumed). */
@@ -13,9 +13,10 @@ export interface AlertMemory {
 
 export type AlertDecision = { alert: false } | { alert: true; kind: 'failing' | 'warning' | 'recovered' };
 
-export function decideAlert(memory: AlertMemory, state: HealthState, now: Date, quietMs: number): AlertDecision {
+export function decideAlert(memory: AlertMemory, state: HealthState, previousState: HealthState | undefined, now: Date, quietMs: number): AlertDecision {
   const known = memory.alertedState ?? 'ok';
   if (state === known) return { alert: false };
+  if (previousState !== state) return { alert: false };
   if (memory.alertedAt && now.getTime() - Date.parse(memory.alertedAt) < quietMs) return { alert: false };
   if (state === 'ok') return { alert: true, kind: 'recovered' };
   return { alert: true, kind: state };

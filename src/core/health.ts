@@ -60,7 +60,8 @@ const list = (items: string[]) => items.join(', ') || 'none';
 
 function recordsCheck(facts: HealthFacts): CheckResult {
   const r = facts.records;
-  if ('error' in r) return { check: 'records', status: 'skipped', summary: `ServiceNow could not be read: ${r.error}`, fix: 'check_now' };
+  // A check that could not run is not a pass: "ok" here would hide an outage and fake a recovery.
+  if ('error' in r) return { check: 'records', status: 'warning', summary: `ServiceNow could not be read: ${r.error}`, fix: 'check_now' };
   if (r.missing.length > 0) return { check: 'records', status: 'failing', summary: `Missing in ServiceNow: ${list(r.missing)}.`, fix: 'setup' };
   if (r.inactive.length > 0) return { check: 'records', status: 'failing', summary: `Inactive in ServiceNow: ${list(r.inactive)}.`, fix: 'setup' };
   if (r.urlActual !== undefined && r.urlActual !== r.urlExpected) {
@@ -72,7 +73,7 @@ function recordsCheck(facts: HealthFacts): CheckResult {
 function scopesCheck(facts: HealthFacts): CheckResult {
   const s = facts.scopes;
   if (!s) return { check: 'scopes', status: 'skipped', summary: 'No OAuth scopes for this method.' };
-  if ('error' in s) return { check: 'scopes', status: 'skipped', summary: `Scope rows could not be read: ${s.error}`, fix: 'check_now' };
+  if ('error' in s) return { check: 'scopes', status: 'warning', summary: `Scope rows could not be read: ${s.error}`, fix: 'check_now' };
   const missing = s.expected.filter((x) => !s.actual.includes(x));
   const added = s.actual.filter((x) => !s.expected.includes(x));
   if (missing.length === 0 && added.length === 0) return { check: 'scopes', status: 'ok', summary: `${s.expected.length} scopes as set up.` };
@@ -97,7 +98,7 @@ function siteCheck(facts: HealthFacts): CheckResult {
 function refreshCheck(facts: HealthFacts, now: Date, options: HealthOptions, expiries: Expiry[]): CheckResult {
   const t = facts.refreshToken;
   if (!t) return { check: 'refresh_token', status: 'skipped', summary: 'No refresh token for this method.' };
-  if ('error' in t) return { check: 'refresh_token', status: 'skipped', summary: `oauth_credential could not be read: ${t.error}`, fix: 'check_now' };
+  if ('error' in t) return { check: 'refresh_token', status: 'warning', summary: `oauth_credential could not be read: ${t.error}`, fix: 'check_now' };
   if (!t.present) return { check: 'refresh_token', status: 'failing', summary: 'ServiceNow holds no refresh token: consent again.', fix: 'reconsent' };
   const idle = new Date(Date.parse(t.lastRefreshed) + REFRESH_IDLE_DAYS * DAY);
   const cap = new Date(Date.parse(t.consentedAt) + REFRESH_CAP_DAYS * DAY);

@@ -39,19 +39,29 @@ export class HealthMonitor {
   private readonly sites = new Map<string, LimitFunction>();
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<number> | undefined;
+  /** One check per connection at a time: a Check now during a sweep joins it. */
+  private readonly inFlight = new Map<string, Promise<HealthRecord>>();
 
   constructor(private readonly options: HealthMonitorOptions) {
     this.all = pLimit(options.concurrency ?? 16);
   }
 
   /** Runs every check for one connection now, then alerts and reminds as the rules say. */
-  async check(connection: Connection): Promise<HealthRecord> {
+  check(connection: Connection, options: { redraw?: boolean } = {}): Promise<HealthRecord> {
+    const running = this.inFlight.get(connection.name);
+    if (running) return running;
+    const check = this.runCheck(connection, options.redraw ?? true).finally(() => this.inFlight.delete(connection.name));
+    this.inFlight.set(connection.name, check);
+    return check;
+  }
+
+  private async runCheck(connection: Connection, redraw: boolean): Promise<HealthRecord> {
     const { store, now: clock, intervalMs } = this.options;
     const previous = store.getHealth(connection.name);
     const { facts, authFailedAt } = await this.options.probe.probe(connection, previous);
     const now = clock();
     const report = evaluateHealth(facts, now, { warnDays: this.options.warnDays ?? 14 });
-    const decision = decideAlert(previous ?? {}, report.state, now, intervalMs);
+    const decision = decideAlert(previous ?? {}, report.state, previous?.state, now, intervalMs);
     const credentialOk = report.checks.some((c) => c.check === 'credential' && c.status === 'ok');
     const failedAt = authFailedAt ?? (credentialOk ? undefined : previous?.authFailedAt);
     const record: HealthRecord = {
@@ -69,7 +79,7 @@ export class HealthMonitor {
       await this.options.notifier.stateChanged(connection, record, decision.kind);
     }
     await this.remind(connection, report.expiries, now);
-    if (previous?.state !== record.state) await this.options.notifier.statesChanged();
+    if (redraw && previous?.state !== record.state) await this.options.notifier.statesChanged();
     return record;
   }
 
@@ -87,8 +97,10 @@ export class HealthMonitor {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops the timer and waits for a sweep in progress, so nothing writes after shutdown. */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    await this.sweeping?.catch(() => undefined);
   }
 
   private async runSweep(): Promise<number> {
@@ -97,10 +109,19 @@ export class HealthMonitor {
       .listConnections()
       .filter((c) => c.state === 'connected')
       .filter((c) => Date.parse(this.options.store.getHealth(c.name)?.nextCheckAt ?? '1970-01-01') <= now);
-    const results = await Promise.allSettled(due.map((c) => this.all(() => this.site(c.siteOrigin)(() => this.check(c)))));
+    const before = new Map(due.map((c) => [c.name, this.options.store.getHealth(c.name)?.state]));
+    // The site slot first, then a global one: a busy site must not hold slots other sites could use.
+    const results = await Promise.allSettled(due.map((c) => this.site(c.siteOrigin)(() => this.all(() => this.check(c, { redraw: false })))));
     for (const [i, result] of results.entries()) {
-      if (result.status === 'rejected') this.options.logger.error({ connection: due[i]!.name, err: result.reason }, 'health check failed');
+      if (result.status === 'fulfilled') continue;
+      const connection = due[i]!;
+      this.options.logger.error({ connection: connection.name, err: result.reason }, 'health check failed');
+      // Not again at every tick: the next try waits an interval like any other.
+      const previous = this.options.store.getHealth(connection.name);
+      if (previous) await this.options.store.saveHealth(connection.name, { ...previous, nextCheckAt: new Date(now + this.options.intervalMs).toISOString() });
     }
+    // One redraw of the views that show states per sweep, not one per connection.
+    if (due.some((c) => before.get(c.name) !== this.options.store.getHealth(c.name)?.state)) await this.options.notifier.statesChanged();
     return due.length;
   }
 
@@ -118,9 +139,14 @@ export class HealthMonitor {
     const plan = dueReminders(connection.name, expiries, this.options.reminderDays, store.remindersHandled(), now);
     await store.markReminders(plan.skip);
     for (const due of plan.send) {
-      // Marked before sending: a crash in between loses one reminder rather than sending it twice.
+      // Marked once the channel has it: a failed post is tried again at the next check.
+      try {
+        await this.options.notifier.reminder(connection, due);
+      } catch (error) {
+        this.options.logger.warn({ connection: connection.name, err: { message: (error as Error).message } }, 'reminder not delivered; will try again');
+        continue;
+      }
       await store.markReminders([due.key]);
-      await this.options.notifier.reminder(connection, due);
       await store.audit({ actor: 'spokebot', action: 'reminder.sent', outcome: 'ok', connection: connection.name, detail: { kind: due.expiry.kind, threshold: due.threshold, daysLeft: due.daysLeft } });
     }
   }

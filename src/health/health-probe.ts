@@ -113,11 +113,12 @@ export class HealthProbe {
       );
       const row = rows[0];
       if (!row) return { present: false };
-      const updated = parseGlideDateTime(String(row.sys_updated_on)) ?? this.deps.now();
-      const created = parseGlideDateTime(String(row.sys_created_on)) ?? updated;
-      // Whether ServiceNow keeps the first row across refreshes is unconfirmed: the consent date
-      // spokebot saw itself is the safer start of the 365-day clock when it is earlier.
-      const consented = connection.connectedAt && Date.parse(connection.connectedAt) < created.getTime() ? new Date(connection.connectedAt) : created;
+      const updated = parseGlideDateTime(String(row.sys_updated_on));
+      const created = parseGlideDateTime(String(row.sys_created_on));
+      if (!updated || !created) return { error: `unreadable token dates (${String(row.sys_updated_on)})` };
+      // The consent spokebot watched land is the start of the 365-day clock; whether ServiceNow
+      // keeps the first row across refreshes is unconfirmed, so its date is only the fallback.
+      const consented = connection.connectedAt ? new Date(connection.connectedAt) : created;
       return { present: true, lastRefreshed: updated.toISOString(), consentedAt: consented.toISOString() };
     } catch (error) {
       return { error: reason(error) };
@@ -130,7 +131,8 @@ export class HealthProbe {
       const until = new Date(Date.parse(previous.authFailedAt) + this.deps.authBackoffMs).toISOString();
       // Atlassian locks an account after repeated bad logins; one refusal waits hours, not minutes.
       const stillFailing = previous.checks.find((c) => c.check === 'credential' && c.status === 'failing');
-      return { fact: stillFailing ? { ok: false, summary: `${stillFailing.summary} (not tried again before ${until})` } : { skipped: `Not signing in again before ${until}.` } };
+      const base = stillFailing?.summary.replace(/ \(not tried again before [^)]*\)$/, '');
+      return { fact: base ? { ok: false, summary: `${base} (not tried again before ${until})` } : { skipped: `Not signing in again before ${until}.` } };
     }
     const secret = this.deps.store.revealCredential(connection);
     if (!secret) return { fact: { skipped: 'spokebot holds no credential for this connection.' } };

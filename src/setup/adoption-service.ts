@@ -17,6 +17,8 @@ export class AdoptionService {
   ) {}
 
   async adopt(name: string, siteOrigin: string, channel: string, userId: string): Promise<AdoptResult> {
+    const known = this.deps.store.getConnection(name);
+    if (known && known.state !== 'removed') return { ok: false, problem: `spokebot already watches "${name}".` };
     const sn = this.deps.serviceNow;
     const connectionRow = await sn.findOne('http_connection', { name });
     if (!connectionRow) return { ok: false, problem: `ServiceNow has no HTTP(s) connection named "${name}".` };

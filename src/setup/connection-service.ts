@@ -75,6 +75,12 @@ export class ConnectionService {
     };
     if (connection.method !== 'api_token') delete rotated.scopedToken;
     await this.deps.store.saveConnection(rotated);
+    // A fresh credential starts with a clean slate: the sign-in back-off of the old one is over.
+    const health = this.deps.store.getHealth(connection.name);
+    if (health?.authFailedAt) {
+      const { authFailedAt: _over, ...rest } = health;
+      await this.deps.store.saveHealth(connection.name, { ...rest, nextCheckAt: this.deps.now().toISOString() });
+    }
     await this.audit(connection, userId, 'connection.rotate', 'ok', { method: connection.method, ...(next.tokenExpiresOn ? { tokenExpiresOn: next.tokenExpiresOn } : {}) });
     return { ok: true, connection: rotated };
   }

@@ -24,11 +24,12 @@ export class SlackHealthNotifier implements HealthNotifier {
     await this.post(connection.channel, stateChangeMessage(connection, record, kind));
   }
 
+  /** The channel post must succeed (else the reminder is tried again); the DM is a courtesy. */
   async reminder(connection: Connection, due: DueReminder): Promise<void> {
     const message = reminderMessage(connection, due);
-    await this.post(connection.channel, message);
-    const dm = await this.client.conversations.open({ users: connection.createdBy });
-    if (dm.channel?.id) await this.post(dm.channel.id, message);
+    await this.client.chat.postMessage({ channel: connection.channel, text: message.text, blocks: message.blocks as never });
+    const dm = await this.client.conversations.open({ users: connection.createdBy }).catch(() => undefined);
+    if (dm?.channel?.id) await this.post(dm.channel.id, message);
   }
 
   async statesChanged(): Promise<void> {

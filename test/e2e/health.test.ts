@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SPOKES } from '../../src/core/spoke-catalogue.js';
-import { SETUP_BLOCK } from '../../src/slack/ids.js';
+import { ACTION, SETUP_BLOCK } from '../../src/slack/ids.js';
 import { acceptConsentWithoutBrowser } from '../support/consent.js';
 import { consentUrl, runCommand, setupUntilConsent, setupWith, waitForMessage } from '../support/setup-steps.js';
 import { ADMIN, CLIENT_ID, CLIENT_SECRET, REPORT_CHANNEL, startWorld, type World } from '../support/world.js';
@@ -91,9 +91,12 @@ describe('states, reasons and advice', () => {
     await nextSweep();
     expect(health('Confluence acme').state).toBe('warning');
     expect(check('Confluence acme', 'scopes')).toMatchObject({ status: 'warning', fix: 'reconsent', summary: expect.stringContaining('Missing: search:confluence; added: read:space:confluence') });
+    // A new state is told once a second check confirms it.
+    expect(channelPosts(/is warning/)).toHaveLength(0);
+    await nextSweep();
     const alerts = channelPosts(/is warning/);
     expect(alerts).toHaveLength(1);
-    expect(JSON.stringify(alerts[0]!.args.blocks)).toContain('health_reconsent');
+    expect(JSON.stringify(alerts[0]!.args.blocks)).toContain(ACTION.fixReconsent);
     await nextSweep();
     expect(channelPosts(/is warning/)).toHaveLength(1);
   });
@@ -104,6 +107,7 @@ describe('states, reasons and advice', () => {
     await world.bot.monitor.sweep();
     const cloudId = world.site.cloudId;
     world.site.setCloudId('99999999-0000-4000-8000-000000000000');
+    await nextSweep();
     await nextSweep();
     expect(check('Confluence acme', 'site')).toMatchObject({ status: 'failing', fix: 'setup', summary: expect.stringContaining('renamed, moved or deleted') });
     expect(channelPosts(/is failing/)).toHaveLength(1);
@@ -136,8 +140,9 @@ describe('states, reasons and advice', () => {
     const expiry = new Date(world.clock.now().getTime() + 5 * DAY).toISOString().slice(0, 10);
     await tokenConnection(expiry);
     await nextSweep(7);
+    await nextSweep();
     expect(check('Jira token', 'credential')).toMatchObject({ status: 'failing', fix: 'rotate', summary: expect.stringContaining(`expired on ${expiry}`) });
-    expect(JSON.stringify(channelPosts(/is failing/)[0]!.args.blocks)).toContain('health_rotate');
+    expect(JSON.stringify(channelPosts(/is failing/)[0]!.args.blocks)).toContain(ACTION.fixRotate);
   });
 
   it('invalid_grant for a service account fails with rotate advice, and the next live sign-in waits hours', async () => {
@@ -166,7 +171,24 @@ describe('states, reasons and advice', () => {
 });
 
 describe('no flood', () => {
-  it('a check that fails, passes and fails within one interval posts one alert', async () => {
+  it('a check that flaps on every scheduled sweep posts nothing; once it settles, one alert', async () => {
+    world = await startWorld();
+    await oauthConnection();
+    await world.bot.monitor.sweep();
+    const cloudId = world.site.cloudId;
+    for (let i = 0; i < 8; i++) {
+      world.site.setCloudId(i % 2 === 0 ? '99999999-0000-4000-8000-000000000000' : cloudId);
+      await nextSweep();
+    }
+    expect(channelPosts(/is failing|has recovered/)).toHaveLength(0);
+    world.site.setCloudId('99999999-0000-4000-8000-000000000000');
+    await nextSweep();
+    await nextSweep();
+    await nextSweep();
+    expect(channelPosts(/is failing/)).toHaveLength(1);
+  });
+
+  it('a check that fails, passes and fails within one interval posts no alert', async () => {
     world = await startWorld();
     await oauthConnection();
     await world.bot.monitor.sweep();
@@ -180,7 +202,7 @@ describe('no flood', () => {
     world.site.setCloudId('99999999-0000-4000-8000-000000000000');
     world.clock.advance(60_000);
     await world.bot.monitor.check(connection);
-    expect(channelPosts(/is failing|has recovered/)).toHaveLength(1);
+    expect(channelPosts(/is failing|has recovered/)).toHaveLength(0);
   });
 });
 
@@ -207,6 +229,30 @@ describe('one state, three views', () => {
     const publishes = world.slack.calls.filter((c) => c.method === 'views.publish').length;
     await nextSweep();
     expect(world.slack.calls.filter((c) => c.method === 'views.publish').length).toBeGreaterThan(publishes);
+  });
+});
+
+describe('a ServiceNow outage', () => {
+  it('is not mistaken for health: a warning that says ServiceNow could not be read', async () => {
+    world = await startWorld();
+    await oauthConnection();
+    await world.bot.monitor.sweep();
+    for (let i = 0; i < 40; i++) world.serviceNow.faults.next({ method: 'GET', status: 401 });
+    await nextSweep();
+    expect(health('Confluence acme').state).toBe('warning');
+    expect(check('Confluence acme', 'records')).toMatchObject({ status: 'warning', summary: expect.stringContaining('ServiceNow could not be read') });
+    expect(channelPosts(/has recovered/)).toHaveLength(0);
+  });
+});
+
+describe('concurrent checks', () => {
+  it('a Check now during a sweep joins it: one alert, one reminder', async () => {
+    world = await startWorld();
+    const expiry = new Date(world.clock.now().getTime() + 5 * DAY).toISOString().slice(0, 10);
+    await tokenConnection(expiry);
+    const connection = world.bot.store.getConnection('Jira token')!;
+    await Promise.all([world.bot.monitor.sweep(), world.bot.monitor.check(connection), world.bot.monitor.check(connection)]);
+    expect(channelPosts(/API token expires/)).toHaveLength(1);
   });
 });
 

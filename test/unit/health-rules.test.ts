@@ -73,13 +73,31 @@ describe('dueReminders', () => {
 
 describe('decideAlert', () => {
   const quiet = 3_600_000;
-  it('alerts on a change, then holds during the quiet period, then reports the state that stuck', () => {
-    expect(decideAlert({}, 'ok', now, quiet)).toEqual({ alert: false });
-    expect(decideAlert({}, 'failing', now, quiet)).toEqual({ alert: true, kind: 'failing' });
+  it('alerts on a change seen twice in a row, then holds during the quiet period, then reports the state that stuck', () => {
+    expect(decideAlert({}, 'ok', undefined, now, quiet)).toEqual({ alert: false });
+    expect(decideAlert({}, 'failing', 'ok', now, quiet)).toEqual({ alert: false });
+    expect(decideAlert({}, 'failing', 'failing', now, quiet)).toEqual({ alert: true, kind: 'failing' });
     const memory = { alertedState: 'failing' as const, alertedAt: now.toISOString() };
     const soon = new Date(now.getTime() + 60_000);
-    expect(decideAlert(memory, 'ok', soon, quiet)).toEqual({ alert: false });
-    expect(decideAlert(memory, 'failing', soon, quiet)).toEqual({ alert: false });
-    expect(decideAlert(memory, 'ok', new Date(now.getTime() + quiet), quiet)).toEqual({ alert: true, kind: 'recovered' });
+    expect(decideAlert(memory, 'ok', 'ok', soon, quiet)).toEqual({ alert: false });
+    expect(decideAlert(memory, 'failing', 'ok', soon, quiet)).toEqual({ alert: false });
+    expect(decideAlert(memory, 'ok', 'failing', new Date(now.getTime() + quiet), quiet)).toEqual({ alert: false });
+    expect(decideAlert(memory, 'ok', 'ok', new Date(now.getTime() + quiet), quiet)).toEqual({ alert: true, kind: 'recovered' });
+  });
+
+  it('never alerts while a check flaps', () => {
+    let memory = {};
+    let previous: 'ok' | 'failing' | undefined = 'ok';
+    let alerts = 0;
+    for (let i = 0; i < 8; i++) {
+      const state = i % 2 === 0 ? 'failing' : 'ok';
+      const decision = decideAlert(memory, state, previous, new Date(now.getTime() + i * quiet), quiet);
+      if (decision.alert) {
+        alerts++;
+        memory = { alertedState: state, alertedAt: new Date(now.getTime() + i * quiet).toISOString() };
+      }
+      previous = state;
+    }
+    expect(alerts).toBe(0);
   });
 });
