@@ -93,6 +93,7 @@ export async function benchHealthSweep(): Promise<void> {
     console.log(`  wall ${(wall / 1000).toFixed(2)} s   ideal (calls × ${LATENCY_MS} ms / ${inFlight} in flight) ${(ideal / 1000).toFixed(2)} s   ratio ${(wall / ideal).toFixed(2)}`);
     console.log(`  requests ${calls} (${perConnection.toFixed(1)} per connection)   bot peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB   states ok ${ok}/${checked}   alerts ${alerts}`);
     await dispatcher.close();
+    await store.close();
   } finally {
     child.stdin.write('exit\n');
     await new Promise((resolve) => child.once('exit', resolve));

@@ -1,5 +1,6 @@
 /** `npm run bench`: prints the figures the issues ask for. Loopback only, bounded, stops by itself. */
 import { benchAckLatency } from './ack-latency.js';
+import { benchAuditAppend } from './audit-append.js';
 import { benchHealthSweep } from './health-sweep.js';
 import { benchSetupWrites } from './setup-writes.js';
 
@@ -8,6 +9,7 @@ async function main(): Promise<void> {
   await benchAckLatency();
   await benchSetupWrites();
   await benchHealthSweep();
+  await benchAuditAppend();
 }
 
 main().catch((error) => {
