@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SPOKES } from '../../src/core/spoke-catalogue.js';
 import { ACTION, SETUP_BLOCK } from '../../src/slack/ids.js';
 import { acceptConsentWithoutBrowser } from '../support/consent.js';
+import { apiTokenConnection, serviceAccountConnection } from '../support/connections.js';
 import { consentUrl, runCommand, setupUntilConsent, setupWith, waitForMessage } from '../support/setup-steps.js';
 import { ADMIN, CLIENT_ID, CLIENT_SECRET, REPORT_CHANNEL, startWorld, type World } from '../support/world.js';
 
@@ -21,14 +22,7 @@ const check = (name: string, which: string) => health(name).checks.find((c) => c
 
 async function tokenConnection(expiresOn: string): Promise<void> {
   world.atlassian.addApiToken({ email: EMAIL, token: TOKEN });
-  await setupWith(
-    world,
-    'jira',
-    'api_token',
-    { [SETUP_BLOCK.connectionName]: 'Jira token', [SETUP_BLOCK.site]: world.site.url, [SETUP_BLOCK.channel]: REPORT_CHANNEL, [SETUP_BLOCK.email]: EMAIL, [SETUP_BLOCK.apiToken]: TOKEN, [SETUP_BLOCK.tokenExpiry]: expiresOn, [SETUP_BLOCK.tokenScoped]: [] },
-    /is connected/,
-  );
-  await world.bot.tasks.idle();
+  await apiTokenConnection(world, { name: 'Jira token', email: EMAIL, token: TOKEN, expiresOn });
 }
 
 async function oauthConnection(): Promise<void> {
@@ -147,13 +141,7 @@ describe('states, reasons and advice', () => {
 
   it('invalid_grant for a service account fails with rotate advice, and the next live sign-in waits hours', async () => {
     world = await startWorld();
-    await setupWith(
-      world,
-      'jira',
-      'service_account',
-      { [SETUP_BLOCK.connectionName]: 'Jira robot', [SETUP_BLOCK.site]: world.site.url, [SETUP_BLOCK.channel]: REPORT_CHANNEL, [SETUP_BLOCK.clientId]: CLIENT_ID, [SETUP_BLOCK.clientSecret]: CLIENT_SECRET, [SETUP_BLOCK.scopes]: SPOKES.jira.serviceAccountScopes.join(' ') },
-      /is connected/,
-    );
+    await serviceAccountConnection(world, 'Jira robot');
     world.atlassian.faults.next({ path: '/oauth/token', status: 403, body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' } });
     await world.bot.monitor.sweep();
     expect(check('Jira robot', 'credential')).toMatchObject({ status: 'failing', fix: 'rotate', summary: expect.stringContaining('invalid_grant') });

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SPOKES } from '../../src/core/spoke-catalogue.js';
 import { CALLBACK, ROTATE_BLOCK, SETUP_BLOCK } from '../../src/slack/ids.js';
 import { acceptConsentWithoutBrowser } from '../support/consent.js';
+import { apiTokenConnection, serviceAccountConnection } from '../support/connections.js';
 import { consentUrl, mark, runCommand, setupWith, submitView, waitForMessage } from '../support/setup-steps.js';
 import { CLIENT_ID, CLIENT_SECRET, MEMBER, REPORT_CHANNEL, SERVICENOW_PASSWORD, daysFromNow, startWorld, type World } from '../support/world.js';
 
@@ -26,13 +27,7 @@ afterEach(async () => {
 });
 
 async function tokenConnection(name = 'Jira token'): Promise<void> {
-  await setupWith(
-    world,
-    'jira',
-    'api_token',
-    { [SETUP_BLOCK.connectionName]: name, [SETUP_BLOCK.site]: world.site.url, [SETUP_BLOCK.channel]: REPORT_CHANNEL, [SETUP_BLOCK.email]: EMAIL, [SETUP_BLOCK.apiToken]: OLD_TOKEN, [SETUP_BLOCK.tokenExpiry]: FIRST_EXPIRY, [SETUP_BLOCK.tokenScoped]: [] },
-    /is connected/,
-  );
+  await apiTokenConnection(world, { name, email: EMAIL, token: OLD_TOKEN, expiresOn: FIRST_EXPIRY });
 }
 
 async function openModal(text: string, callbackId: string): Promise<Record<string, unknown>> {
@@ -87,13 +82,7 @@ describe('/spoke rotate', () => {
   });
 
   it('a service account: the new client secret replaces the old in the application registry', async () => {
-    await setupWith(
-      world,
-      'jira',
-      'service_account',
-      { [SETUP_BLOCK.connectionName]: 'Jira robot', [SETUP_BLOCK.site]: world.site.url, [SETUP_BLOCK.channel]: REPORT_CHANNEL, [SETUP_BLOCK.clientId]: CLIENT_ID, [SETUP_BLOCK.clientSecret]: CLIENT_SECRET, [SETUP_BLOCK.scopes]: SPOKES.jira.serviceAccountScopes.join(' ') },
-      /is connected/,
-    );
+    await serviceAccountConnection(world, 'Jira robot');
     // The admin rotated the secret at Atlassian; now ServiceNow needs it.
     world.atlassian.registerApp({ clientId: CLIENT_ID, clientSecret: NEW_SECRET, callbackUrl: `${world.serviceNow.url}/oauth_redirect.do`, scopes: [...SPOKES.jira.serviceAccountScopes] });
     const entity = world.serviceNow.rows('oauth_entity')[0]!;
@@ -203,13 +192,7 @@ describe('secrets across setup, rotation and removal', () => {
     const modal = await openModal('rotate Jira token', CALLBACK.rotateModal);
     await submitView(world, modal, { [ROTATE_BLOCK.secret]: NEW_TOKEN, [ROTATE_BLOCK.tokenExpiry]: NEXT_EXPIRY });
     await world.slack.waitForCall('views.update', (c) => c.args.view_id === modal.id && JSON.stringify(c.args.view).includes('now uses the new credential'));
-    await setupWith(
-      world,
-      'jira',
-      'service_account',
-      { [SETUP_BLOCK.connectionName]: 'Jira robot', [SETUP_BLOCK.site]: world.site.url, [SETUP_BLOCK.channel]: REPORT_CHANNEL, [SETUP_BLOCK.clientId]: CLIENT_ID, [SETUP_BLOCK.clientSecret]: CLIENT_SECRET, [SETUP_BLOCK.scopes]: SPOKES.jira.serviceAccountScopes.join(' ') },
-      /is connected/,
-    );
+    await serviceAccountConnection(world, 'Jira robot');
     const removal = await openModal('remove Jira robot', CALLBACK.removeModal);
     await submitView(world, removal, {});
     await waitForMessage(world, /was deactivated/);
