@@ -48,8 +48,8 @@ export interface RequestInput {
 
 export interface RequestContext {
   allowlist: readonly string[];
-  /** Active connections by name, with their spoke. */
-  connections: ReadonlyMap<string, { spoke: string }>;
+  /** Active connections by name, with their spoke, method and scopes. */
+  connections: ReadonlyMap<string, { spoke: string; method: string; scopes: readonly string[] }>;
 }
 
 /** Confluence group names: letters, digits, spaces and - _ . (no `^`, they go into queries). */
@@ -88,10 +88,14 @@ export function parseRequest(input: RequestInput, context: RequestContext): Pars
     }
     case 'more_scopes': {
       const known = connection();
+      // New scopes take a new consent, which only an OAuth 2.0 (3LO) connection has.
+      if (known && known.method !== 'oauth_3lo') errors.connection = 'Only OAuth 2.0 (3LO) connections take more scopes through a new consent.';
       const scopes = parseScopes(input.scopes);
       const bad = malformedScopes(scopes);
+      const fresh = scopes.filter((s) => !known?.scopes.includes(s));
       if (scopes.length === 0) errors.scopes = 'Which scopes? Space-separated, like read:jira-work.';
       else if (bad.length > 0) errors.scopes = `Not a scope: ${bad.join(', ')}.`;
+      else if (known && fresh.length === 0) errors.scopes = 'The connection already has all of these scopes.';
       if (known) details = { kind: 'more_scopes', connection: input.connection, scopes };
       break;
     }

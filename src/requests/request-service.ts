@@ -61,6 +61,11 @@ export class RequestService {
     return { ok: true, request: decided };
   }
 
+  async recordFailure(request: AccessRequest, actor: string, problem: string): Promise<void> {
+    await this.recordOutcome(request, `failed: ${problem}`);
+    await this.audit(request, actor, 'request.follow_up', 'failed', { problem });
+  }
+
   async recordOutcome(request: AccessRequest, outcome: string): Promise<AccessRequest> {
     return (await this.deps.store.transitionRequest(request.id, [request.state], { outcome })) ?? request;
   }
@@ -90,6 +95,14 @@ export class RequestService {
     return planScopeChange(this.connection(request.details.connection), request.details.scopes);
   }
 
+  /** Claims the confirmation of a scope change, once: a second click finds it taken. */
+  async claimScopeConfirmation(id: number, actor: string): Promise<AccessRequest | undefined> {
+    const request = this.deps.store.getRequest(id);
+    if (request?.state !== 'approved' || request.details.kind !== 'more_scopes' || request.decidedBy !== actor) return undefined;
+    const claimed = (r: AccessRequest) => r.outcome?.startsWith('scopes confirmed') ?? false;
+    return this.deps.store.transitionRequest(id, ['approved'], { outcome: `scopes confirmed by <@${actor}>` }, (r) => !claimed(r));
+  }
+
   /** Writes the approved scope rows; the caller then posts a fresh consent link. */
   async writeScopes(request: AccessRequest, actor: string): Promise<Connection> {
     if (request.details.kind !== 'more_scopes') throw new Error('not a scope request');
@@ -111,7 +124,10 @@ export class RequestService {
       const due = reannouncement(request, now, this.deps.reannounceEveryMs, this.deps.reannounceTimes);
       if (due === 'reannounce') {
         const moved = await this.deps.store.transitionRequest(request.id, ['open'], { lastAnnouncedAt: now.toISOString(), reannounced: request.reannounced + 1 });
-        if (moved) out.reannounce.push(moved);
+        if (moved) {
+          await this.audit(moved, 'spokebot', 'request.reannounced', 'ok', { times: String(moved.reannounced) });
+          out.reannounce.push(moved);
+        }
       } else if (due === 'expire') {
         const moved = await this.deps.store.transitionRequest(request.id, ['open'], { state: 'expired', decidedAt: now.toISOString() });
         if (moved) {

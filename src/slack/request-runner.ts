@@ -7,6 +7,7 @@ import { ACTION } from './ids.js';
 import { ReconsentRunner } from './reconsent-runner.js';
 import { SPOKES } from '../core/spoke-catalogue.js';
 import type { AccessRequest } from '../store/spoke-store.js';
+import { SpokeError } from '../errors.js';
 
 /**
  * The Slack side of a request: the card in the approvers' channel (updated in place as it is
@@ -49,7 +50,14 @@ export class RequestRunner {
         break;
       case 'approved':
         await this.dm(request.requester, plainMessage(`:white_check_mark: Your request #${request.id} (${what}) was approved by <@${request.decidedBy}>.`));
-        await this.followUp(request);
+        try {
+          await this.followUp(request);
+        } catch (error) {
+          // The decision stands; what failed is said on the card and to the approver.
+          const problem = error instanceof SpokeError ? `${error.message}. ${error.hint}` : (error as Error).message;
+          await this.deps.requests.recordFailure(request, request.decidedBy!, problem);
+          await this.dm(request.decidedBy!, plainMessage(`:x: Request #${request.id} is approved, but its follow-up failed: ${problem}`));
+        }
         break;
       case 'open':
         return;
@@ -90,8 +98,17 @@ export class RequestRunner {
 
   /** The approver confirmed the scope plan: write it, then a fresh consent for the new scopes. */
   async confirmScopes(request: AccessRequest, actor: string): Promise<void> {
-    const connection = await this.deps.requests.writeScopes(request, actor);
-    await this.deps.requests.recordOutcome(request, `scopes written by <@${actor}>; fresh consent link sent`);
+    let connection;
+    try {
+      connection = await this.deps.requests.writeScopes(request, actor);
+    } catch (error) {
+      const problem = error instanceof SpokeError ? `${error.message}. ${error.hint}` : (error as Error).message;
+      await this.deps.requests.recordFailure(request, actor, problem);
+      await this.refreshCard(request.id);
+      await this.dm(actor, plainMessage(`:x: The scope change of request #${request.id} failed: ${problem}`));
+      return;
+    }
+    await this.deps.requests.recordOutcome(request, `scopes confirmed and written by <@${actor}>; fresh consent link sent`);
     await this.refreshCard(request.id);
     await new ReconsentRunner(this.deps, this.client).run(connection, actor);
   }

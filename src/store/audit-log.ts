@@ -38,9 +38,9 @@ export class AuditLog {
   /** Appends one event; resolves once it is written (appends are serialised, never interleaved). */
   append(event: AuditEvent): Promise<void> {
     const line = `${JSON.stringify(auditEventSchema.parse(event))}\n`;
-    this.events.push(event);
     const write = this.queue.then(async () => {
       await this.handle.write(line);
+      this.events.push(event);
     });
     this.queue = write.catch(() => undefined);
     return write;

@@ -30,7 +30,14 @@ export class SpokeStore {
     await db.read();
     db.data = storeDataSchema.parse(db.data);
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    return new SpokeStore(db, new SecretBox(encryptionKey), now, await AuditLog.open(`${path}.audit.jsonl`));
+    const auditLog = await AuditLog.open(`${path}.audit.jsonl`);
+    // Audit events from before the log had its own file move there, once.
+    if (db.data.audit.length > 0) {
+      for (const event of db.data.audit) await auditLog.append(event);
+      db.data.audit = [];
+      await db.write();
+    }
+    return new SpokeStore(db, new SecretBox(encryptionKey), now, auditLog);
   }
 
   async createSetup(request: SetupRequest, userId: string, ttlMs: number, viewId?: string): Promise<PendingSetup> {
@@ -153,8 +160,10 @@ export class SpokeStore {
     return created!;
   }
 
+  /** A copy: deciding goes through transitionRequest, never through the object handed out. */
   getRequest(id: number): AccessRequest | undefined {
-    return this.db.data.requests.find((r) => r.id === id);
+    const request = this.db.data.requests.find((r) => r.id === id);
+    return request ? structuredClone(request) : undefined;
   }
 
   listRequests(filter: (request: AccessRequest) => boolean = () => true): AccessRequest[] {
@@ -165,11 +174,11 @@ export class SpokeStore {
    * Moves a request on only if it is still in one of `from`, checked and changed in one step:
    * two approvers clicking at the same moment (or one clicking twice) produce one decision.
    */
-  async transitionRequest(id: number, from: readonly AccessRequest['state'][], patch: Partial<Omit<AccessRequest, 'id'>>): Promise<AccessRequest | undefined> {
+  async transitionRequest(id: number, from: readonly AccessRequest['state'][], patch: Partial<Omit<AccessRequest, 'id'>>, guard: (request: AccessRequest) => boolean = () => true): Promise<AccessRequest | undefined> {
     let moved: AccessRequest | undefined;
     await this.db.update((data) => {
       const request = data.requests.find((r) => r.id === id);
-      if (!request || !from.includes(request.state)) return;
+      if (!request || !from.includes(request.state) || !guard(request)) return;
       Object.assign(request, patch);
       moved = request;
     });

@@ -83,7 +83,12 @@ describe('who decides', () => {
     await world.slack.waitForCall('response_url', (c) => /Nobody decides their own request/.test(String(c.args.text)));
     await clickButton(world, card, ACTION.approveRequest, OUTSIDER);
     await world.slack.waitForCall('response_url', (c) => /Only approvers can decide/.test(String(c.args.text)));
+    // Deny opens its modal at once (the trigger lives 3 s); the approver check comes on submit.
+    const since = mark(world);
     await clickButton(world, card, ACTION.denyRequest, OUTSIDER);
+    const modal = await world.slack.waitForCall('views.open', (c) => world.slack.calls.indexOf(c) >= since && (c.args.view as { callback_id?: string }).callback_id === CALLBACK.denyModal);
+    await submitView(world, modal.response.view as Record<string, unknown>, { [DENY_BLOCK.reason]: 'I do not like it.' }, OUTSIDER);
+    await dmTo(OUTSIDER, /was not denied: Only approvers can decide/, since);
     await world.bot.tasks.idle();
     expect(world.bot.store.getRequest(1)).toMatchObject({ state: 'open' });
     expect(world.bot.store.auditTrail().filter((e) => e.outcome === 'refused' && e.action.startsWith('request.')).length).toBe(3);
@@ -123,6 +128,19 @@ describe('a Confluence group', () => {
 });
 
 describe('more scopes', () => {
+  it('a second Confirm does not run the scope change again', async () => {
+    await confluenceConnection();
+    world.atlassian.registerApp({ clientId: 'spokebot-client-id-7f3a', clientSecret: CLIENT_SECRET, callbackUrl: `${world.serviceNow.url}/oauth_redirect.do`, scopes: [...world.bot.store.getConnection('Confluence acme')!.scopes, 'write:page:confluence'] });
+    const card = await submitRequest(world, MEMBER, 'more_scopes', { [REQUEST_BLOCK.connection]: 'Confluence acme', [REQUEST_BLOCK.scopes]: 'write:page:confluence', [REQUEST_BLOCK.reason]: REASON });
+    const since = mark(world);
+    await clickButton(world, card, ACTION.approveRequest, ADMIN);
+    const plan = await dmTo(ADMIN, /Scope change for Confluence acme/, since);
+    await Promise.all([clickButton(world, plan, ACTION.confirmScopeChange, ADMIN), clickButton(world, plan, ACTION.confirmScopeChange, ADMIN)]);
+    await dmTo(ADMIN, /Fresh consent for Confluence acme/, since);
+    await world.slack.waitForCall('response_url', (c) => /already confirmed/.test(String(c.args.text)));
+    expect(world.slack.calls.filter((c) => /Fresh consent for Confluence acme/.test(String(c.args.text)))).toHaveLength(1);
+  });
+
   it('approve → a plan to confirm → scope rows written → a fresh consent link', async () => {
     await confluenceConnection();
     world.atlassian.registerApp({ clientId: 'spokebot-client-id-7f3a', clientSecret: CLIENT_SECRET, callbackUrl: `${world.serviceNow.url}/oauth_redirect.do`, scopes: [...world.bot.store.getConnection('Confluence acme')!.scopes, 'write:page:confluence'] });

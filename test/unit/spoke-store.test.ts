@@ -83,3 +83,32 @@ describe('SpokeStore', () => {
     await expect(SpokeStore.open(path, KEY, now)).rejects.toThrow();
   });
 });
+
+describe('SpokeStore requests and audit migration', () => {
+  it('settles two racing decisions in the store: one wins', async () => {
+    const store = await SpokeStore.open(path, KEY, now);
+    const request = await store.createRequest({ requester: 'U1', details: { kind: 'new_connection', spoke: 'jira', site: 'https://acme.atlassian.net', team: 't' }, reason: 'r', state: 'open', createdAt: clock.toISOString(), lastAnnouncedAt: clock.toISOString(), reannounced: 0 });
+    const copy = store.getRequest(request.id)!;
+    copy.state = 'denied'; // a copy: changing it changes nothing
+    const [a, b] = await Promise.all([
+      store.transitionRequest(request.id, ['open'], { state: 'approved', decidedBy: 'U2' }),
+      store.transitionRequest(request.id, ['open'], { state: 'denied', decidedBy: 'U3' }),
+    ]);
+    expect([a, b].filter(Boolean)).toHaveLength(1);
+    expect(store.getRequest(request.id)).toMatchObject({ state: 'approved', decidedBy: 'U2' });
+  });
+
+  it('moves audit events kept in the store file by older versions into the audit log', async () => {
+    const { writeFile, mkdir } = await import('node:fs/promises');
+    const { dirname } = await import('node:path');
+    await mkdir(dirname(path), { recursive: true });
+    const old = { at: clock.toISOString(), actor: 'U1', action: 'setup.started', outcome: 'ok' };
+    await writeFile(path, JSON.stringify({ version: 1, setups: [], connections: [], audit: [old] }));
+    const store = await SpokeStore.open(path, KEY, now);
+    expect(store.auditTrail()).toEqual([old]);
+    await store.close();
+    const again = await SpokeStore.open(path, KEY, now);
+    expect(again.auditTrail()).toEqual([old]);
+    await again.close();
+  });
+});

@@ -25,12 +25,12 @@ export function register(app: App, deps: SlackDeps): void {
     await ack();
     const request = deps.store.getRequest(Number(action.value));
     if (!request) return;
-    // Refused before the modal opens, so nobody types a reason that cannot count.
-    const isApprover = await deps.approvers.isAdmin(body.user.id);
-    if (!isApprover || body.user.id === request.requester || request.state !== 'open') {
-      const why = request.state !== 'open' ? `This request was already ${request.state}.` : body.user.id === request.requester ? 'Nobody decides their own request: another approver must.' : 'Only approvers can decide requests.';
-      await deps.store.audit({ actor: body.user.id, action: 'request.deny', outcome: 'refused', detail: { request: String(request.id), reason: why } });
+    // Only checks that need no Slack call come before views.open (the trigger_id lives 3 s);
+    // whether the clicker is an approver is checked when the reason is submitted.
+    if (body.user.id === request.requester || request.state !== 'open') {
+      const why = request.state !== 'open' ? `This request was already ${request.state}.` : 'Nobody decides their own request: another approver must.';
       await respond({ response_type: 'ephemeral', replace_original: false, text: why });
+      await deps.store.audit({ actor: body.user.id, action: 'request.deny', outcome: 'refused', detail: { request: String(request.id), reason: why } });
       return;
     }
     await client.views.open({ trigger_id: body.trigger_id, view: denyModal(request, request.card) });

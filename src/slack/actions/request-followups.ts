@@ -29,14 +29,19 @@ export function register(app: App, deps: SlackDeps): void {
     const request = deps.store.getRequest(Number(action.value));
     if (request?.state !== 'approved' || request.details.kind !== 'new_connection') return;
     const { spoke, site } = request.details;
+    // Opened for whoever holds the button; writing still needs an admin (checked at Confirm).
     await client.views.open({ trigger_id: body.trigger_id, view: setupForm(deps, { spoke, values: { site } }) });
   });
 
-  app.action<BlockButtonAction>(ACTION.confirmScopeChange, async ({ ack, body, action, client }) => {
+  // The approver who approved confirms; it runs once however often it is clicked.
+  app.action<BlockButtonAction>(ACTION.confirmScopeChange, async ({ ack, body, action, client, respond }) => {
     await ack();
     deps.tasks.run('request.scopes', async () => {
-      const request = deps.store.getRequest(Number(action.value));
-      if (request?.state !== 'approved' || request.decidedBy !== body.user.id || !(await deps.admins.isAdmin(body.user.id))) return;
+      const request = await deps.requests.claimScopeConfirmation(Number(action.value), body.user.id);
+      if (!request) {
+        await respond({ response_type: 'ephemeral', replace_original: false, text: 'This scope change is already confirmed, or not yours to confirm.' });
+        return;
+      }
       await new RequestRunner(deps, client).confirmScopes(request, body.user.id);
     });
   });

@@ -12,7 +12,7 @@ function input(blockId: string, label: string, element: Record<string, unknown>,
 }
 
 function field(name: RequestField, kind: RequestKind, connections: readonly Connection[]): KnownBlock | undefined {
-  const usable = connections.filter((c) => c.state !== 'removed' && (kind !== 'confluence_group' || c.spoke === 'confluence') && (kind !== 'more_scopes' || c.method !== 'api_token'));
+  const usable = connections.filter((c) => c.state !== 'removed' && (kind !== 'confluence_group' || c.spoke === 'confluence') && (kind !== 'more_scopes' || c.method === 'oauth_3lo'));
   switch (name) {
     case 'spoke':
       return input(REQUEST_BLOCK.spoke, 'Spoke', { type: 'static_select', options: SPOKE_IDS.map((id) => option(id, SPOKES[id].label)) });

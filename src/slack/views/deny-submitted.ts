@@ -21,7 +21,10 @@ export function register(app: App, deps: SlackDeps): void {
       const result = await deps.requests.decide(parsed.data.id, body.user.id, 'deny', reason);
       const runner = new RequestRunner(deps, client);
       if (result.ok) await runner.decided(result.request);
-      else await client.chat.postEphemeral({ channel: deps.approvalChannel!, user: body.user.id, text: result.why }).catch(() => undefined);
+      else {
+        const dm = await client.conversations.open({ users: body.user.id });
+        if (dm.channel?.id) await client.chat.postMessage({ channel: dm.channel.id, text: `Request #${parsed.data.id} was not denied: ${result.why}` });
+      }
     });
   });
 }

@@ -13,10 +13,17 @@ export function register(app: App, deps: SlackDeps): void {
       await ack({ response_action: 'errors', errors: { [REQUEST_BLOCK.reason]: 'spokebot has no approvers channel (SPOKE_APPROVAL_CHANNEL). Ask whoever runs it to set one.' } });
       return;
     }
-    const connections = new Map(deps.store.listConnections().filter((c) => c.state !== 'removed').map((c) => [c.name, { spoke: c.spoke }]));
+    const connections = new Map(deps.store.listConnections().filter((c) => c.state !== 'removed').map((c) => [c.name, { spoke: c.spoke, method: c.method, scopes: c.scopes }]));
     const parsed = parseRequest(readRequestState(view.state.values as Record<string, Record<string, unknown>>, kind), { allowlist: deps.siteAllowlist, connections });
     if (!parsed.ok) {
-      const errors = Object.fromEntries(Object.entries(parsed.errors).map(([field, message]) => [REQUEST_BLOCK[field as RequestField], message]));
+      // With no connection to choose, the form shows text instead of an input: errors must land on an input.
+      const inputs = new Set((view.blocks as Array<{ type: string; block_id?: string }>).filter((b) => b.type === 'input').map((b) => b.block_id));
+      const errors = Object.fromEntries(
+        Object.entries(parsed.errors).map(([field, message]) => {
+          const block = REQUEST_BLOCK[field as RequestField];
+          return [inputs.has(block) ? block : REQUEST_BLOCK.kind, message];
+        }),
+      );
       await ack({ response_action: 'errors', errors });
       return;
     }
