@@ -72,4 +72,6 @@ export const ACTION = {
   withdrawRequest: 'request_withdraw',
   openRequestedSetup: 'request_open_setup',
   confirmScopeChange: 'request_confirm_scopes',
+  /** A users_select on the approver's "open the setup" DM: hand the setup to another admin. */
+  handSetupTo: 'request_hand_setup',
 } as const;

@@ -74,7 +74,14 @@ export class RequestRunner {
         text: `Set up ${SPOKES[details.spoke].label} for request #${request.id}`,
         blocks: [
           { type: 'section', text: { type: 'mrkdwn', text: `Request #${request.id} is approved: ${describeDetails(details)}. The setup form opens with the site filled in.` } },
-          { type: 'actions', elements: [{ type: 'button', style: 'primary', action_id: ACTION.openRequestedSetup, text: { type: 'plain_text', text: 'Open the setup' }, value: String(request.id) }] },
+          {
+            type: 'actions',
+            block_id: `request_${request.id}`,
+            elements: [
+              { type: 'button', style: 'primary', action_id: ACTION.openRequestedSetup, text: { type: 'plain_text', text: 'Open the setup' }, value: String(request.id) },
+              { type: 'users_select', action_id: ACTION.handSetupTo, placeholder: { type: 'plain_text', text: 'Or hand it to an admin' } },
+            ],
+          },
         ],
       });
       await this.deps.requests.recordOutcome(request, `setup offered to <@${approver}>`);
@@ -94,6 +101,20 @@ export class RequestRunner {
       });
       await this.deps.requests.recordOutcome(request, `scope plan sent to <@${approver}> to confirm`);
     }
+  }
+
+  /** The approver named another admin to do the setup: they get the same button. */
+  async handSetup(request: AccessRequest, from: string, to: string): Promise<void> {
+    if (request.details.kind !== 'new_connection') return;
+    await this.dm(to, {
+      text: `Set up ${SPOKES[request.details.spoke].label} for request #${request.id}`,
+      blocks: [
+        { type: 'section', text: { type: 'mrkdwn', text: `<@${from}> approved request #${request.id} (${describeDetails(request.details)}) and asks you to set it up.` } },
+        { type: 'actions', elements: [{ type: 'button', style: 'primary', action_id: ACTION.openRequestedSetup, text: { type: 'plain_text', text: 'Open the setup' }, value: String(request.id) }] },
+      ],
+    });
+    await this.deps.requests.recordOutcome(request, `setup handed by <@${from}> to <@${to}>`);
+    await this.refreshCard(request.id);
   }
 
   /** The approver confirmed the scope plan: write it, then a fresh consent for the new scopes. */

@@ -54,6 +54,35 @@ describe('a new connection', () => {
     expect(JSON.stringify(form.args.view)).toContain(world.site.url);
   });
 
+  it('the approver can hand the setup to another admin', async () => {
+    const card = await submitRequest(world, MEMBER, 'new_connection', { [REQUEST_BLOCK.spoke]: 'jira', [REQUEST_BLOCK.site]: world.site.url, [REQUEST_BLOCK.team]: 'Support', [REQUEST_BLOCK.reason]: REASON });
+    const since = mark(world);
+    await clickButton(world, card, ACTION.approveRequest, ADMIN);
+    const offer = await dmTo(ADMIN, /Set up Jira Cloud for request #1/, since);
+    const actions = (offer.args.blocks as Array<{ type: string; block_id?: string }>).find((b) => b.type === 'actions')!;
+    const pick = (user: string) =>
+      sendInteraction(world.eventsUrl, SIGNING_SECRET, {
+        type: 'block_actions',
+        user: { id: ADMIN, username: 'ada', name: 'ada', team_id: 'T0001' },
+        api_app_id: 'A0SPOKEBOT',
+        token: 'vErIfIcAtIoNtOkEn0001',
+        trigger_id: world.slack.issueTriggerId(),
+        team: { id: 'T0001', domain: 'acme' },
+        container: { type: 'message', message_ts: offer.response.ts, channel_id: offer.response.channel, is_ephemeral: false },
+        channel: { id: offer.response.channel, name: 'directmessage' },
+        message: { type: 'message', ts: offer.response.ts, text: '' },
+        response_url: world.slack.newResponseUrl(),
+        actions: [{ type: 'users_select', action_id: ACTION.handSetupTo, block_id: actions.block_id, selected_user: user, action_ts: '1' }],
+      });
+    await pick(MEMBER);
+    await world.slack.waitForCall('response_url', (c) => /is not a spokebot admin/.test(String(c.args.text)));
+    await pick(OTHER_ADMIN);
+    const handed = await dmTo(OTHER_ADMIN, /Set up Jira Cloud for request #1/, since);
+    expect(JSON.stringify(handed.args.blocks)).toContain(ACTION.openRequestedSetup);
+    await world.bot.tasks.idle();
+    expect(JSON.stringify(latestCard(world, card).blocks)).toContain(`handed by <@${ADMIN}> to <@${OTHER_ADMIN}>`);
+  });
+
   it('deny asks for a reason, and the requester is told it', async () => {
     const card = await submitRequest(world, MEMBER, 'new_connection', { [REQUEST_BLOCK.spoke]: 'jsm', [REQUEST_BLOCK.site]: world.site.url, [REQUEST_BLOCK.team]: 'Support', [REQUEST_BLOCK.reason]: REASON });
     const since = mark(world);

@@ -1,4 +1,4 @@
-import type { App, BlockButtonAction } from '@slack/bolt';
+import type { App, BlockAction, BlockButtonAction, UsersSelectAction } from '@slack/bolt';
 import { requestModal } from '../blocks/request-modal.js';
 import type { SlackDeps } from '../deps.js';
 import { ACTION } from '../ids.js';
@@ -31,6 +31,21 @@ export function register(app: App, deps: SlackDeps): void {
     const { spoke, site } = request.details;
     // Opened for whoever holds the button; writing still needs an admin (checked at Confirm).
     await client.views.open({ trigger_id: body.trigger_id, view: setupForm(deps, { spoke, values: { site } }) });
+  });
+
+  app.action<BlockAction<UsersSelectAction>>(ACTION.handSetupTo, async ({ ack, body, action, client, respond }) => {
+    await ack();
+    deps.tasks.run('request.hand_setup', async () => {
+      const id = Number((action.block_id ?? '').replace('request_', ''));
+      const request = deps.store.getRequest(id);
+      const to = action.selected_user;
+      if (!request || request.state !== 'approved' || request.decidedBy !== body.user.id || !to) return;
+      if (!(await deps.admins.isAdmin(to))) {
+        await respond({ response_type: 'ephemeral', replace_original: false, text: `<@${to}> is not a spokebot admin; choose an admin.` });
+        return;
+      }
+      await new RequestRunner(deps, client).handSetup(request, body.user.id, to);
+    });
   });
 
   // The approver who approved confirms; it runs once however often it is clicked.
