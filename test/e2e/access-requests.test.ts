@@ -157,13 +157,18 @@ describe('a Confluence group', () => {
 });
 
 describe('more scopes', () => {
-  it('a second Confirm does not run the scope change again', async () => {
+  /** A 3LO Confluence connection, the Atlassian app allowing one more scope, a request for it, approved. */
+  async function approvedScopeRequest() {
     await confluenceConnection();
     world.atlassian.registerApp({ clientId: 'spokebot-client-id-7f3a', clientSecret: CLIENT_SECRET, callbackUrl: `${world.serviceNow.url}/oauth_redirect.do`, scopes: [...world.bot.store.getConnection('Confluence acme')!.scopes, 'write:page:confluence'] });
     const card = await submitRequest(world, MEMBER, 'more_scopes', { [REQUEST_BLOCK.connection]: 'Confluence acme', [REQUEST_BLOCK.scopes]: 'write:page:confluence', [REQUEST_BLOCK.reason]: REASON });
     const since = mark(world);
     await clickButton(world, card, ACTION.approveRequest, ADMIN);
-    const plan = await dmTo(ADMIN, /Scope change for Confluence acme/, since);
+    return { plan: await dmTo(ADMIN, /Scope change for Confluence acme/, since), since };
+  }
+
+  it('a second Confirm does not run the scope change again', async () => {
+    const { plan, since } = await approvedScopeRequest();
     await Promise.all([clickButton(world, plan, ACTION.confirmScopeChange, ADMIN), clickButton(world, plan, ACTION.confirmScopeChange, ADMIN)]);
     await dmTo(ADMIN, /Fresh consent for Confluence acme/, since);
     await world.slack.waitForCall('response_url', (c) => /already confirmed/.test(String(c.args.text)));
@@ -171,12 +176,7 @@ describe('more scopes', () => {
   });
 
   it('approve → a plan to confirm → scope rows written → a fresh consent link', async () => {
-    await confluenceConnection();
-    world.atlassian.registerApp({ clientId: 'spokebot-client-id-7f3a', clientSecret: CLIENT_SECRET, callbackUrl: `${world.serviceNow.url}/oauth_redirect.do`, scopes: [...world.bot.store.getConnection('Confluence acme')!.scopes, 'write:page:confluence'] });
-    const card = await submitRequest(world, MEMBER, 'more_scopes', { [REQUEST_BLOCK.connection]: 'Confluence acme', [REQUEST_BLOCK.scopes]: 'write:page:confluence', [REQUEST_BLOCK.reason]: REASON });
-    const since = mark(world);
-    await clickButton(world, card, ACTION.approveRequest, ADMIN);
-    const plan = await dmTo(ADMIN, /Scope change for Confluence acme/, since);
+    const { plan, since } = await approvedScopeRequest();
     expect(JSON.stringify(plan.args.blocks)).toContain('write:page:confluence');
     expect(world.serviceNow.rows('oauth_entity_scope').some((s) => s.oauth_entity_scope === 'write:page:confluence')).toBe(false);
 
