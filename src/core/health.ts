@@ -6,10 +6,13 @@ import type { AuthMethod } from './spoke-catalogue.js';
  */
 export const CHECKS = ['records', 'scopes', 'site', 'refresh_token', 'credential'] as const;
 export type CheckName = (typeof CHECKS)[number];
-export type CheckStatus = 'ok' | 'warning' | 'failing' | 'skipped';
-export type HealthState = 'ok' | 'warning' | 'failing';
+export const CHECK_STATUSES = ['ok', 'warning', 'failing', 'skipped'] as const;
+export type CheckStatus = (typeof CHECK_STATUSES)[number];
+export const HEALTH_STATES = ['ok', 'warning', 'failing'] as const;
+export type HealthState = (typeof HEALTH_STATES)[number];
 /** The one thing that fixes a problem, offered as a button. */
-export type FixAction = 'reconsent' | 'rotate' | 'check_now' | 'setup';
+export const FIX_ACTIONS = ['reconsent', 'rotate', 'check_now', 'setup'] as const;
+export type FixAction = (typeof FIX_ACTIONS)[number];
 
 export interface CheckResult {
   check: CheckName;
@@ -18,7 +21,8 @@ export interface CheckResult {
   fix?: FixAction;
 }
 
-export type ExpiryKind = 'api_token' | 'refresh_idle' | 'refresh_cap';
+export const EXPIRY_KINDS = ['api_token', 'refresh_idle', 'refresh_cap'] as const;
+export type ExpiryKind = (typeof EXPIRY_KINDS)[number];
 
 export interface Expiry {
   kind: ExpiryKind;

@@ -6,7 +6,6 @@ import { CredentialRejectedError } from '../atlassian/errors.js';
 import type { CredentialVerifier } from './credential-verifier.js';
 import type { RecordPlan } from '../core/record-plan.js';
 import type { SetupRequest } from '../core/setup-request.js';
-import { SPOKES } from '../core/spoke-catalogue.js';
 import { SpokeError } from '../errors.js';
 import type { TenantInfoClient } from '../atlassian/tenant-info.js';
 import { waitForRefreshToken } from '../servicenow/consent-watcher.js';
@@ -267,10 +266,6 @@ export class SetupService {
     const cancelled = await this.deps.store.transitionSetup(setupId, ['checking_site', 'site_failed', 'planned', 'write_failed'], { status: 'cancelled' });
     if (cancelled) await this.audit(cancelled, userId, 'setup.cancelled', 'ok', {});
     return cancelled;
-  }
-
-  spokeLabel(setup: PendingSetup): string {
-    return SPOKES[setup.spoke].label;
   }
 
   private requireSetup(setupId: string): PendingSetup {

@@ -37,9 +37,8 @@ export class ReconsentRunner {
       await say(plainMessage(`:white_check_mark: *${connection.name}* has a fresh refresh token in ServiceNow.`));
       await this.client.chat.postMessage({ channel: connection.channel, ...plainMessage(`:arrows_counterclockwise: *${connection.name}* was re-consented by <@${userId}>.`) }).catch(() => undefined);
     } else if (outcome === 'timeout') {
-      const timeout = consentTimeoutMessage('', oauthCallbackUrl(this.deps.instanceUrl), formatDuration(this.deps.consentTimeoutMs));
       // No Try again button here: `/spoke rotate` again starts a fresh watch.
-      await say({ text: timeout.text, blocks: [timeout.blocks[0]!, { type: 'context', elements: [{ type: 'mrkdwn', text: `Run \`/spoke rotate ${connection.name}\` to try again.` }] }] });
+      await say(consentTimeoutMessage(undefined, oauthCallbackUrl(this.deps.instanceUrl), formatDuration(this.deps.consentTimeoutMs), `Run \`/spoke rotate ${connection.name}\` to try again.`));
     }
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { REQUEST_STATES, requestDetailsSchema } from '../core/access-request.js';
+import { CHECKS, CHECK_STATUSES, EXPIRY_KINDS, FIX_ACTIONS, HEALTH_STATES } from '../core/health.js';
 import { AUTH_METHODS, SPOKE_IDS } from '../core/spoke-catalogue.js';
 import { sealedSchema } from './secret-box.js';
 
@@ -119,20 +120,20 @@ export const accessRequestSchema = z.object({
 export type AccessRequest = z.infer<typeof accessRequestSchema>;
 
 const checkSchema = z.object({
-  check: z.enum(['records', 'scopes', 'site', 'refresh_token', 'credential']),
-  status: z.enum(['ok', 'warning', 'failing', 'skipped']),
+  check: z.enum(CHECKS),
+  status: z.enum(CHECK_STATUSES),
   summary: z.string(),
-  fix: z.enum(['reconsent', 'rotate', 'check_now', 'setup']).optional(),
+  fix: z.enum(FIX_ACTIONS).optional(),
 });
 
 /** What the last check of a connection found, when the next is due, and what the channel was told. */
 export const healthRecordSchema = z.object({
-  state: z.enum(['ok', 'warning', 'failing']),
+  state: z.enum(HEALTH_STATES),
   checks: z.array(checkSchema),
-  expiries: z.array(z.object({ kind: z.enum(['api_token', 'refresh_idle', 'refresh_cap']), at: z.string() })),
+  expiries: z.array(z.object({ kind: z.enum(EXPIRY_KINDS), at: z.string() })),
   checkedAt: z.string(),
   nextCheckAt: z.string(),
-  alertedState: z.enum(['ok', 'warning', 'failing']).optional(),
+  alertedState: z.enum(HEALTH_STATES).optional(),
   alertedAt: z.string().optional(),
   /** Last time Atlassian refused the held credential: live sign-ins wait hours after it. */
   authFailedAt: z.string().optional(),

@@ -67,7 +67,8 @@ export function channelConnectedMessage(connectionName: string, spokeLabel: stri
   return { text, blocks: [section(`:white_check_mark: *${connectionName}* (${spokeLabel}, ${siteOrigin}) was connected by <@${adminId}>. This channel will hear about its health.`)] };
 }
 
-export function consentTimeoutMessage(setupId: string, callbackUrl: string, waited: string): Message {
+/** With a setup id, a Try again button; without (a re-consent), the way to start again. */
+export function consentTimeoutMessage(setupId: string | undefined, callbackUrl: string, waited: string, again?: string): Message {
   const text = `No refresh token reached ServiceNow within ${waited}.`;
   return {
     text,
@@ -79,7 +80,9 @@ export function consentTimeoutMessage(setupId: string, callbackUrl: string, wait
           `• the client secret is wrong (ServiceNow shows "OAuth token request failed" after consent)\n` +
           'Fix it, then try again: the records stay as they are.',
       ),
-      { type: 'actions', elements: [{ type: 'button', action_id: ACTION.retryConsent, text: { type: 'plain_text', text: 'Try again' }, value: setupId }] },
+      setupId
+        ? { type: 'actions', elements: [{ type: 'button', action_id: ACTION.retryConsent, text: { type: 'plain_text', text: 'Try again' }, value: setupId }] }
+        : { type: 'context', elements: [{ type: 'mrkdwn', text: again ?? 'Start again when it is fixed.' }] },
     ],
   };
 }
