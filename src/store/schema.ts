@@ -152,5 +152,10 @@ export const storeDataSchema = z.object({
   requests: z.array(accessRequestSchema).default([]),
   /** Who has opened App Home, so a state change can refresh their view. */
   homeViewers: z.array(z.string()).default([]),
+  /**
+   * A known text sealed under the store's key, so a wrong key is refused at start rather than
+   * when a secret is first needed. Absent in files written before it existed (see store-key.ts).
+   */
+  keyCheck: sealedSchema.optional(),
 });
 export type StoreData = z.infer<typeof storeDataSchema>;

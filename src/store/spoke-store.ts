@@ -6,7 +6,8 @@ import { AuditLog } from './audit-log.js';
 import type { SetupRequest } from '../core/setup-request.js';
 import { SecretBox } from './secret-box.js';
 import { SecureJsonFile } from './secure-json-file.js';
-import { storeDataSchema, TERMINAL_STATUSES, type AccessRequest, type AuditEvent, type Connection, type HealthRecord, type PendingSetup, type StoreData } from './schema.js';
+import { connectionCredentialBinding, setupSecretBinding, unlockStore } from './store-key.js';
+import { TERMINAL_STATUSES, type AccessRequest, type AuditEvent, type Connection, type HealthRecord, type PendingSetup, type StoreData } from './schema.js';
 
 export type { AccessRequest, AuditEvent, Connection, HealthRecord, PendingSetup };
 
@@ -24,11 +25,13 @@ export class SpokeStore {
     readonly auditLog: AuditLog,
   ) {}
 
-  /** The audit log lives beside the store: `<SPOKE_DB_PATH>.audit.jsonl`. */
+  /**
+   * The audit log lives beside the store: `<SPOKE_DB_PATH>.audit.jsonl`. A key that did not seal
+   * the store is refused (StoreKeyError) before anything is written, audit log included.
+   */
   static async open(path: string, encryptionKey: Buffer, now: () => Date = () => new Date()): Promise<SpokeStore> {
-    const db = new Low<StoreData>(new SecureJsonFile<StoreData>(path), { version: 1, setups: [], connections: [], audit: [], health: {}, reminders: [], homeViewers: [], requests: [] });
-    await db.read();
-    db.data = storeDataSchema.parse(db.data);
+    const file = new SecureJsonFile<StoreData>(path);
+    const db = new Low<StoreData>(file, await unlockStore(path, encryptionKey, file));
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const auditLog = await AuditLog.open(`${path}.audit.jsonl`);
     // Audit events from before the log had its own file move there, once.
@@ -49,7 +52,7 @@ export class SpokeStore {
       ...rest,
       userId,
       status: 'checking_site',
-      sealedSecret: this.box.seal(secret, id),
+      sealedSecret: this.box.seal(secret, setupSecretBinding(id)),
       written: [],
       createdAt: at.toISOString(),
       updatedAt: at.toISOString(),
@@ -101,21 +104,21 @@ export class SpokeStore {
   async resealSecret(id: string, secret: string): Promise<void> {
     await this.db.update((data) => {
       const setup = data.setups.find((s) => s.id === id);
-      if (setup) setup.sealedSecret = this.box.seal(secret, id);
+      if (setup) setup.sealedSecret = this.box.seal(secret, setupSecretBinding(id));
     });
   }
 
   /** Seals a credential the bot keeps for a connection (API token, service-account secret). */
   sealCredential(connectionName: string, secret: string): Connection['sealedCredential'] {
-    return this.box.seal(secret, `connection:${connectionName}`);
+    return this.box.seal(secret, connectionCredentialBinding(connectionName));
   }
 
   revealCredential(connection: Connection): string | undefined {
-    return connection.sealedCredential ? this.box.open(connection.sealedCredential, `connection:${connection.name}`) : undefined;
+    return connection.sealedCredential ? this.box.open(connection.sealedCredential, connectionCredentialBinding(connection.name)) : undefined;
   }
 
   revealSecret(setup: PendingSetup): string | undefined {
-    return setup.sealedSecret ? this.box.open(setup.sealedSecret, setup.id) : undefined;
+    return setup.sealedSecret ? this.box.open(setup.sealedSecret, setupSecretBinding(setup.id)) : undefined;
   }
 
   /** Ends setups past their expiry, wiping their secrets; returns those it ended. */
