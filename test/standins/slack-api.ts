@@ -4,15 +4,17 @@
  * Errors are HTTP 200 `{ok:false,error}` like Slack; every call is logged for assertions.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
 import { bearerToken, readBody, requestUrl, sendJson, sleep, startHttpServer } from './http-server.js';
 import { SlackWorkspace, fail } from './slack-methods.js';
-import type { EphemeralMessage, Result, SlackUser, StoredMessage } from './slack-methods.js';
+import type { EphemeralMessage, Result, SlackChannel, SlackUser, StoredMessage } from './slack-methods.js';
 import { TEAM_ID, dmChannelFor, isObject } from './slack-views.js';
 import type { Json, View } from './slack-views.js';
 
 import { FaultQueue } from './fault-queue.js';
-export type { EphemeralMessage, SlackUser, StoredMessage } from './slack-methods.js';
+export type { EphemeralMessage, SlackChannel, SlackUser, StoredMessage } from './slack-methods.js';
 export type { View } from './slack-views.js';
 
 export interface SlackCall {
@@ -48,20 +50,40 @@ export interface SlackStandIn {
   newResponseUrl(): string;
   dmChannelFor(userId: string): string;
   faults: { next(fault: SlackFault): void; setLatency(ms: number): void; clear(): void };
+  /** The bot token's granted scopes, sent as x-oauth-scopes on every answer (default: manifest.yml's bot scopes). */
+  scopes: { list(): string[]; set(scopes: string[]): void; drop(scope: string): void };
+  /** A channel conversations.info will know (replaces one with the same id). */
+  addChannel(channel: SlackChannel): void;
+  /** From now on the bot token is refused with this error (token_revoked, account_inactive…); undefined accepts it again. */
+  refuseBotToken(error: string | undefined): void;
   waitForCall(method: string, predicate?: (call: SlackCall) => boolean, timeoutMs?: number): Promise<SlackCall>;
   close(): Promise<void>;
 }
 
 const JSON_ARGS = ['view', 'blocks', 'attachments', 'metadata'];
 
+/** The bot scopes manifest.yml asks for: what a workspace grants when the app is installed from it. */
+export function manifestBotScopes(): string[] {
+  const manifest = parseYaml(readFileSync(new URL('../../manifest.yml', import.meta.url), 'utf8')) as { oauth_config: { scopes: { bot: string[] } } };
+  return [...manifest.oauth_config.scopes.bot];
+}
+
 export async function startSlackStandIn(opts: {
   botToken: string;
   users?: SlackUser[];
   usergroups?: Record<string, string[]>;
   now?: () => number;
+  /** Granted bot scopes; default: every bot scope manifest.yml asks for. */
+  scopes?: string[];
+  /** App-level token (xapp-…) accepted by apps.connections.open (Socket Mode). */
+  appToken?: string;
+  channels?: SlackChannel[];
 }): Promise<SlackStandIn> {
   const now = opts.now ?? Date.now;
   const workspace = new SlackWorkspace(opts.users ?? [], opts.usergroups ?? {}, now);
+  workspace.scopes = [...(opts.scopes ?? manifestBotScopes())];
+  for (const channel of opts.channels ?? []) workspace.channels.set(channel.id, channel);
+  let botTokenRefusal: string | undefined;
   const calls: SlackCall[] = [];
   const faults = new FaultQueue<SlackFault>();
   const waiters: Array<{ method: string; predicate: (c: SlackCall) => boolean; resolve: (c: SlackCall) => void }> = [];
@@ -96,14 +118,23 @@ export async function startSlackStandIn(opts: {
     if (impl === undefined) return answer(404, fail('unknown_method'));
     const token = bearerToken(req) ?? (typeof args.token === 'string' ? args.token : undefined);
     if (token === undefined || token === '') return answer(200, fail('not_authed'));
+    // An app-level token opens Socket Mode connections and nothing else; a bot token cannot open them.
+    const appMethod = method === 'apps.connections.open';
+    if (opts.appToken !== undefined && token === opts.appToken) {
+      if (!appMethod) return answer(200, fail('not_allowed_token_type'));
+      return answer(200, impl(args), { 'x-oauth-scopes': 'connections:write' });
+    }
     if (token !== opts.botToken) return answer(200, fail('invalid_auth'));
+    if (appMethod) return answer(200, fail('not_allowed_token_type'));
+    if (botTokenRefusal !== undefined) return answer(200, fail(botTokenRefusal));
+    const scopeHeader = { 'x-oauth-scopes': workspace.scopes.join(',') };
     const fault = faults.take((f) => f.method === method && (f.channel === undefined || f.channel === args.channel));
     if (fault !== undefined) {
       const status = fault.status ?? 200;
       const headers = status === 429 ? { 'retry-after': '1', ...fault.headers } : (fault.headers ?? {});
-      return answer(status, fail(fault.error ?? (status === 429 ? 'ratelimited' : 'internal_error')), headers);
+      return answer(status, fail(fault.error ?? (status === 429 ? 'ratelimited' : 'internal_error')), { ...scopeHeader, ...headers });
     }
-    answer(200, impl(args));
+    answer(200, impl(args), scopeHeader);
   };
 
   const server = await startHttpServer(handler);
@@ -143,6 +174,13 @@ export async function startSlackStandIn(opts: {
     },
     dmChannelFor,
     faults: faults.controls(),
+    scopes: {
+      list: () => [...workspace.scopes],
+      set: (scopes) => void (workspace.scopes = [...scopes]),
+      drop: (scope) => void (workspace.scopes = workspace.scopes.filter((s) => s !== scope)),
+    },
+    addChannel: (channel) => void workspace.channels.set(channel.id, channel),
+    refuseBotToken: (error) => void (botTokenRefusal = error),
     waitForCall,
     close: () => server.close(),
   };

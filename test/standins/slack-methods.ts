@@ -25,6 +25,16 @@ export interface SlackUser {
   deleted?: boolean;
 }
 
+/** A channel the workspace knows, as conversations.info describes it to the bot. */
+export interface SlackChannel {
+  id: string;
+  name: string;
+  is_private?: boolean;
+  /** Whether the bot user is in it. */
+  is_member?: boolean;
+  is_archived?: boolean;
+}
+
 export interface StoredMessage {
   channel: string;
   ts: string;
@@ -94,6 +104,10 @@ export class SlackWorkspace {
   private readonly users: Map<string, SlackUser>;
   private readonly homes = new Map<string, string>();
   private readonly triggers = new Map<string, { issuedAt: number; viewId: string | undefined; used: boolean }>();
+  /** conversations.info answers from these; an unknown id is channel_not_found. */
+  readonly channels = new Map<string, SlackChannel>();
+  /** The bot token's granted scopes (the Web API answer's x-oauth-scopes), set by the stand-in. */
+  scopes: string[] = [];
   private tsCounter = 0;
   private triggerCounter = 0;
 
@@ -246,6 +260,31 @@ export class SlackWorkspace {
     'usergroups.users.list': (a) => {
       const members = this.usergroups[str(a.usergroup)];
       return members === undefined ? fail('no_such_subteam') : { ok: true, users: [...members] };
+    },
+
+    // Reached only with the app-level token (the stand-in checks the token kind); the socket itself is never served.
+    'apps.connections.open': () => ({ ok: true, url: `wss://wss-primary.slack.com/link/?ticket=${randomBytes(8).toString('hex')}&app_id=${APP_ID}` }),
+
+    'conversations.info': (a) => {
+      const channel = this.channels.get(str(a.channel));
+      // Slack asks for the read scope of the conversation's kind before it says anything about it.
+      const needed = channel?.is_private === true ? 'groups:read' : 'channels:read';
+      if (!this.scopes.includes(needed)) return { ...fail('missing_scope'), needed, provided: this.scopes.join(',') };
+      // A private channel the bot is not in is invisible to it, exactly like one that does not exist.
+      if (channel === undefined || (channel.is_private === true && channel.is_member !== true)) return fail('channel_not_found');
+      return {
+        ok: true,
+        channel: {
+          id: channel.id,
+          name: channel.name,
+          is_channel: channel.is_private !== true,
+          is_group: channel.is_private === true,
+          is_private: channel.is_private === true,
+          is_archived: channel.is_archived === true,
+          is_member: channel.is_member === true,
+          context_team_id: TEAM_ID,
+        },
+      };
     },
 
     'conversations.open': (a) => {
