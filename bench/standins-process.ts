@@ -19,8 +19,8 @@ function seedConnection(sn: ServiceNowStandIn, name: string, apiUrl: string): Re
   const credential = sn.insert('oauth_2_0_credentials', { name, oauth_entity_profile: profile.sys_id!, active: 'true' });
   const alias = sn.rows('sys_alias').find((a) => a.name === 'Confluence Cloud')!;
   const connection = sn.insert('http_connection', { name, connection_alias: alias.sys_id!, credential: credential.sys_id!, connection_url: `${apiUrl}/`, active: 'true' });
-  const requestor = sn.insert('oauth_requestor_profile', { oauth_requestor: credential.sys_id!, oauth_requestor_context: 'oauth_2_0_credentials', oauth_provider_profile: profile.sys_id! });
-  sn.insert('oauth_credential', { type: 'refresh_token', token: 'r', oauth_requestor_profile: requestor.sys_id!, peer: entity.sys_id! });
+  const requestor = sn.insert('oauth_requestor_profile', { requestor_id: credential.sys_id!, requestor_context: 'oauth_2_0_credentials', oauth_entity_profile: profile.sys_id! });
+  sn.insert('oauth_credential', { type: 'refresh_token', token_received: 'r', oauth_requestor_profile: requestor.sys_id!, peer: entity.sys_id! });
   return {
     [RECORD_KEYS.entity]: entity.sys_id!,
     [RECORD_KEYS.profile]: profile.sys_id!,

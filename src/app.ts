@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import { BackgroundTasks } from './background-tasks.js';
 import type { Config } from './config.js';
 import { AtlassianClient } from './atlassian/atlassian-client.js';
+import { runDoctor } from './doctor/doctor.js';
 import { TenantInfoClient } from './atlassian/tenant-info.js';
 import { HealthMonitor } from './health/health-monitor.js';
 import { HealthProbe } from './health/health-probe.js';
@@ -17,6 +18,7 @@ import type { Logger } from './logger.js';
 import { PlanWriter, type PlanWriterOptions } from './servicenow/plan-writer.js';
 import { ServiceNowTableClient } from './servicenow/table-client.js';
 import { SetupService } from './setup/setup-service.js';
+import { SERVICENOW_TABLES } from './core/spoke-catalogue.js';
 import { SpokeStore } from './store/spoke-store.js';
 import { AdminDirectory } from './slack/admin-directory.js';
 import { boltLogger } from './slack/bolt-logger.js';
@@ -67,6 +69,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     auth: { username: config.SERVICENOW_USERNAME, password: config.SERVICENOW_PASSWORD, token: config.SERVICENOW_TOKEN },
     logger: logger.child({ component: 'servicenow' }),
     timeoutMs: config.SERVICENOW_TIMEOUT,
+    knownTables: SERVICENOW_TABLES,
     ...(tuning.serviceNowMaxRetries !== undefined ? { maxRetries: tuning.serviceNowMaxRetries } : {}),
     ...(tuning.serviceNowRetryDelayMs !== undefined ? { minRetryDelayMs: tuning.serviceNowRetryDelayMs } : {}),
     ...(tuning.dispatcher ? { dispatcher: tuning.dispatcher } : {}),
@@ -168,6 +171,17 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     siteAllowlist: config.ATLASSIAN_SITE_ALLOWLIST,
     consentTimeoutMs: config.SPOKE_CONSENT_TIMEOUT,
     now,
+    // Its own clients, not the bot's: the checks must see what a fresh start would see.
+    doctor: () =>
+      runDoctor(config, {
+        logger: logger.child({ component: 'doctor' }),
+        tuning: {
+          ...(tuning.slackRetries !== undefined ? { slackRetries: tuning.slackRetries } : {}),
+          ...(tuning.serviceNowMaxRetries !== undefined ? { serviceNowMaxRetries: tuning.serviceNowMaxRetries } : {}),
+          ...(tuning.serviceNowRetryDelayMs !== undefined ? { serviceNowRetryDelayMs: tuning.serviceNowRetryDelayMs } : {}),
+          ...(tuning.dispatcher ? { dispatcher: tuning.dispatcher } : {}),
+        },
+      }),
   };
   commands.register(app, deps);
   views.register(app, deps);

@@ -5,15 +5,15 @@ import type { SetupRequest } from './setup-request.js';
 
 /**
  * Connection attributes such as Jira's `api_version=2` and `server_type=cloud`. Where ServiceNow
- * stores them is unconfirmed (facts file 1.5): this is the one function to change if a PDI shows
- * they live in their own table.
+ * stores them is undocumented: this is the one function to change if an instance shows they
+ * live in their own table (the doctor proves the column exists).
  */
 export function connectionAttributeFields(attributes: Readonly<Record<string, string>>): Record<string, string> {
   if (Object.keys(attributes).length === 0) return {};
   return { [SERVICENOW_FACTS.attributesColumn]: JSON.stringify(attributes) };
 }
 
-/** The alias and HTTP(s) connection every method ends with (SPEC section 4, steps 5 and 6). */
+/** The alias and HTTP(s) connection every method ends with (docs/servicenow-records.md). */
 export function aliasAndConnection(request: SetupRequest, connectionUrl: string): PlannedRecord[] {
   const spoke: SpokeDefinition = SPOKES[request.spoke];
   const name = request.connectionName;
@@ -23,7 +23,7 @@ export function aliasAndConnection(request: SetupRequest, connectionUrl: string)
       table: 'sys_alias',
       label: `${spoke.aliasName} (shipped; a child alias "${name}" if it already has a connection)`,
       action: 'alias',
-      aliasId: spoke.aliasId,
+      spoke: spoke.id,
       match: { name: spoke.aliasName },
       fields: { name, type: 'connection', connection_type: 'http_connection' },
     },

@@ -4,6 +4,8 @@
  * Records point at each other with `ref`s; the refs give the dependency order, and records on
  * the same level are independent and written concurrently.
  */
+import type { SpokeId } from './spoke-catalogue.js';
+
 /** The one secret a setup carries: an OAuth client secret or an API token. */
 export type SecretName = 'secret';
 export type FieldValue = string | { ref: string } | { secret: SecretName };
@@ -24,8 +26,8 @@ export interface PlannedRecord {
   action: RecordAction;
   match: Record<string, FieldValue>;
   fields: Record<string, FieldValue>;
-  /** For `alias`: the shipped alias's `sys_alias.id`, preferred when several share the name. */
-  aliasId?: string;
+  /** For `alias`: the spoke whose shipped alias (found by name and id suffix) the connection goes under. */
+  spoke?: SpokeId;
 }
 
 export interface RecordPlan {

@@ -1,7 +1,7 @@
 /**
- * Everything spokebot knows about each spoke, in one place (SPEC section 3). Facts SPEC marks
- * unconfirmed live here so that one edit fixes them; see
- * shared/reference/servicenow-atlassian-facts.md section 5 for what to check on a PDI.
+ * Everything spokebot knows about each spoke, in one place. Facts the public docs leave open
+ * live here so that one edit fixes them; the doctor (`npm run doctor`) checks the tables and
+ * columns against the instance itself, and docs/servicenow-records.md says what is confirmed.
  */
 export const SPOKE_IDS = ['jira', 'jsm', 'confluence'] as const;
 export type SpokeId = (typeof SPOKE_IDS)[number];
@@ -30,8 +30,13 @@ export interface SpokeDefinition {
   label: string;
   /** `sys_alias.name` of the alias the spoke ships with; looked up at run time, never by sys_id. */
   aliasName: string;
-  /** `sys_alias.id`; confirmed for Jira only. */
-  aliasId: string;
+  /**
+   * What `sys_alias.id` ends with after the scope and the dot. Only Jira's whole id is confirmed
+   * (`sn_jira_spoke.Jira`); ServiceNow's own docs spell Confluence's scope two ways
+   * (`sn_conflunce_spoke` and `sn_confluence_spoke`) and JSM's is not public, so aliases are
+   * matched by name and by this suffix, never by the whole id.
+   */
+  aliasIdSuffix: string;
   /**
    * Connection URL through the gateway (OAuth, service account, scoped API token); `{api}` is
    * ATLASSIAN_API_URL, `{cloudId}` the site's Cloud ID. Unscoped API tokens use the site itself.
@@ -52,7 +57,7 @@ export const SPOKES: Readonly<Record<SpokeId, SpokeDefinition>> = {
     id: 'jira',
     label: 'Jira Cloud',
     aliasName: 'Jira',
-    aliasId: 'sn_jira_spoke.Jira',
+    aliasIdSuffix: 'Jira',
     oauthConnectionUrl: '{api}/ex/jira/{cloudId}',
     defaultScopes: 'read:jira-work read:jira-user write:jira-work manage:jira-project manage:jira-configuration manage:jira-webhook delete:sprint:jira-software read:sprint:jira-software write:sprint:jira-software read:board-scope:jira-software read:project:jira read:jql:jira read:issue-details:jira offline_access'.split(' '),
     serviceAccountScopes: 'read:jira-work read:jira-user write:jira-work manage:jira-project manage:jira-configuration manage:jira-webhook read:me'.split(' '),
@@ -64,7 +69,7 @@ export const SPOKES: Readonly<Record<SpokeId, SpokeDefinition>> = {
     id: 'jsm',
     label: 'Jira Service Management',
     aliasName: 'Jira_SM',
-    aliasId: 'sn_jira_sm_spoke.Jira_SM', // unconfirmed
+    aliasIdSuffix: 'Jira_SM',
     oauthConnectionUrl: '{api}/ex/jira/{cloudId}/',
     defaultScopes: 'read:jira-user read:servicedesk-request write:servicedesk-request manage:servicedesk-customer read:jira-work read:me read:account offline_access'.split(' '),
     serviceAccountScopes: [],
@@ -76,7 +81,7 @@ export const SPOKES: Readonly<Record<SpokeId, SpokeDefinition>> = {
     id: 'confluence',
     label: 'Confluence Cloud',
     aliasName: 'Confluence Cloud',
-    aliasId: 'sn_confluence_spoke.Confluence_Cloud', // unconfirmed
+    aliasIdSuffix: 'Confluence_Cloud',
     oauthConnectionUrl: '{api}/',
     defaultScopes: 'ace:confluence read:page:confluence search:confluence read:confluence-groups write:confluence-groups read:confluence-user read:me read:account offline_access'.split(' '),
     serviceAccountScopes: [],
@@ -90,13 +95,15 @@ export const SPOKES: Readonly<Record<SpokeId, SpokeDefinition>> = {
 export const OFFLINE_ACCESS = 'offline_access';
 
 /**
- * Atlassian's OAuth 2.0 (3LO) endpoints as written into `oauth_entity`. Whether ServiceNow adds
- * `audience=api.atlassian.com&prompt=consent` itself is unconfirmed; set `authorizeQuery` to
- * `?audience=api.atlassian.com&prompt=consent` here if consent fails with a missing audience.
+ * Atlassian's OAuth 2.0 (3LO) endpoints as written into `oauth_entity`. Atlassian's authorize
+ * endpoint needs `audience=api.atlassian.com` and nothing public shows ServiceNow adding it (or
+ * `prompt=consent`) to the Authorization URL, so both go into the URL the bot writes; ServiceNow
+ * appends its own parameters after them.
+ * https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/
  */
 export const ATLASSIAN_OAUTH = {
   authorizePath: '/authorize',
-  authorizeQuery: '',
+  authorizeQuery: '?audience=api.atlassian.com&prompt=consent',
   tokenPath: '/oauth/token',
   /** Sent with a service account's client-credentials request. */
   audience: 'api.atlassian.com',
@@ -109,19 +116,40 @@ export const GRANT_TYPE: Readonly<Record<Exclude<AuthMethod, 'api_token'>, strin
 };
 
 /**
- * ServiceNow facts that the docs leave open (facts file, section 5). Column and table names the
- * bot writes or queries and that a PDI check could still change.
+ * ServiceNow column names and values the bot relies on. The column names are checked against
+ * the instance's dictionary before every use (src/servicenow/instance-schema.ts).
  */
 export const SERVICENOW_FACTS = {
-  /** "Refresh Token URL" on the Application Registry form; column name unconfirmed. */
+  /** "Refresh Token URL" on the Application Registry (hidden on the form by default). */
   refreshTokenUrlColumn: 'refresh_token_url',
-  /** Stored value of the "OAuth Provider" type. */
+  /** Stored value of the "OAuth Provider" type (likely; configuration templates write `consumer`). */
   oauthProviderType: 'oauth_provider',
-  /** How `oauth_credential` rows point back to the credential that asked for them (unconfirmed). */
-  tokenRequestorPath: 'oauth_requestor_profile.oauth_requestor',
-  /** Where per-connection attributes are stored (unconfirmed; see connectionAttributeFields). */
+  /**
+   * How `oauth_credential` (token) rows point back to the credential that asked for them:
+   * through `oauth_requestor_profile`, whose `requestor_id` holds the credential's sys_id and
+   * `oauth_entity_profile` the profile. There is no `oauth_requestor` column.
+   */
+  tokenRequestor: {
+    credential: 'oauth_requestor_profile.requestor_id',
+    profile: 'oauth_requestor_profile.oauth_entity_profile',
+  },
+  /** Where per-connection attributes are stored (storage format undocumented; see connectionAttributeFields). */
   attributesColumn: 'extended_attributes',
 } as const;
+
+/** Every table the bot reads or writes; the dictionary check reads them together on first use. */
+export const SERVICENOW_TABLES = [
+  'oauth_entity',
+  'oauth_entity_scope',
+  'oauth_entity_profile',
+  'oauth_entity_profile_scope',
+  'oauth_2_0_credentials',
+  'basic_auth_credentials',
+  'sys_alias',
+  'http_connection',
+  'oauth_requestor_profile',
+  'oauth_credential',
+] as const;
 
 /** ServiceNow's credential table for each method (SPEC section 4). */
 export const CREDENTIAL_TABLE: Readonly<Record<AuthMethod, 'oauth_2_0_credentials' | 'basic_auth_credentials'>> = {
@@ -149,14 +177,27 @@ export function verificationBaseUrl(method: AuthMethod, scopedToken: boolean, sp
 }
 
 /**
- * The Confluence spoke's "Confluence Groups" table, which limits its user-management actions to
- * members of those groups. Its name and columns are unconfirmed (facts file 1.7): one edit here.
+ * The Confluence spoke's "Confluence Groups" table (module "Confluence Cloud > Confluence
+ * Groups"), which limits the spoke's user-management actions to those groups. Its table name is
+ * not public, so it is found on the instance by its label in the spoke's scope, and its columns
+ * by their labels; when it cannot be found, the approver is told this menu path instead.
  */
 export const CONFLUENCE_GROUPS = {
-  table: 'sn_confluence_spoke_confluence_group',
-  nameColumn: 'group_name',
-  aliasColumn: 'connection_alias',
+  /** The spoke's scope, in both spellings ServiceNow's docs use. */
+  scopes: ['sn_confluence_spoke', 'sn_conflunce_spoke'],
+  labels: ['Confluence Groups', 'Confluence Group'],
+  nameColumnLabel: 'Group Name',
+  idColumnLabel: 'Group ID',
+  /** The reference that ties a group to the connection's alias. */
+  aliasTable: 'sys_alias',
+  menuPath: 'Confluence Cloud > Confluence Groups > New (or "Add Groups" on the connection alias)',
 } as const;
+
+/** Whether a `sys_alias` row is the spoke's shipped alias: by name, or by the id's suffix after the dot. */
+export function isShippedAlias(spoke: SpokeDefinition, alias: Readonly<Record<string, unknown>>): boolean {
+  const id = String(alias.id ?? '');
+  return String(alias.name ?? '') === spoke.aliasName || id.slice(id.lastIndexOf('.') + 1) === spoke.aliasIdSuffix;
+}
 
 export function isSpokeId(text: string): text is SpokeId {
   return (SPOKE_IDS as readonly string[]).includes(text);

@@ -2,10 +2,10 @@ import { CredentialRejectedError } from '../atlassian/errors.js';
 import type { TenantInfoClient } from '../atlassian/tenant-info.js';
 import type { HealthFacts } from '../core/health.js';
 import { RECORD_KEYS } from '../core/record-keys.js';
-import { CREDENTIAL_TABLE, SERVICENOW_FACTS, SPOKES, connectionUrlForMethod } from '../core/spoke-catalogue.js';
+import { CREDENTIAL_TABLE, SPOKES, connectionUrlForMethod } from '../core/spoke-catalogue.js';
 import { adviceFor } from '../core/verification-advice.js';
 import { SpokeError } from '../errors.js';
-import { parseGlideDateTime } from '../servicenow/consent-watcher.js';
+import { findRefreshTokens, parseGlideDateTime } from '../servicenow/consent-watcher.js';
 import type { ServiceNowRecord, ServiceNowTableClient } from '../servicenow/table-client.js';
 import type { CredentialVerifier } from '../setup/credential-verifier.js';
 import type { Connection, HealthRecord, SpokeStore } from '../store/spoke-store.js';
@@ -104,13 +104,10 @@ export class HealthProbe {
 
   private async refreshToken(connection: Connection): Promise<HealthFacts['refreshToken']> {
     const credential = connection.records[RECORD_KEYS.credential];
-    if (!credential) return { present: false };
+    const profile = connection.records[RECORD_KEYS.profile];
+    if (!credential || !profile) return { present: false };
     try {
-      const rows = await this.deps.serviceNow.findRecords(
-        'oauth_credential',
-        { [SERVICENOW_FACTS.tokenRequestorPath]: credential, type: 'refresh_token' },
-        { fields: ['sys_created_on', 'sys_updated_on'], limit: 1, orderByDesc: 'sys_updated_on' },
-      );
+      const rows = await findRefreshTokens(this.deps.serviceNow, { credential, profile }, { fields: ['sys_created_on', 'sys_updated_on'], limit: 1, orderByDesc: 'sys_updated_on' });
       const row = rows[0];
       if (!row) return { present: false };
       const updated = parseGlideDateTime(String(row.sys_updated_on));

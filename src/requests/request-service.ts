@@ -2,6 +2,7 @@ import { checkDecision, reannouncement, type Decision, type RequestDetails } fro
 import { RECORD_KEYS } from '../core/record-keys.js';
 import type { RecordPlan } from '../core/record-plan.js';
 import { CONFLUENCE_GROUPS } from '../core/spoke-catalogue.js';
+import { findConfluenceGroupsTable } from '../servicenow/confluence-groups-table.js';
 import type { PlanWriter } from '../servicenow/plan-writer.js';
 import type { ServiceNowTableClient } from '../servicenow/table-client.js';
 import type { AccessRequest, Connection, SpokeStore } from '../store/spoke-store.js';
@@ -74,18 +75,26 @@ export class RequestService {
     await this.deps.store.transitionRequest(request.id, [request.state], { card });
   }
 
-  /** Approved Confluence groups go into the spoke's Confluence Groups table, once each. */
+  /**
+   * Approved Confluence groups go into the spoke's Confluence Groups table, once each. Where this
+   * instance has no such table, nothing is written and the answer says where to add them by hand.
+   */
   async addConfluenceGroups(request: AccessRequest, actor: string): Promise<string> {
     if (request.details.kind !== 'confluence_group') throw new Error('not a Confluence group request');
     const connection = this.connection(request.details.connection);
     const alias = connection.records[RECORD_KEYS.alias] ?? '';
+    const groups = await findConfluenceGroupsTable(this.deps.serviceNow);
+    if (groups === undefined) {
+      await this.audit(request, actor, 'request.follow_up', 'failed', { problem: 'no Confluence Groups table on the instance' });
+      return `This instance has no Confluence Groups table spokebot can find, so nothing was written. Add ${request.details.groups.join(', ')} by hand in ServiceNow: ${CONFLUENCE_GROUPS.menuPath}, for the alias of ${connection.name}.`;
+    }
     const written: string[] = [];
     for (const group of request.details.groups) {
-      const match = { [CONFLUENCE_GROUPS.nameColumn]: group, [CONFLUENCE_GROUPS.aliasColumn]: alias };
-      const existing = await this.deps.serviceNow.findOne(CONFLUENCE_GROUPS.table, match);
-      const row = existing ?? (await this.deps.serviceNow.createRecord(CONFLUENCE_GROUPS.table, match));
+      const match = { [groups.nameColumn]: group, [groups.aliasColumn]: alias };
+      const existing = await this.deps.serviceNow.findOne(groups.table, match);
+      const row = existing ?? (await this.deps.serviceNow.createRecord(groups.table, match));
       written.push(`${group} (${existing ? 'already there' : 'added'}, ${row.sys_id})`);
-      await this.audit(request, actor, 'servicenow.write', 'ok', { table: CONFLUENCE_GROUPS.table, sysId: row.sys_id, outcome: existing ? 'unchanged' : 'created' });
+      await this.audit(request, actor, 'servicenow.write', 'ok', { table: groups.table, sysId: row.sys_id, outcome: existing ? 'unchanged' : 'created' });
     }
     return `Confluence groups for ${connection.name}: ${written.join(', ')}`;
   }

@@ -20,9 +20,25 @@ export function tokenRowKey(row: ServiceNowRecord): string {
   return `${row.sys_id}@${String(row.sys_updated_on)}`;
 }
 
+/** The OAuth 2.0 credential and its entity profile: the pair ServiceNow files tokens under. */
+export interface TokenOwner {
+  credential: string;
+  profile: string;
+}
+
+/**
+ * Refresh-token rows of one credential: `oauth_credential` → `oauth_requestor_profile`
+ * (`requestor_id` = the credential, `oauth_entity_profile` = its profile). Both terms are
+ * dot-walks the client proves against the dictionary and checks every returned row against.
+ */
+export function findRefreshTokens(client: ServiceNowTableClient, owner: TokenOwner, options: { fields: string[]; limit: number; orderByDesc?: string }): Promise<ServiceNowRecord[]> {
+  const terms = { [SERVICENOW_FACTS.tokenRequestor.credential]: owner.credential, [SERVICENOW_FACTS.tokenRequestor.profile]: owner.profile, type: 'refresh_token' };
+  return client.findRecords('oauth_credential', terms, options);
+}
+
 /** The refresh-token rows ServiceNow holds for a credential now (a re-consent's baseline). */
-export async function currentRefreshTokens(client: ServiceNowTableClient, credentialSysId: string): Promise<Set<string>> {
-  const rows = await client.findRecords('oauth_credential', { [SERVICENOW_FACTS.tokenRequestorPath]: credentialSysId, type: 'refresh_token' }, { fields: ['sys_updated_on'], limit: 20 });
+export async function currentRefreshTokens(client: ServiceNowTableClient, owner: TokenOwner): Promise<Set<string>> {
+  const rows = await findRefreshTokens(client, owner, { fields: ['sys_updated_on'], limit: 20 });
   return new Set(rows.map(tokenRowKey));
 }
 
@@ -37,11 +53,11 @@ export function parseGlideDateTime(text: string): Date | undefined {
 /**
  * Waits until ServiceNow holds a refresh token for the credential, written after `since`:
  * proof that the admin consented and ServiceNow exchanged the code. The bot reads only the
- * row's existence and dates, never the token (SPEC section 5).
+ * row's existence and dates, never the token: ServiceNow owns it.
  */
 export async function waitForRefreshToken(
   client: ServiceNowTableClient,
-  credentialSysId: string,
+  owner: TokenOwner,
   since: Date,
   options: ConsentWatchOptions,
 ): Promise<ConsentResult> {
@@ -55,11 +71,7 @@ export async function waitForRefreshToken(
   while (!options.signal?.aborted) {
     let rows: ServiceNowRecord[] = [];
     try {
-      rows = await client.findRecords(
-        'oauth_credential',
-        { [SERVICENOW_FACTS.tokenRequestorPath]: credentialSysId, type: 'refresh_token' },
-        { fields: ['sys_updated_on', 'sys_created_on'], limit: 5 },
-      );
+      rows = await findRefreshTokens(client, owner, { fields: ['sys_updated_on', 'sys_created_on'], limit: 5 });
     } catch (error) {
       // A ServiceNow hiccup during a 15-minute watch is not the admin's problem: keep watching
       // until the deadline, which reports the likely causes if the token never shows up.

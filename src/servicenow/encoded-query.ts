@@ -10,7 +10,12 @@ import { UnsafeQueryValueError } from '../errors.js';
 const FIELD = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$/;
 const UNSAFE_VALUE = /[\^\r\n\u0000-\u001f]/;
 
-export type QueryTerms = Readonly<Record<string, string>>;
+/**
+ * Each term is an equality; a list is `fieldINa,b,c` (so its values may not hold commas), and
+ * `{ endsWith }` is `fieldENDSWITHvalue`.
+ */
+export type TermValue = string | readonly string[] | { readonly endsWith: string };
+export type QueryTerms = Readonly<Record<string, TermValue>>;
 
 function checkedField(field: string): string {
   if (!FIELD.test(field)) throw new UnsafeQueryValueError(field);
@@ -23,9 +28,23 @@ function checkedValue(field: string, value: string): string {
   return value;
 }
 
-/** `{ name: 'a', active: 'true' }` → `name=a^active=true`; every term is an equality. */
+/** `{ name: 'a', id: ['x', 'y'], path: { endsWith: '.b' } }` → `name=a^idINx,y^pathENDSWITH.b`. */
+/** Whether a returned value satisfies the term (string columns compare case-insensitively on an instance). */
+export function satisfiesTerm(actual: unknown, expected: TermValue): boolean {
+  const value = typeof actual === 'string' ? actual.toLowerCase() : undefined;
+  if (value === undefined) return false;
+  if (typeof expected === 'string') return value === expected.toLowerCase();
+  if ('endsWith' in expected) return value.endsWith(expected.endsWith.toLowerCase());
+  return expected.some((e) => e.toLowerCase() === value);
+}
+
 export function equalsQuery(terms: QueryTerms, orderByDesc?: string): string {
-  const parts = Object.entries(terms).map(([field, value]) => `${checkedField(field)}=${checkedValue(field, value)}`);
+  const parts = Object.entries(terms).map(([field, value]) => {
+    if (typeof value === 'string') return `${checkedField(field)}=${checkedValue(field, value)}`;
+    if ('endsWith' in value) return `${checkedField(field)}ENDSWITH${checkedValue(field, value.endsWith)}`;
+    if (value.length === 0 || value.some((v) => v.includes(','))) throw new UnsafeQueryValueError(field);
+    return `${checkedField(field)}IN${value.map((v) => checkedValue(field, v)).join(',')}`;
+  });
   if (orderByDesc) parts.push(`ORDERBYDESC${checkedField(orderByDesc)}`);
   return parts.join('^');
 }

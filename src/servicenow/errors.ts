@@ -84,3 +84,54 @@ export function errorForStatus(status: number, body: ServiceNowErrorBody | undef
   if (status >= 500) return new ServiceNowUnavailableError(message, status, body);
   return new ServiceNowRejectedError(message, status, body);
 }
+
+/**
+ * The instance's dictionary has no such column (or table). ServiceNow would silently ignore the
+ * term or field, so the request is never sent: a dropped query term returns every row.
+ */
+export class ServiceNowMissingColumnError extends ServiceNowError {
+  readonly code = 'servicenow_missing_column';
+  constructor(
+    readonly table: string,
+    readonly column: string,
+  ) {
+    super(`ServiceNow has no column ${table}.${column} on this instance`, undefined, undefined);
+  }
+  get hint(): string {
+    return `This instance's dictionary (sys_dictionary) has no column "${this.column}" on table "${this.table}", which spokebot needs. Check the plugin or spoke that owns ${this.table} is installed and up to date (npm run doctor lists every missing column); spokebot wrote nothing that needs it.`;
+  }
+}
+
+export class ServiceNowMissingTableError extends ServiceNowError {
+  readonly code = 'servicenow_missing_table';
+  constructor(readonly table: string) {
+    super(`ServiceNow has no table ${table} on this instance`, undefined, undefined);
+  }
+  get hint(): string {
+    return `This instance has no table "${this.table}" (sys_db_object). Activate the plugin or install the spoke that provides it (npm run doctor checks every table spokebot uses).`;
+  }
+}
+
+/** The integration user may not read the dictionary, so no column can be proven to exist. */
+export class ServiceNowDictionaryUnreadableError extends ServiceNowError {
+  readonly code = 'servicenow_dictionary_unreadable';
+  readonly hint = 'spokebot reads sys_db_object and sys_dictionary to prove every column it uses exists before it queries or writes. Give the integration user read access to them (the admin role, or personalize_dictionary), then try again.';
+}
+
+/**
+ * Rows came back that do not satisfy the query's own terms: the instance ignored a term (a
+ * column it lacks, or a reference that does not walk). Acting on them could mean acting on
+ * another connection's records, so nothing is.
+ */
+export class ServiceNowQueryWidenedError extends ServiceNowError {
+  readonly code = 'servicenow_query_widened';
+  constructor(
+    readonly table: string,
+    readonly column: string,
+  ) {
+    super(`ServiceNow ignored the term on ${table}.${column} and returned rows it does not match`, undefined, undefined);
+  }
+  get hint(): string {
+    return `ServiceNow ignored the condition on "${this.column}" of table "${this.table}" (it returns more rows than asked when a column does not exist or is not readable). Run npm run doctor to see which column this instance lacks.`;
+  }
+}

@@ -1,5 +1,7 @@
 import { planLevels, refsIn, type FieldValue, type PlannedRecord, type RecordPlan, type SecretName } from '../core/record-plan.js';
 import { SpokeError } from '../errors.js';
+import { SPOKES } from '../core/spoke-catalogue.js';
+import { findShippedAlias } from './shipped-alias.js';
 import { DefaultProfileMissingError, ServiceNowError, ServiceNowUnavailableError, ServiceNowUnreachableError } from './errors.js';
 import type { ServiceNowRecord, ServiceNowTableClient } from './table-client.js';
 
@@ -72,6 +74,7 @@ export class PlanWriter {
   ) {}
 
   async write(plan: RecordPlan, secrets: Secrets, onRecord = this.options.onRecord): Promise<Map<string, WrittenRecord>> {
+    await this.requirePlanColumns(plan);
     const written = new Map<string, WrittenRecord>();
     for (const level of planLevels(plan)) {
       const results = await Promise.allSettled(level.map((record) => this.writeRecord(record, written, secrets)));
@@ -89,6 +92,26 @@ export class PlanWriter {
       }
     }
     return written;
+  }
+
+  /**
+   * Every table and column the plan names, proven against the instance's dictionary before the
+   * first write: an instance that lacks one stops the setup with nothing written, not half way.
+   */
+  private async requirePlanColumns(plan: RecordPlan): Promise<void> {
+    const checks = plan.records.map(async (record) => {
+      const columns = [...Object.keys(record.match), ...Object.keys(record.fields), ...(record.action === 'alias' ? ['id', 'parent'] : [])];
+      await this.client.requireColumns(record.table, columns);
+      // The alias step also reads connections to see whether the shipped alias is taken.
+      if (record.action === 'alias') await this.client.requireColumns('http_connection', ['name', 'connection_alias']);
+      return record;
+    });
+    const results = await Promise.allSettled(checks);
+    const failed = results.findIndex((result) => result.status === 'rejected');
+    if (failed < 0) return;
+    const reason = (results[failed] as PromiseRejectedResult).reason;
+    if (!(reason instanceof SpokeError)) throw reason;
+    throw new PlanWriteError(reason, plan.records[failed]!, []);
   }
 
   private async writeRecord(record: PlannedRecord, written: Map<string, WrittenRecord>, secrets: Secrets): Promise<WrittenRecord> {
@@ -155,8 +178,8 @@ export class PlanWriter {
     child: Record<string, string>,
     done: (row: ServiceNowRecord, outcome: WriteOutcome) => WrittenRecord,
   ): Promise<WrittenRecord> {
-    const named = (await this.client.findRecords('sys_alias', match)).filter((row) => !row.parent);
-    const shipped = named.find((row) => row.id === record.aliasId) ?? named[0];
+    const spoke = record.spoke === undefined ? undefined : SPOKES[record.spoke];
+    const shipped = spoke === undefined ? undefined : await findShippedAlias(this.client, spoke);
     if (!shipped) throw new SpokeNotInstalledError(match.name ?? record.label);
     const connectionName = child.name ?? '';
     const [existingChild, ours, onShipped] = await Promise.all([

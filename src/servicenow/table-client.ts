@@ -1,8 +1,9 @@
 import { Agent, RetryAgent, type Dispatcher, errors as undiciErrors, request } from 'undici';
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
-import { equalsQuery, type QueryTerms } from './encoded-query.js';
-import { ServiceNowResponseError, ServiceNowTimeoutError, ServiceNowUnreachableError, errorForStatus, type ServiceNowErrorBody } from './errors.js';
+import { equalsQuery, satisfiesTerm, type QueryTerms } from './encoded-query.js';
+import { DICTIONARY_TABLES, InstanceSchema } from './instance-schema.js';
+import { ServiceNowQueryWidenedError, ServiceNowResponseError, ServiceNowTimeoutError, ServiceNowUnreachableError, errorForStatus, type ServiceNowErrorBody } from './errors.js';
 
 /** ServiceNow returns every column as a string once reference links are excluded. */
 export const serviceNowRecord = z.looseObject({ sys_id: z.string() }).transform((row) => row as ServiceNowRecord);
@@ -30,6 +31,22 @@ export interface TableClientOptions {
   /** Longest wait for one retry, even if `Retry-After` asks for more. */
   maxRetryDelayMs?: number;
   dispatcher?: Dispatcher;
+  /**
+   * Tables to read from the dictionary together on first use (the bot's whole set), so proving
+   * every column costs a few requests once, not a few per table.
+   */
+  knownTables?: readonly string[];
+  /**
+   * Prove every table and column against the instance's dictionary before sending it (default
+   * on). Only the client's own protocol tests turn it off.
+   */
+  checkColumns?: boolean;
+}
+
+export interface FindOptions {
+  fields?: string[];
+  limit?: number;
+  orderByDesc?: string;
 }
 
 export interface WriteOptions {
@@ -51,8 +68,15 @@ export class ServiceNowTableClient {
   private readonly inserts: Dispatcher;
   private readonly timeoutMs: number;
   private readonly logger: Logger;
+  private readonly knownTables: readonly string[];
+  /** What this instance's dictionary says exists; undefined when column checks are off. */
+  readonly schema: InstanceSchema | undefined;
+  /** Requests sent (retries included), for figures: ServiceNow rate limits count requests per hour. */
+  requestCount = 0;
 
   constructor(options: TableClientOptions) {
+    this.knownTables = options.knownTables ?? [];
+    this.schema = options.checkColumns === false ? undefined : new InstanceSchema((table, terms, find) => this.read(table, terms, find));
     this.base = options.instanceUrl.replace(/\/+$/, '');
     this.logger = options.logger;
     this.timeoutMs = options.timeoutMs ?? 10_000;
@@ -76,15 +100,42 @@ export class ServiceNowTableClient {
     this.inserts = new RetryAgent(transport, { ...retry, methods: ['POST'], statusCodes: [429], errorCodes: [] });
   }
 
-  async findRecords(table: string, terms: QueryTerms, options: { fields?: string[]; limit?: number; orderByDesc?: string } = {}): Promise<ServiceNowRecord[]> {
+  /**
+   * Rows matching every term. Each table and column is proven to exist first, and each row is
+   * checked against the terms it can be checked against: a term ServiceNow dropped would
+   * otherwise hand back every row of the table.
+   */
+  async findRecords(table: string, terms: QueryTerms, options: FindOptions = {}): Promise<ServiceNowRecord[]> {
+    await this.requireColumns(table, [...Object.keys(terms), ...(options.fields ?? []), ...(options.orderByDesc ? [options.orderByDesc] : [])]);
+    return this.read(table, terms, options);
+  }
+
+  private async read(table: string, terms: QueryTerms, options: FindOptions): Promise<ServiceNowRecord[]> {
     const query: Record<string, string> = {
       sysparm_query: equalsQuery(terms, options.orderByDesc),
       sysparm_exclude_reference_link: 'true',
       sysparm_limit: String(options.limit ?? 100),
     };
-    if (options.fields) query.sysparm_fields = ['sys_id', ...options.fields].join(',');
+    // Ask for the terms' own columns too, so every row can be checked against them.
+    if (options.fields) query.sysparm_fields = [...new Set(['sys_id', ...Object.keys(terms), ...options.fields])].join(',');
     const body = await this.send('GET', `/api/now/table/${table}`, query, undefined, `lookup in ${table}`);
-    return this.parse(listResponse, body, table).result;
+    const rows = this.parse(listResponse, body, table).result;
+    for (const [field, expected] of Object.entries(terms)) {
+      // Without sysparm_fields a row carries its own columns but no dot-walked values.
+      if (!options.fields && field.includes('.')) continue;
+      if (rows.some((row) => !satisfiesTerm(row[field], expected))) {
+        this.logger.warn({ table, field }, 'servicenow returned rows that do not match the query; it ignored a term');
+        throw new ServiceNowQueryWidenedError(table, field);
+      }
+    }
+    return rows;
+  }
+
+  /** Refuses, before anything is sent, a table or column the instance's dictionary lacks. */
+  async requireColumns(table: string, columns: Iterable<string>): Promise<void> {
+    if (this.schema === undefined || DICTIONARY_TABLES.includes(table)) return;
+    await this.schema.preload([...this.knownTables, table]);
+    await this.schema.require(table, columns);
   }
 
   async findOne(table: string, terms: QueryTerms): Promise<ServiceNowRecord | undefined> {
@@ -93,11 +144,13 @@ export class ServiceNowTableClient {
   }
 
   async createRecord(table: string, fields: Record<string, string>, options: WriteOptions = {}): Promise<ServiceNowRecord> {
+    await this.requireColumns(table, Object.keys(fields));
     const body = await this.send('POST', `/api/now/table/${table}`, this.writeQuery(options), fields, `insert into ${table}`);
     return this.parse(singleResponse, body, table).result;
   }
 
   async updateRecord(table: string, sysId: string, fields: Record<string, string>, options: WriteOptions = {}): Promise<ServiceNowRecord> {
+    await this.requireColumns(table, Object.keys(fields));
     const body = await this.send('PATCH', `/api/now/table/${table}/${encodeURIComponent(sysId)}`, this.writeQuery(options), fields, `update of ${table}`);
     return this.parse(singleResponse, body, table).result;
   }
@@ -112,6 +165,7 @@ export class ServiceNowTableClient {
     const started = performance.now();
     const table = path.split('/')[4];
     let response: Dispatcher.ResponseData;
+    this.requestCount += 1;
     try {
       response = await request(`${this.base}${path}`, {
         method,

@@ -1,6 +1,6 @@
 import type { TenantInfoClient } from '../atlassian/tenant-info.js';
 import { RECORD_KEYS } from '../core/record-keys.js';
-import { GRANT_TYPE, SPOKES, SPOKE_IDS, type AuthMethod, type SpokeId } from '../core/spoke-catalogue.js';
+import { GRANT_TYPE, SPOKES, SPOKE_IDS, isShippedAlias, type AuthMethod, type SpokeId } from '../core/spoke-catalogue.js';
 import type { ServiceNowRecord, ServiceNowTableClient } from '../servicenow/table-client.js';
 import type { Connection, SpokeStore } from '../store/spoke-store.js';
 
@@ -71,5 +71,5 @@ export class AdoptionService {
 
 function spokeOf(alias: ServiceNowRecord | undefined): SpokeId | undefined {
   if (!alias) return undefined;
-  return SPOKE_IDS.find((id) => SPOKES[id].aliasId === alias.id || SPOKES[id].aliasName === alias.name);
+  return SPOKE_IDS.find((id) => isShippedAlias(SPOKES[id], alias));
 }

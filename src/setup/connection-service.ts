@@ -3,7 +3,7 @@ import { RECORD_KEYS } from '../core/record-keys.js';
 import { CREDENTIAL_TABLE, SPOKES, connectionUrlForMethod } from '../core/spoke-catalogue.js';
 import { adviceFor, type FieldAdvice } from '../core/verification-advice.js';
 import { CredentialRejectedError } from '../atlassian/errors.js';
-import { currentRefreshTokens, waitForRefreshToken } from '../servicenow/consent-watcher.js';
+import { currentRefreshTokens, waitForRefreshToken, type TokenOwner } from '../servicenow/consent-watcher.js';
 import type { ServiceNowTableClient } from '../servicenow/table-client.js';
 import type { Connection, SpokeStore } from '../store/spoke-store.js';
 import type { CredentialVerifier } from './credential-verifier.js';
@@ -87,16 +87,16 @@ export class ConnectionService {
 
   /** A fresh consent link for a 3LO connection; the watch starts from now. */
   async startReconsent(connection: Connection, userId: string): Promise<Reconsent> {
-    const credential = this.record(connection, RECORD_KEYS.credential);
-    const link = consentLink(this.deps.instanceUrl, credential, this.record(connection, RECORD_KEYS.profile));
+    const owner = this.tokenOwner(connection);
+    const link = consentLink(this.deps.instanceUrl, owner.credential, owner.profile);
     // The tokens there now are the old ones; only a row that is not among them proves consent.
-    const baseline = await currentRefreshTokens(this.deps.serviceNow, credential);
+    const baseline = await currentRefreshTokens(this.deps.serviceNow, owner);
     await this.audit(connection, userId, 'connection.reconsent_started', 'ok', {});
     return { link, since: this.deps.now(), baseline };
   }
 
   async waitForReconsent(connection: Connection, userId: string, reconsent: Reconsent, signal?: AbortSignal): Promise<'connected' | 'timeout' | 'aborted'> {
-    const result = await waitForRefreshToken(this.deps.serviceNow, this.record(connection, RECORD_KEYS.credential), reconsent.since, {
+    const result = await waitForRefreshToken(this.deps.serviceNow, this.tokenOwner(connection), reconsent.since, {
       timeoutMs: this.deps.consentTimeoutMs,
       now: this.deps.now,
       baseline: reconsent.baseline,
@@ -124,6 +124,10 @@ export class ConnectionService {
     await this.deps.store.saveConnection(removed);
     await this.audit(connection, userId, 'connection.removed', 'ok', { tables: ['http_connection', credentialTable] });
     return removed;
+  }
+
+  private tokenOwner(connection: Connection): TokenOwner {
+    return { credential: this.record(connection, RECORD_KEYS.credential), profile: this.record(connection, RECORD_KEYS.profile) };
   }
 
   private record(connection: Connection, key: string): string {

@@ -234,7 +234,7 @@ export class SetupService {
   async watchConsent(setupId: string, signal?: AbortSignal): Promise<'connected' | 'timeout' | 'aborted'> {
     const setup = this.requireSetup(setupId);
     if (!setup.consent) throw new Error(`setup ${setupId} has no consent step`);
-    const result = await waitForRefreshToken(this.deps.serviceNow, setup.consent.credentialSysId, new Date(setup.consent.startedAt), {
+    const result = await waitForRefreshToken(this.deps.serviceNow, { credential: setup.consent.credentialSysId, profile: setup.consent.profileSysId }, new Date(setup.consent.startedAt), {
       timeoutMs: this.deps.config.consentTimeoutMs,
       ...(this.deps.config.consentFirstPollMs ? { firstDelayMs: this.deps.config.consentFirstPollMs } : {}),
       ...(signal ? { signal } : {}),

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CONFLUENCE_GROUPS } from '../../src/core/spoke-catalogue.js';
+import { CONFLUENCE_GROUPS_TABLE } from '../standins/servicenow-tables.js';
 import { ACTION, CALLBACK, DENY_BLOCK, REQUEST_BLOCK } from '../../src/slack/ids.js';
 import { exportAudit } from '../../src/store/audit-export.js';
 import { blockAction, sendInteraction } from '../standins/slack-driver.js';
@@ -130,7 +130,7 @@ describe('who decides', () => {
       sendInteraction(world.eventsUrl, SIGNING_SECRET, blockAction({ userId: user, actionId: ACTION.approveRequest, blockId: 'b', value: '1', triggerId: world.slack.issueTriggerId(), message: { channel: APPROVAL_CHANNEL, ts: String(card.response.ts) }, responseUrl: world.slack.newResponseUrl() }));
     await Promise.all([click(ADMIN), click(OTHER_ADMIN), click(ADMIN)]);
     await world.bot.tasks.idle();
-    expect(world.serviceNow.rows(CONFLUENCE_GROUPS.table)).toHaveLength(1);
+    expect(world.serviceNow.rows(CONFLUENCE_GROUPS_TABLE)).toHaveLength(1);
     expect(world.bot.store.auditTrail().filter((e) => e.action === 'request.approved')).toHaveLength(1);
     expect(world.slack.calls.filter((c) => c.method === 'response_url' && /already approved/.test(String(c.args.text)))).toHaveLength(2);
   });
@@ -143,7 +143,7 @@ describe('a Confluence group', () => {
     await clickButton(world, card, ACTION.approveRequest, OTHER_ADMIN);
     await world.bot.tasks.idle();
     const alias = world.bot.store.getConnection('Confluence acme')!.records.sys_alias;
-    expect(world.serviceNow.rows(CONFLUENCE_GROUPS.table).map((r) => [r.group_name, r.connection_alias])).toEqual([
+    expect(world.serviceNow.rows(CONFLUENCE_GROUPS_TABLE).map((r) => [r.group_name, r.alias])).toEqual([
       ['support-agents', alias],
       ['support-leads', alias],
     ]);
@@ -152,7 +152,7 @@ describe('a Confluence group', () => {
     const again = await submitRequest(world, MEMBER, 'confluence_group', { [REQUEST_BLOCK.connection]: 'Confluence acme', [REQUEST_BLOCK.groups]: 'support-agents', [REQUEST_BLOCK.reason]: REASON });
     await clickButton(world, again, ACTION.approveRequest, OTHER_ADMIN);
     await world.bot.tasks.idle();
-    expect(world.serviceNow.rows(CONFLUENCE_GROUPS.table)).toHaveLength(2);
+    expect(world.serviceNow.rows(CONFLUENCE_GROUPS_TABLE)).toHaveLength(2);
   });
 });
 
@@ -232,7 +232,7 @@ describe('/spoke requests and the audit log', () => {
     await world.restartBot();
     const actions = world.bot.store.auditTrail().map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['setup.started', 'servicenow.write', 'setup.connected', 'request.created', 'request.approved']));
-    expect(world.bot.store.auditTrail().filter((e) => e.detail?.table === CONFLUENCE_GROUPS.table)).toHaveLength(1);
+    expect(world.bot.store.auditTrail().filter((e) => e.detail?.table === CONFLUENCE_GROUPS_TABLE)).toHaveLength(1);
     const file = await readFile(`${world.config.SPOKE_DB_PATH}.audit.jsonl`, 'utf8');
     expect(file).not.toContain(CLIENT_SECRET);
     const out = new PassThrough();

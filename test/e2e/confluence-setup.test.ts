@@ -24,7 +24,7 @@ describe('/spoke setup confluence', () => {
       client_id: CLIENT_ID,
       default_grant_type: 'authorization_code',
       type: 'oauth_provider',
-      auth_url: `${world.atlassian.authUrl}/authorize`,
+      auth_url: `${world.atlassian.authUrl}/authorize?audience=api.atlassian.com&prompt=consent`,
       token_url: `${world.atlassian.authUrl}/oauth/token`,
       refresh_token_url: `${world.atlassian.authUrl}/oauth/token`,
       active: 'true',

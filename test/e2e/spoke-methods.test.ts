@@ -37,7 +37,7 @@ describe('OAuth 2.0 (3LO) for Jira and JSM', () => {
   it('jira: gateway URL with the Cloud ID, api_version=2 and server_type=cloud on the shipped Jira alias', async () => {
     const consent = await setupWith(world, 'jira', 'oauth_3lo', oauthAnswers('Jira acme', 'jira'), /One click left/);
     const entity = row('oauth_entity', 'Jira acme')!;
-    expect(entity).toMatchObject({ default_grant_type: 'authorization_code', client_id: CLIENT_ID, auth_url: `${world.atlassian.authUrl}/authorize` });
+    expect(entity).toMatchObject({ default_grant_type: 'authorization_code', client_id: CLIENT_ID, auth_url: `${world.atlassian.authUrl}/authorize?audience=api.atlassian.com&prompt=consent` });
     expect(world.serviceNow.rows('oauth_entity_scope').map((s) => s.oauth_entity_scope).sort()).toEqual([...SPOKES.jira.defaultScopes].sort());
     const connection = row('http_connection', 'Jira acme')!;
     expect(connection).toMatchObject({ connection_alias: alias('Jira').sys_id, connection_url: `${world.atlassian.apiUrl}/ex/jira/${world.site.cloudId}`, credential: row('oauth_2_0_credentials', 'Jira acme')!.sys_id });

@@ -87,8 +87,9 @@ export class AtlassianOAuth {
     if (q.response_type !== 'code') {
       return { problem: `Unsupported response_type "${q.response_type ?? ''}".` };
     }
-    if (q.audience !== undefined && q.audience !== 'api.atlassian.com') {
-      return { problem: `Unknown audience "${q.audience}".` };
+    // Atlassian's 3LO authorize needs audience=api.atlassian.com; without it the consent fails.
+    if (q.audience !== 'api.atlassian.com') {
+      return { problem: q.audience === undefined ? 'Missing audience parameter.' : `Unknown audience "${q.audience}".` };
     }
     const scopes = splitScopes(q.scope);
     if (scopes.length === 0) return { problem: 'No scope requested.' };

@@ -131,11 +131,11 @@ export class OAuthPages {
   private storeTokens(consent: PendingConsent, entity: Row, json: Record<string, unknown>): void {
     let requestor = this.store
       .all('oauth_requestor_profile')
-      .find((r) => r.oauth_requestor === consent.credential && r.oauth_provider_profile === consent.profile);
+      .find((r) => r.requestor_id === consent.credential && r.oauth_entity_profile === consent.profile);
     requestor ??= this.store.insert('oauth_requestor_profile', {
-      oauth_requestor: consent.credential,
-      oauth_requestor_context: 'oauth_2_0_credentials',
-      oauth_provider_profile: consent.profile,
+      requestor_id: consent.credential,
+      requestor_context: 'oauth_2_0_credentials',
+      oauth_entity_profile: consent.profile,
     });
     const requestorId = requestor.sys_id ?? '';
     for (const old of this.store.all('oauth_credential').filter((c) => c.oauth_requestor_profile === requestorId)) {
@@ -147,11 +147,11 @@ export class OAuthPages {
     this.store.insert('oauth_credential', {
       ...common,
       type: 'access_token',
-      token: json.access_token,
+      token_received: json.access_token,
       expires: glideDateTime(new Date(this.now().getTime() + expiresIn * 1000)),
     });
     if (typeof json.refresh_token === 'string') {
-      this.store.insert('oauth_credential', { ...common, type: 'refresh_token', token: json.refresh_token, expires: '' });
+      this.store.insert('oauth_credential', { ...common, type: 'refresh_token', token_received: json.refresh_token, expires: '' });
     }
   }
 }

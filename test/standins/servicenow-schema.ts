@@ -3,128 +3,10 @@
  * encrypted (password2) fields and defaults, plus the row store with its business rules.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { META_TABLES, StandInSchema, SYSTEM_COLUMNS, type Column } from './servicenow-tables.js';
 
 /** ServiceNow's JSON gives every value as a string. */
 export type Row = Record<string, string>;
-
-interface Column {
-  /** Reference column: tables the sys_id may point into (credential fields are polymorphic). */
-  ref?: readonly string[];
-  encrypted?: true;
-  default?: string;
-}
-
-const CREDENTIAL_TABLES = ['oauth_2_0_credentials', 'basic_auth_credentials'] as const;
-const plain: Column = {};
-const ref = (...tables: string[]): Column => ({ ref: tables });
-
-const SCHEMA: Record<string, Record<string, Column>> = {
-  oauth_entity: {
-    name: plain,
-    client_id: plain,
-    client_secret: { encrypted: true },
-    default_grant_type: plain,
-    auth_url: plain,
-    token_url: plain,
-    refresh_token_url: plain,
-    revoke_token_url: plain,
-    redirect_url: plain,
-    type: plain,
-    active: { default: 'true' },
-    comments: plain,
-  },
-  oauth_entity_scope: { name: plain, oauth_entity_scope: plain, oauth_entity: ref('oauth_entity') },
-  oauth_entity_profile: {
-    name: plain,
-    oauth_entity: ref('oauth_entity'),
-    grant_type: plain,
-    default: { default: 'false' },
-  },
-  oauth_entity_profile_scope: {
-    oauth_entity_profile: ref('oauth_entity_profile'),
-    oauth_entity_scope: ref('oauth_entity_scope'),
-  },
-  // `type` is filled from the table like the platform does for discovery_credentials children.
-  oauth_2_0_credentials: {
-    name: plain,
-    oauth_entity_profile: ref('oauth_entity_profile'),
-    active: { default: 'true' },
-    type: { default: 'oauth_2_0' },
-    order: { default: '100' },
-  },
-  basic_auth_credentials: {
-    name: plain,
-    user_name: plain,
-    password: { encrypted: true },
-    active: { default: 'true' },
-    type: { default: 'basic_auth' },
-    order: { default: '100' },
-  },
-  sys_alias: {
-    name: plain,
-    id: plain,
-    type: plain,
-    connection_type: plain,
-    parent: ref('sys_alias'),
-    multiple_connections: { default: 'false' },
-  },
-  http_connection: {
-    name: plain,
-    connection_alias: ref('sys_alias'),
-    credential: ref(...CREDENTIAL_TABLES),
-    connection_url: plain,
-    active: { default: 'true' },
-    extended_attributes: plain,
-    order: { default: '100' },
-  },
-  // The Confluence spoke's "Confluence Groups" table; its real name is unconfirmed (catalogue).
-  sn_confluence_spoke_confluence_group: {
-    group_name: plain,
-    group_id: plain,
-    connection_alias: ref('sys_alias'),
-  },
-  oauth_requestor_profile: {
-    oauth_requestor: ref(...CREDENTIAL_TABLES),
-    oauth_requestor_context: plain,
-    oauth_provider_profile: ref('oauth_entity_profile'),
-  },
-  oauth_credential: {
-    // The token column is encrypted on a real instance: a Table API read never shows it.
-    token: { encrypted: true },
-    type: plain,
-    expires: plain,
-    peer: ref('oauth_entity'),
-    scopes: plain,
-    oauth_requestor_profile: ref('oauth_requestor_profile'),
-    user: plain,
-  },
-};
-
-const SYSTEM_COLUMNS = ['sys_id', 'sys_created_on', 'sys_updated_on', 'sys_class_name'];
-
-export function isKnownTable(table: string): boolean {
-  return Object.hasOwn(SCHEMA, table);
-}
-
-function column(table: string, name: string): Column | undefined {
-  const cols = SCHEMA[table];
-  if (cols === undefined) return undefined;
-  if (SYSTEM_COLUMNS.includes(name)) return plain;
-  return Object.hasOwn(cols, name) ? cols[name] : undefined;
-}
-
-export function referenceTargets(table: string, name: string): readonly string[] | undefined {
-  return column(table, name)?.ref;
-}
-
-/** Whether `a.b.c` names a column, walking through reference columns. Data-independent. */
-export function isKnownPath(table: string, path: string): boolean {
-  const [head, ...rest] = path.split('.');
-  if (head === undefined || column(table, head) === undefined) return false;
-  if (rest.length === 0) return true;
-  const targets = referenceTargets(table, head);
-  return targets !== undefined && targets.some((t) => isKnownPath(t, rest.join('.')));
-}
 
 /** "YYYY-MM-DD HH:mm:ss" in UTC, glide_date_time's API form. */
 export function glideDateTime(d: Date): string {
@@ -172,7 +54,18 @@ export class RuleViolation extends Error {
   }
 }
 
+/** What the platform fills in per class (credential `type` comes from the table). */
+const CLASS_DEFAULTS: Record<string, Row> = {
+  oauth_2_0_credentials: { type: 'oauth_2_0' },
+  basic_auth_credentials: { type: 'basic_auth' },
+};
+
+function stableId(key: string): string {
+  return createHash('md5').update(key).digest('hex');
+}
+
 export class TableStore {
+  readonly schema = new StandInSchema();
   private readonly tables = new Map<string, Row[]>();
   private readonly secrets = new Map<string, StoredSecret>();
   /** `table:sys_id` → row, so references (and dot-walks) resolve in O(1) with thousands of rows. */
@@ -184,6 +77,7 @@ export class TableStore {
   ) {}
 
   all(table: string): Row[] {
+    if (META_TABLES.includes(table)) return this.metaRows(table);
     let rows = this.tables.get(table);
     if (rows === undefined) {
       rows = [];
@@ -193,6 +87,7 @@ export class TableStore {
   }
 
   get(table: string, sysId: string): Row | undefined {
+    if (META_TABLES.includes(table)) return this.metaRows(table).find((row) => row.sys_id === sysId);
     return this.byId.get(`${table}:${sysId}`);
   }
 
@@ -210,7 +105,7 @@ export class TableStore {
     const [head, ...rest] = path.split('.');
     const value = row[head ?? ''] ?? '';
     if (rest.length === 0) return value;
-    const target = this.find(referenceTargets(table, head ?? '') ?? [], value);
+    const target = this.find(this.schema.referenceTargets(table, head ?? '') ?? [], value);
     return target === undefined ? '' : this.resolve(target.table, target.row, rest.join('.'));
   }
 
@@ -225,8 +120,8 @@ export class TableStore {
   private assign(table: string, row: Row, fields: Record<string, unknown>, inputDisplayValue: boolean): StoredSecret | undefined {
     let secret: StoredSecret | undefined;
     for (const [name, raw] of Object.entries(fields)) {
-      const col = column(table, name);
-      if (col === undefined || SYSTEM_COLUMNS.includes(name)) continue;
+      const col = this.schema.column(table, name);
+      if (col === undefined || Object.hasOwn(SYSTEM_COLUMNS, name)) continue;
       const value = toStringValue(raw);
       if (col.encrypted === true) {
         secret = { value, wellFormed: inputDisplayValue };
@@ -244,11 +139,12 @@ export class TableStore {
   }
 
   insert(table: string, fields: Record<string, unknown>, inputDisplayValue = false): Row {
-    const cols = SCHEMA[table];
-    if (cols === undefined) throw new Error(`Invalid table ${table}`);
+    if (!this.schema.isKnownTable(table) || META_TABLES.includes(table)) throw new Error(`Invalid table ${table}`);
+    const cols = this.schema.columns(table);
     const stamp = glideDateTime(this.now());
     const row: Row = { sys_id: newSysId() };
-    for (const [name, col] of Object.entries(cols)) row[name] = col.default ?? '';
+    for (const [name, col] of Object.entries(cols)) if (!Object.hasOwn(SYSTEM_COLUMNS, name)) row[name] = col.default ?? '';
+    Object.assign(row, CLASS_DEFAULTS[table]);
     const secret = this.assign(table, row, fields, inputDisplayValue);
     Object.assign(row, { sys_created_on: stamp, sys_updated_on: stamp, sys_class_name: table });
     this.beforeWrite(table, row);
@@ -279,6 +175,51 @@ export class TableStore {
     this.byId.delete(`${table}:${sysId}`);
     this.secrets.delete(`${table}:${sysId}`);
     return true;
+  }
+
+  /**
+   * `sys_scope`, `sys_db_object` and `sys_dictionary`, generated from the schema as it is now, so
+   * a column a test removed is gone from the dictionary too. Stable sys_ids (hashes of the names)
+   * keep references such as `super_class` pointing at the same rows between reads.
+   */
+  private metaRows(table: string): Row[] {
+    const stamp = '2024-01-01 00:00:00';
+    const system = (kind: string, key: string): Row => ({ sys_id: stableId(`${kind}:${key}`), sys_created_on: stamp, sys_updated_on: stamp, sys_class_name: kind });
+    const names = this.schema.tableNames();
+    if (table === 'sys_scope') {
+      const scopes = ['global', ...new Set(names.map((n) => this.schema.definition(n)?.scope).filter((s): s is string => s !== undefined))];
+      return scopes.map((scope) => ({ ...system('sys_scope', scope), scope, name: scope === 'global' ? 'Global' : scope }));
+    }
+    if (table === 'sys_db_object') {
+      return names.map((name) => {
+        const def = this.schema.definition(name)!;
+        return {
+          ...system('sys_db_object', name),
+          name,
+          label: def.label,
+          super_class: def.superClass === undefined ? '' : stableId(`sys_db_object:${def.superClass}`),
+          sys_scope: stableId(`sys_scope:${def.scope ?? 'global'}`),
+        };
+      });
+    }
+    return names.flatMap((name) => {
+      const def = this.schema.definition(name)!;
+      const own = { ...(def.superClass === undefined ? SYSTEM_COLUMNS : {}), ...def.columns };
+      // The collection row (no element) stands for the table itself, as on an instance.
+      const collection: Row = { ...system('sys_dictionary', name), name, element: '', column_label: def.label, internal_type: 'collection', reference: '', active: 'true' };
+      return [
+        collection,
+        ...Object.entries(own).map(([element, col]) => ({
+          ...system('sys_dictionary', `${name}.${element}`),
+          name,
+          element,
+          column_label: col.label,
+          internal_type: col.type,
+          reference: col.type === 'reference' ? (col.ref?.[0] ?? '') : '',
+          active: 'true',
+        })),
+      ];
+    });
   }
 
   /** Business rule "Validate OAuth entity profile": one default profile per entity. */

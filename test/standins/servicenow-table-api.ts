@@ -5,7 +5,7 @@
  */
 import type { ParsedBody, Reply } from './http-server.js';
 import { parseEncodedQuery, runQuery } from './servicenow-query.js';
-import { RuleViolation, isKnownPath, isKnownTable, referenceTargets } from './servicenow-schema.js';
+import { RuleViolation } from './servicenow-schema.js';
 import type { Row, TableStore } from './servicenow-schema.js';
 
 export function snError(status: number, message: string, detail: string | null, headers?: Record<string, string>): Reply {
@@ -33,7 +33,7 @@ export class TableApi {
   ) {}
 
   handle(r: TableRequest): Reply {
-    if (!isKnownTable(r.table)) return snError(400, `Invalid table ${r.table}`, null);
+    if (!this.store.schema.isKnownTable(r.table)) return snError(400, `Invalid table ${r.table}`, null);
     const method = r.method.toUpperCase();
     try {
       if (r.sysId === undefined) {
@@ -54,7 +54,7 @@ export class TableApi {
   }
 
   private list(table: string, query: URLSearchParams): Reply {
-    const parsed = parseEncodedQuery(query.get('sysparm_query') ?? '', (p) => isKnownPath(table, p));
+    const parsed = parseEncodedQuery(query.get('sysparm_query') ?? '', (p) => this.store.schema.isKnownPath(table, p));
     // A sys_id term narrows to one row first, as the primary-key index does on an instance.
     const byId = parsed.filters.find((f) => f.field === 'sys_id' && f.op === '=');
     const candidates = byId ? [this.store.get(table, byId.value)].filter((r): r is NonNullable<typeof r> => r !== undefined) : this.store.all(table);
@@ -114,12 +114,12 @@ export class TableApi {
       .split(',')
       .map((f) => f.trim())
       .filter((f) => f !== '');
-    const fields = wanted.length > 0 ? wanted.filter((f) => isKnownPath(table, f)) : Object.keys(row);
+    const fields = wanted.length > 0 ? wanted.filter((f) => this.store.schema.isKnownPath(table, f)) : Object.keys(row);
     const links = query.get('sysparm_exclude_reference_link') !== 'true';
     const out: Record<string, unknown> = {};
     for (const field of fields) {
       const value = this.store.resolve(table, row, field);
-      const targets = field.includes('.') ? undefined : referenceTargets(table, field);
+      const targets = field.includes('.') ? undefined : this.store.schema.referenceTargets(table, field);
       if (links && targets !== undefined && value !== '') {
         const target = this.store.find(targets, value)?.table ?? targets[0] ?? table;
         out[field] = { link: `${this.baseUrl()}/api/now/table/${target}/${value}`, value };

@@ -20,7 +20,8 @@ import {
 } from './http-server.js';
 import type { ParsedBody, Reply } from './http-server.js';
 import { OAuthPages } from './servicenow-oauth.js';
-import { TableStore, isKnownTable } from './servicenow-schema.js';
+import { TableStore } from './servicenow-schema.js';
+import type { StandInSchema } from './servicenow-tables.js';
 import type { Row, StoredSecret } from './servicenow-schema.js';
 import { TableApi, snError } from './servicenow-table-api.js';
 import { FaultQueue } from './fault-queue.js';
@@ -65,6 +66,8 @@ export interface ServiceNowStandIn {
   remove(table: string, sysId: string): void;
   /** What the last write of a password2 field carried, and whether it was stored usable. */
   secretOf(table: string, sysId: string): StoredSecret;
+  /** The instance's dictionary: remove a column or table to play an instance that lacks it. */
+  schema: StandInSchema;
   requests: ServiceNowRequest[];
   faults: {
     next(fault: ServiceNowFault): void;
@@ -78,8 +81,10 @@ const TABLE_PATH = /^\/api\/now\/(?:v[12]\/)?table\/([^/]+)(?:\/([^/]+))?\/?$/;
 
 const SHIPPED_ALIASES = [
   { name: 'Jira', id: 'sn_jira_spoke.Jira' },
-  { name: 'Jira_SM', id: 'sn_jira_sm_spoke.Jira_SM' },
-  { name: 'Confluence Cloud', id: 'sn_confluence_spoke.Confluence_Cloud' },
+  // The JSM scope prefix is not public; the Confluence id is spelled as ServiceNow's docs spell
+  // it (sic). The bot matches aliases by name and by the id's suffix after the dot.
+  { name: 'Jira_SM', id: 'sn_jira_service_management_spoke.Jira_SM' },
+  { name: 'Confluence Cloud', id: 'sn_conflunce_spoke.Confluence_Cloud' },
 ];
 
 const UNAUTHENTICATED = (): Reply =>
@@ -175,7 +180,7 @@ export async function startServiceNowStandIn(opts: {
   return {
     url: server.url,
     rows: (table) => {
-      if (!isKnownTable(table)) throw new Error(`Invalid table ${table}`);
+      if (!store.schema.isKnownTable(table)) throw new Error(`Invalid table ${table}`);
       return store.all(table).map((r) => ({ ...r }));
     },
     insert: (table, fields) => ({ ...store.insert(table, fields, true) }),
@@ -190,6 +195,7 @@ export async function startServiceNowStandIn(opts: {
       if (s === undefined) throw new Error(`no secret stored for ${table}/${sysId}`);
       return { ...s };
     },
+    schema: store.schema,
     requests,
     faults: faults.controls(),
     close: () => server.close(),

@@ -53,7 +53,7 @@ describe('planOAuthRecords', () => {
     const connection = plan.records.find((r) => r.key === RECORD_KEYS.connection)!;
     expect(connection.fields.connection_url).toBe('https://api.atlassian.com/');
     const entity = plan.records.find((r) => r.key === RECORD_KEYS.entity)!;
-    expect(entity.fields).toMatchObject({ default_grant_type: 'authorization_code', auth_url: 'https://auth.atlassian.com/authorize', token_url: 'https://auth.atlassian.com/oauth/token' });
+    expect(entity.fields).toMatchObject({ default_grant_type: 'authorization_code', auth_url: 'https://auth.atlassian.com/authorize?audience=api.atlassian.com&prompt=consent', token_url: 'https://auth.atlassian.com/oauth/token' });
   });
 
   it('flags scopes beyond the defaults without refusing them', () => {

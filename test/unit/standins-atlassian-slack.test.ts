@@ -23,7 +23,7 @@ describe('Atlassian stand-in', () => {
     expect(at.requests.filter((r) => r.origin === site.url)).toHaveLength(2);
 
     at.registerApp({ clientId: 'c1', clientSecret: 's1', callbackUrl: 'http://cb.test/cb', scopes: ['read:me', 'offline_access'] });
-    const q = new URLSearchParams({ client_id: 'c1', redirect_uri: 'http://cb.test/cb', response_type: 'code', scope: 'read:me write:jira-work', state: 'x' });
+    const q = new URLSearchParams({ audience: 'api.atlassian.com', client_id: 'c1', redirect_uri: 'http://cb.test/cb', response_type: 'code', scope: 'read:me write:jira-work', state: 'x' });
     const refused = await fetch(`${at.authUrl}/authorize?${q}`);
     expect(refused.status).toBe(400);
     expect(await refused.text()).toContain('write:jira-work');
