@@ -1,4 +1,5 @@
 import type { BackgroundTasks } from '../background-tasks.js';
+import type { DoctorOutcome } from '../doctor/doctor.js';
 import type { Logger } from '../logger.js';
 import type { HealthMonitor } from '../health/health-monitor.js';
 import type { RequestService } from '../requests/request-service.js';
@@ -28,4 +29,6 @@ export interface SlackDeps {
   siteAllowlist: readonly string[];
   consentTimeoutMs: number;
   now: () => Date;
+  /** Runs the deployment checks of `spokebot doctor` with the bot's own configuration. */
+  doctor: () => Promise<DoctorOutcome>;
 }

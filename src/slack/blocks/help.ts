@@ -12,6 +12,7 @@ export function helpText(): string {
     `• \`${SLASH_COMMAND} request\`: ask for a connection, a Confluence group or more scopes`,
     `• \`${SLASH_COMMAND} requests\`: open requests (approvers) or your own`,
     `• \`${SLASH_COMMAND} audit [connection] [--since YYYY-MM-DD]\`: the audit log (admins)`,
+    `• \`${SLASH_COMMAND} doctor\`: check the deployment: Slack token and scopes, ServiceNow, Atlassian, the store (admins)`,
     `• \`${SLASH_COMMAND} help\`: this message`,
   ].join('\n');
 }

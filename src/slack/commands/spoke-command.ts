@@ -4,6 +4,7 @@ import type { SlackDeps } from '../deps.js';
 import { SLASH_COMMAND } from '../surface.js';
 import { adopt } from './adopt.js';
 import { audit } from './audit.js';
+import { doctor } from './doctor.js';
 import { list } from './list.js';
 import { remove } from './remove.js';
 import { request } from './request.js';
@@ -13,7 +14,7 @@ import { setup } from './setup.js';
 import { status } from './status.js';
 import type { Subcommand } from './subcommand.js';
 
-const SUBCOMMANDS: Record<string, Subcommand> = { setup, list, status, rotate, remove, adopt, request, requests, audit };
+const SUBCOMMANDS: Record<string, Subcommand> = { setup, list, status, rotate, remove, adopt, request, requests, audit, doctor };
 
 /**
  * `/spoke <subcommand>`. Answers that need no lookup go back in the ack itself; anything that
