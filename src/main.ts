@@ -1,8 +1,15 @@
-import { createApp } from './app.js';
+import { createApp, type SpokeBot } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { StartupRefusedError, preflight, storeRefusalLine } from './startup/preflight.js';
 
-/** Loads config, builds the bot, starts it, and shuts it down cleanly on SIGTERM/SIGINT. */
+const EX_CONFIG = 78;
+
+/**
+ * Loads config, proves the tokens, the ServiceNow user and the store key (waiting out a network
+ * that is not there yet), builds the bot, starts it, and shuts it down cleanly on SIGTERM/SIGINT.
+ * Misconfiguration ends the process with one line and 78, not a stack trace and a restart loop.
+ */
 async function main(): Promise<void> {
   let config;
   try {
@@ -10,21 +17,32 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
-      process.exit(78); // EX_CONFIG
+      process.exit(EX_CONFIG);
     }
     throw error;
   }
   const logger = createLogger(config.LOG_LEVEL);
-  const bot = await createApp({ config, logger });
-  const { url } = await bot.start();
-  logger.info({ mode: config.SLACK_APP_TOKEN ? 'socket' : 'http', url }, 'spokebot is running');
+  let bot: SpokeBot | undefined;
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'stopping');
-    await bot.stop();
+    // Before the bot exists (still waiting for Slack or ServiceNow) there is nothing to drain.
+    await bot?.stop();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  try {
+    await preflight(config, { logger });
+    bot = await createApp({ config, logger });
+  } catch (error) {
+    const line = error instanceof StartupRefusedError ? error.line : storeRefusalLine(error);
+    if (line === undefined) throw error;
+    console.error(line);
+    process.exit(EX_CONFIG);
+  }
+  const { url } = await bot.start();
+  logger.info({ mode: config.SLACK_APP_TOKEN ? 'socket' : 'http', url }, 'spokebot is running');
 }
 
 void main();
