@@ -31,6 +31,9 @@ ENV SPOKE_DB_PATH=/data/spokebot.json
 RUN mkdir -p /data && chown node:node /data
 VOLUME /data
 
+# `spokebot doctor|rotate-key|start` on PATH, e.g. `docker exec <container> spokebot doctor`.
+RUN printf '#!/bin/sh\nexec node /app/dist/cli/spokebot.js "$@"\n' > /usr/local/bin/spokebot && chmod 755 /usr/local/bin/spokebot
+
 # The official image's unprivileged user.
 USER node
 

@@ -164,8 +164,8 @@ describe('Store', () => {
 });
 
 describe('the CLI (npm run doctor)', () => {
-  function runCli(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/doctor.ts'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  function runCli(env: Record<string, string>, entry: string[] = ['src/cli/doctor.ts']): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...entry], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -187,6 +187,16 @@ describe('the CLI (npm run doctor)', () => {
     const { code, stdout } = await runCli(world.env({ SLACK_BOT_TOKEN: 'xoxb-not-the-installed-token' }));
     expect(code).toBe(1);
     expect(stdout).toMatch(/^Slack\s+bot token\s+FAIL\s.*invalid_auth/m);
+  });
+
+  it('runs as `spokebot doctor` too (the command the image puts on PATH), which names unknown commands', async () => {
+    const { code, stdout } = await runCli(world.env(), ['src/cli/spokebot.ts', 'doctor']);
+    expect(code, stdout).toBe(0);
+    expect(stdout).toMatch(/^Slack\s+bot token\s+ok\s/m);
+    const unknown = await runCli({}, ['src/cli/spokebot.ts', 'docter']);
+    expect(unknown.code).toBe(64);
+    expect(unknown.stderr).toContain('unknown command "docter"');
+    expect(unknown.stderr).toMatch(/doctor\s+check the deployment/);
   });
 
   it('exits 78 with the list of problems when the environment is invalid', async () => {
