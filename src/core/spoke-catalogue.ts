@@ -137,19 +137,46 @@ export const SERVICENOW_FACTS = {
   attributesColumn: 'extended_attributes',
 } as const;
 
-/** Every table the bot reads or writes; the dictionary check reads them together on first use. */
-export const SERVICENOW_TABLES = [
-  'oauth_entity',
-  'oauth_entity_scope',
-  'oauth_entity_profile',
-  'oauth_entity_profile_scope',
-  'oauth_2_0_credentials',
-  'basic_auth_credentials',
-  'sys_alias',
-  'http_connection',
-  'oauth_requestor_profile',
-  'oauth_credential',
-] as const;
+/**
+ * Every table the bot reads or writes, with every column it names there (writes, query terms,
+ * fields it reads back). The doctor proves each against the instance's dictionary; a unit test
+ * proves every plan stays inside this list. Dot-walked token terms are listed as their parts.
+ */
+export const SERVICENOW_COLUMNS = {
+  oauth_entity: ['sys_id', 'name', 'type', 'client_id', 'client_secret', 'default_grant_type', 'auth_url', 'token_url', SERVICENOW_FACTS.refreshTokenUrlColumn, 'active'],
+  oauth_entity_scope: ['sys_id', 'name', 'oauth_entity', 'oauth_entity_scope'],
+  oauth_entity_profile: ['sys_id', 'oauth_entity', 'default'],
+  oauth_entity_profile_scope: ['sys_id', 'oauth_entity_profile', 'oauth_entity_scope'],
+  oauth_2_0_credentials: ['sys_id', 'name', 'oauth_entity_profile', 'active'],
+  basic_auth_credentials: ['sys_id', 'name', 'user_name', 'password', 'active'],
+  sys_alias: ['sys_id', 'name', 'id', 'parent', 'type', 'connection_type'],
+  http_connection: ['sys_id', 'name', 'connection_alias', 'credential', 'connection_url', 'active', SERVICENOW_FACTS.attributesColumn],
+  oauth_requestor_profile: ['sys_id', 'requestor_id', 'oauth_entity_profile'],
+  oauth_credential: ['sys_id', 'type', 'oauth_requestor_profile', 'sys_created_on', 'sys_updated_on'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type ServiceNowTable = keyof typeof SERVICENOW_COLUMNS;
+
+/** The tables, read from the dictionary together on first use. */
+export const SERVICENOW_TABLES = Object.keys(SERVICENOW_COLUMNS) as ServiceNowTable[];
+
+/**
+ * The role that grants the integration user each table, for the doctor's advice. ServiceNow's
+ * docs: oauth_admin for the OAuth tables, credential_admin and connection_admin for credentials
+ * and connections; creating an alias needs admin.
+ */
+export const SERVICENOW_ROLE_FOR_TABLE: Readonly<Record<ServiceNowTable, string>> = {
+  oauth_entity: 'oauth_admin',
+  oauth_entity_scope: 'oauth_admin',
+  oauth_entity_profile: 'oauth_admin',
+  oauth_entity_profile_scope: 'oauth_admin',
+  oauth_2_0_credentials: 'credential_admin',
+  basic_auth_credentials: 'credential_admin',
+  sys_alias: 'admin',
+  http_connection: 'connection_admin',
+  oauth_requestor_profile: 'oauth_admin',
+  oauth_credential: 'oauth_admin',
+};
 
 /** ServiceNow's credential table for each method (SPEC section 4). */
 export const CREDENTIAL_TABLE: Readonly<Record<AuthMethod, 'oauth_2_0_credentials' | 'basic_auth_credentials'>> = {

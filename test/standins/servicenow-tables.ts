@@ -148,6 +148,10 @@ export function standardTables(): Record<string, TableDefinition> {
         user: text('User'),
       },
     },
+    // Users and roles: the doctor reads which roles the integration user holds.
+    sys_user: { label: 'Users', columns: { user_name: text('User ID'), name: text('Name') } },
+    sys_user_role: { label: 'Roles', columns: { name: text('Name') } },
+    sys_user_has_role: { label: 'User Roles', columns: { user: ref('User', 'sys_user'), role: ref('Role', 'sys_user_role') } },
     // The instance's own dictionary, read by the bot to prove every column it uses exists.
     sys_scope: { label: 'Application', columns: { scope: text('Scope'), name: text('Name') } },
     sys_db_object: {

@@ -68,6 +68,10 @@ export interface ServiceNowStandIn {
   secretOf(table: string, sysId: string): StoredSecret;
   /** The instance's dictionary: remove a column or table to play an instance that lacks it. */
   schema: StandInSchema;
+  /** The integration user's roles from now on (it starts with admin). */
+  setRoles(roles: string[]): void;
+  /** Table-level read ACLs that refuse the integration user: GETs on these answer 403. */
+  deniedReads: Set<string>;
   requests: ServiceNowRequest[];
   faults: {
     next(fault: ServiceNowFault): void;
@@ -115,6 +119,19 @@ export async function startServiceNowStandIn(opts: {
     });
   }
 
+  const deniedReads = new Set<string>();
+  const user = store.insert('sys_user', { user_name: opts.username, name: 'Integration user' });
+  const roleIds = new Map<string, string>();
+  const setRoles = (roles: string[]): void => {
+    for (const row of store.all('sys_user_has_role').filter((r) => r.user === user.sys_id)) store.delete('sys_user_has_role', row.sys_id ?? '');
+    for (const name of roles) {
+      const role = roleIds.get(name) ?? store.insert('sys_user_role', { name }).sys_id ?? '';
+      roleIds.set(name, role);
+      store.insert('sys_user_has_role', { user: user.sys_id, role });
+    }
+  };
+  setRoles(['admin']);
+
   const route = async (req: IncomingMessage, url: URL, table: string | undefined, body: ParsedBody): Promise<Reply> => {
     const method = req.method ?? 'GET';
     if (url.pathname.startsWith('/api/')) {
@@ -123,6 +140,9 @@ export async function startServiceNowStandIn(opts: {
       const m = TABLE_PATH.exec(url.pathname);
       if (m === null || table === undefined) {
         return snError(400, 'Requested URI does not represent any resource', null);
+      }
+      if (method === 'GET' && deniedReads.has(table)) {
+        return snError(403, 'User Not Authorized', `User ${opts.username} does not have read access to ${table}`);
       }
       return api.handle({ method, table, sysId: m[2], query: url.searchParams, body });
     }
@@ -196,6 +216,8 @@ export async function startServiceNowStandIn(opts: {
       return { ...s };
     },
     schema: store.schema,
+    setRoles,
+    deniedReads,
     requests,
     faults: faults.controls(),
     close: () => server.close(),

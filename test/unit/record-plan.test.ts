@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { planOAuthRecords } from '../../src/core/oauth-plan.js';
 import { RECORD_KEYS } from '../../src/core/record-keys.js';
 import { describeValue, planDepth, planLevels, SECRET_MASK } from '../../src/core/record-plan.js';
-import { SPOKES } from '../../src/core/spoke-catalogue.js';
+import { planRecords } from '../../src/core/plan-for-method.js';
+import { SERVICENOW_COLUMNS, SPOKES, type ServiceNowTable } from '../../src/core/spoke-catalogue.js';
 import type { SetupRequest } from '../../src/core/setup-request.js';
 
 const request: SetupRequest = {
@@ -20,7 +21,7 @@ const atlassian = { authUrl: 'https://auth.atlassian.com', apiUrl: 'https://api.
 describe('planOAuthRecords', () => {
   const plan = planOAuthRecords(request, '11111111-2222-3333-4444-555555555555', atlassian);
 
-  it('lists the records of SPEC section 4, one scope row and one profile-scope row per scope', () => {
+  it('lists the records a 3LO connection needs, one scope row and one profile-scope row per scope', () => {
     const tables = plan.records.map((r) => r.table);
     const scopes = request.scopes.length;
     expect(tables.filter((t) => t === 'oauth_entity_scope')).toHaveLength(scopes);
@@ -67,5 +68,20 @@ describe('planOAuthRecords', () => {
     const connection = jira.records.find((r) => r.key === RECORD_KEYS.connection)!;
     expect(connection.fields.connection_url).toBe('https://api.atlassian.com/ex/jira/cloud-9');
     expect(JSON.parse(connection.fields.extended_attributes as string)).toEqual({ api_version: '2', server_type: 'cloud' });
+  });
+});
+
+describe('the catalogue of tables and columns the doctor proves', () => {
+  it('holds every table and column any plan writes or matches on, for every spoke and method', () => {
+    for (const spoke of Object.values(SPOKES)) {
+      for (const method of spoke.methods) {
+        const plan = planRecords({ ...request, spoke: spoke.id, method, email: 'ada@acme.test' }, 'cloud', atlassian);
+        for (const record of plan.records) {
+          const known: readonly string[] = SERVICENOW_COLUMNS[record.table as ServiceNowTable] ?? [];
+          expect(known, `${spoke.id}/${method}: table ${record.table}`).not.toEqual([]);
+          for (const column of [...Object.keys(record.match), ...Object.keys(record.fields)]) expect(known, `${record.table}.${column}`).toContain(column);
+        }
+      }
+    }
   });
 });
