@@ -16,4 +16,6 @@ export const BOT_SCOPES = [
   'im:write', // conversations.open for the setup thread in the admin's DM
   'users:read', // users.info: workspace admin / owner fallback
   'usergroups:read', // usergroups.users.list: admins named by a user group
+  'channels:read', // conversations.info: the doctor checks a public approval channel exists and the bot can post
+  'groups:read', // conversations.info on a private approval channel the bot was invited to
 ] as const;

@@ -106,7 +106,8 @@ describe('Slack', () => {
     });
   });
 
-  it('without channels:read (manifest.yml does not ask for it) a channel cannot be looked up: a warning, not a failure', async () => {
+  it('an install from before channels:read was asked for: the channel cannot be looked up, a warning beside the missing scope', async () => {
+    world.slack.scopes.drop('channels:read');
     const approval = line(await world.doctor(), 'Slack', 'approval channel');
     expect(approval).toMatchObject({ status: 'warn', detail: expect.stringContaining('channels:read') });
   });
