@@ -75,6 +75,10 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       { id: OTHER_ADMIN, name: 'grace', is_admin: false },
       { id: MEMBER, name: 'bob', is_admin: false },
     ],
+    channels: [
+      { id: APPROVAL_CHANNEL, name: 'spoke-approvals', is_member: true },
+      { id: REPORT_CHANNEL, name: 'it-integrations', is_member: true },
+    ],
   });
   const atlassian = await startAtlassianStandIn();
   const site = await atlassian.createSite();
