@@ -1,5 +1,5 @@
 # spokebot container: build the TypeScript in one stage, run the compiled JS with production
-# dependencies only in the next. Configuration comes from the environment (SPEC section 8).
+# dependencies only in the next. Configuration comes from the environment (README, "Running it for real").
 #
 #   docker build -t spokebot .
 #   docker run --init -p 3000:3000 -v spokebot-data:/data --env-file .env spokebot

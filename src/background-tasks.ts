@@ -2,7 +2,7 @@ import type { Logger } from './logger.js';
 import { SpokeError } from './errors.js';
 
 /**
- * Slow work that runs after Slack has been acked (SPEC section 10: ack first). Tasks are
+ * Slow work that runs after Slack has been acked (Slack retries a request it has no answer to within 3 seconds, so: ack first). Tasks are
  * tracked so shutdown and tests can wait for them, and a failure reaches one place that logs
  * it with what to do, instead of every listener catching and logging on its own.
  */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from './core/duration.js';
 
 /**
- * The one place that reads the environment (SPEC section 8). `loadConfig` lists every bad or
+ * The one place that reads the environment (README, "Running it for real", lists every variable). `loadConfig` lists every bad or
  * missing variable at once, each with a hint, so a deploy is fixed in one round.
  */
 const duration = (fallback: string) =>

@@ -8,7 +8,7 @@ export abstract class SpokeError extends Error {
   abstract readonly hint: string;
 }
 
-/** A value that would change a ServiceNow encoded query if put into it (SPEC section 4). */
+/** A value that would change a ServiceNow encoded query if put into it (ServiceNow splits encoded queries on ^ and drops what it does not understand). */
 export class UnsafeQueryValueError extends SpokeError {
   readonly code = 'unsafe_query_value';
   readonly hint = 'Names may not contain ^ or line breaks; choose another name.';

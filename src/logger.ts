@@ -5,7 +5,7 @@ export type { Logger };
 /**
  * Paths that could carry a secret if someone logged a whole object: Slack view state (the
  * setup modal has the client secret in clear), request bodies and credential fields.
- * Belt and braces: the code never logs these on purpose (SPEC section 9).
+ * Belt and braces: the code never logs these on purpose (docs/architecture.md, "Secrets").
  */
 export const REDACTED_PATHS = [
   'body',

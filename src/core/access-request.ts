@@ -4,7 +4,7 @@ import { malformedScopes, parseScopes } from './scopes.js';
 import { SPOKE_IDS } from './spoke-catalogue.js';
 
 /**
- * Access requests (SPEC section 7): what a team asks for, the states a request goes through,
+ * Access requests (README, "Access requests and the audit log"): what a team asks for, the states a request goes through,
  * and who may move it. Pure rules; the store applies a transition atomically.
  */
 export const REQUEST_KINDS = ['new_connection', 'confluence_group', 'more_scopes'] as const;

@@ -1,5 +1,5 @@
 /**
- * ServiceNow's own consent link (SPEC section 5): ServiceNow starts the authorization-code
+ * ServiceNow's own consent link (docs/servicenow-records.md, "Consent"): ServiceNow starts the authorization-code
  * flow, Atlassian redirects back to `{instance}/oauth_redirect.do`, and ServiceNow keeps the
  * tokens. The bot only hands the link over.
  * https://docs.servicenow.com, "Generate the initial OAuth token" (oauth_initiator.do).

@@ -1,7 +1,7 @@
 import type { AuthMethod } from './spoke-catalogue.js';
 
 /**
- * Health rules (SPEC section 6), pure: facts gathered from ServiceNow and Atlassian go in,
+ * Health rules (README, "Keeping watch"), pure: facts gathered from ServiceNow and Atlassian go in,
  * a state with its reasons and the one action that fixes each comes out.
  */
 export const CHECKS = ['records', 'scopes', 'site', 'refresh_token', 'credential'] as const;

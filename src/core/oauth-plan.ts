@@ -12,7 +12,7 @@ export interface AtlassianEndpoints {
 }
 
 /**
- * The records of an OAuth connection, in SPEC section 4's order: application registry, scopes,
+ * The records of an OAuth connection, in dependency order (docs/servicenow-records.md): application registry, scopes,
  * the default profile ServiceNow makes, profile scopes, credential, alias, connection. 3LO uses
  * the authorization-code grant; a service account the client-credentials grant (no consent).
  */

@@ -1,5 +1,5 @@
 /**
- * A plan is the list of ServiceNow records a setup will write (SPEC section 4), shown to the
+ * A plan is the list of ServiceNow records a setup will write (docs/servicenow-records.md), shown to the
  * admin before anything is written and then executed as is, so what was shown is what lands.
  * Records point at each other with `ref`s; the refs give the dependency order, and records on
  * the same level are independent and written concurrently.

@@ -1,7 +1,7 @@
 /**
  * The Atlassian site an admin types: `acme`, `acme.atlassian.net` or a full URL, normalised to
  * an origin and checked against ATLASSIAN_SITE_ALLOWLIST before anything is fetched from it
- * (SPEC section 9: the bot must never be steered at an internal host).
+ * (the bot must never be steered at an internal host).
  */
 export type SiteResult = { ok: true; origin: string } | { ok: false; reason: 'malformed' | 'not_allowed'; message: string };
 

@@ -178,7 +178,7 @@ export const SERVICENOW_ROLE_FOR_TABLE: Readonly<Record<ServiceNowTable, string>
   oauth_credential: 'oauth_admin',
 };
 
-/** ServiceNow's credential table for each method (SPEC section 4). */
+/** ServiceNow's credential table for each method (docs/servicenow-records.md). */
 export const CREDENTIAL_TABLE: Readonly<Record<AuthMethod, 'oauth_2_0_credentials' | 'basic_auth_credentials'>> = {
   oauth_3lo: 'oauth_2_0_credentials',
   api_token: 'basic_auth_credentials',
@@ -190,7 +190,7 @@ export const API_TOKEN_MAX_DAYS = 365;
 
 /**
  * The connection URL for a method: scoped API tokens, OAuth and service accounts only work
- * through the gateway; a classic (unscoped) API token only on the site itself (SPEC section 3).
+ * through the gateway; a classic (unscoped) API token only on the site itself (Atlassian: scoped tokens and OAuth go through api.atlassian.com/ex/{product}/{cloudId}).
  */
 export function connectionUrlForMethod(method: AuthMethod, scopedToken: boolean, spoke: SpokeDefinition, apiUrl: string, siteOrigin: string, cloudId: string): string {
   if (method === 'api_token' && !scopedToken) return siteOrigin;

@@ -173,8 +173,8 @@ export class SetupService {
       const alias = written.get(RECORD_KEYS.alias);
       const threeLegged = setup.method === 'oauth_3lo';
       const link = threeLegged ? consentLink(this.deps.config.instanceUrl, sysId(RECORD_KEYS.credential), sysId(RECORD_KEYS.profile)) : undefined;
-      // ServiceNow holds the secret now. A 3LO secret is of no further use to the bot (SPEC
-      // section 5); an API token or service-account secret is kept, sealed, for health checks.
+      // ServiceNow holds the secret now. A 3LO secret is of no further use to the bot (ServiceNow
+      // owns the tokens); an API token or service-account secret is kept, sealed, for health checks.
       const done = await this.deps.store.updateSetup(
         setupId,
         {

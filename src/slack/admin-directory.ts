@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 
 /**
- * Who may run admin commands (SPEC section 2): user IDs and user groups from SPOKE_ADMINS.
+ * Who may run admin commands: user IDs and user groups from SPOKE_ADMINS.
  * With SPOKE_ADMINS empty, the workspace's own admins and owners (users.info) are the admins.
  */
 export class AdminDirectory {

@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 
 /**
  * Bolt logs through pino. Bolt's debug level prints request bodies, and a view_submission
- * body carries the client secret in clear (SPEC section 9), so Bolt is never allowed below info.
+ * body carries the client secret in clear (docs/architecture.md, "Secrets"), so Bolt is never allowed below info.
  */
 export function boltLogger(logger: Logger): BoltLogger {
   const child = logger.child({ component: 'bolt' });

@@ -75,7 +75,7 @@ export const connectionSchema = z.object({
   scopedToken: z.boolean().optional(),
   /**
    * API token or service-account secret, sealed, kept for health checks: nothing rotates those.
-   * Never a 3LO token (ServiceNow owns those, SPEC section 5).
+   * Never a 3LO token (ServiceNow owns those, see docs/servicenow-records.md, "Consent").
    */
   sealedCredential: sealedSchema.optional(),
   /** The alias the connection hangs on: the shipped one, or a child of it. */

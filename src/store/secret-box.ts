@@ -5,7 +5,7 @@ export const sealedSchema = z.object({ iv: z.string(), tag: z.string(), data: z.
 export type Sealed = z.infer<typeof sealedSchema>;
 
 /**
- * AES-256-GCM for secrets at rest (SPEC section 9). A fresh 96-bit IV per seal; the record's id
+ * AES-256-GCM for secrets at rest (docs/architecture.md, "Secrets"). A fresh 96-bit IV per seal; the record's id
  * is bound in as associated data, so a sealed secret copied onto another record will not open.
  */
 export class SecretBox {

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { Adapter } from 'lowdb';
 
 /**
- * A lowdb adapter that writes the way the store must survive (SPEC section 9): the file is
+ * A lowdb adapter that writes the way the store must survive (a kill at any moment leaves the old file or the new one, never half of one): the file is
  * created 0600, every write goes to a temporary file that is fsynced and renamed over the old
  * one (atomic on POSIX), and writes are queued so two never interleave. lowdb's own JSONFile
  * (steno) is atomic too but creates files with the process umask, which leaves them readable.

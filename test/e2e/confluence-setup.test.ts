@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 describe('/spoke setup confluence', () => {
-  it('writes every ServiceNow record of SPEC section 4 and reports "connected" once ServiceNow holds the tokens', async () => {
+  it('writes every ServiceNow record a 3LO connection needs and reports "connected" once ServiceNow holds the tokens', async () => {
     const consentMessage = await setupUntilConsent(world);
     const sn = world.serviceNow;
 

@@ -29,7 +29,7 @@ describe('loadConfig', () => {
     expect((error as ConfigError).problems.length).toBeGreaterThanOrEqual(5);
   });
 
-  it('applies the defaults of SPEC section 8', () => {
+  it('applies the documented defaults', () => {
     const config = loadConfig(minimal);
     expect(config.SLACK_API_URL).toBe('https://slack.com/api/');
     expect(config.PORT).toBe(3000);

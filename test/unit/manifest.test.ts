@@ -18,8 +18,9 @@ import * as viewListeners from '../../src/slack/views/index.js';
 const addFormats = addFormatsModule.default;
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-// Slack's published manifest schema, kept outside the product (see its README).
-const schemaDir = path.resolve(repoRoot, '../shared/slack-manifest-schema');
+
+// Slack's published manifest schema (MIT, with its licence), kept in the repository as a fixture.
+const schemaDir = path.resolve(repoRoot, 'test/fixtures/slack-manifest-schema');
 
 function readJson(file: string): unknown {
   return JSON.parse(readFileSync(file, 'utf8'));

@@ -137,7 +137,7 @@ const INTRO: Record<AuthMethod, (label: string, callbackUrl: string) => string[]
   ],
 };
 
-/** The one modal of a setup (SPEC section 2): everything ServiceNow needs, nothing it can discover. */
+/** The one modal of a setup: everything ServiceNow needs, nothing it can discover. */
 export function setupModal(options: SetupModalOptions): ModalView {
   const spoke = SPOKES[options.spoke];
   const method = options.method ?? spoke.methods[0]!;

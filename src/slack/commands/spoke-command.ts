@@ -18,7 +18,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = { setup, list, status, rotate, r
 
 /**
  * `/spoke <subcommand>`. Answers that need no lookup go back in the ack itself; anything that
- * calls Slack or ServiceNow runs after it. Unknown or empty text shows help (SPEC section 2).
+ * calls Slack or ServiceNow runs after it. Unknown or empty text shows help.
  */
 export function register(app: App, deps: SlackDeps): void {
   app.command(SLASH_COMMAND, async (args) => {
