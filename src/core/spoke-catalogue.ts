@@ -1,7 +1,7 @@
 /**
  * Everything spokebot knows about each spoke, in one place. Facts the public docs leave open
  * live here so that one edit fixes them; the doctor (`npm run doctor`) checks the tables and
- * columns against the instance itself, and docs/servicenow-records.md says what is confirmed.
+ * columns against the instance itself, and docs/verify-on-an-instance.md says what is still to confirm.
  */
 export const SPOKE_IDS = ['jira', 'jsm', 'confluence'] as const;
 export type SpokeId = (typeof SPOKE_IDS)[number];
