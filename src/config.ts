@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './core/duration.js';
+import { allowlistEntryProblem, isLoopbackHost } from './core/site.js';
 
 /**
  * The one place that reads the environment (README, "Running it for real", lists every variable). `loadConfig` lists every bad or
@@ -53,9 +54,19 @@ export const envSchema = z
     SLACK_SIGNING_SECRET: optionalSecret,
     SLACK_APP_TOKEN: optionalSecret.refine((v) => v === undefined || v.startsWith('xapp-'), 'an app-level token starts with xapp-'),
     SLACK_API_URL: httpUrl.default('https://slack.com/api/'),
-    PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+    PORT: z
+      .string()
+      .default('3000')
+      .refine((text) => /^\d{1,5}$/.test(text.trim()) && Number(text) <= 65_535, 'must be a port number (0 to 65535), e.g. 3000')
+      .transform(Number),
     SERVICENOW_INSTANCE_URL: z
-      .url({ protocol: /^https?$/, error: 'required: your instance, e.g. https://acme.service-now.com' })
+      .url({
+        protocol: /^https?$/,
+        error: (issue) => (issue.input === undefined ? 'required: your instance, e.g. https://acme.service-now.com' : 'not an http(s) URL: give the instance as https://acme.service-now.com'),
+      })
+      // The integration user's password travels with every request: never in clear off the machine.
+      // (an unparsable value was reported by .url() already: zod runs every check)
+      .refine((u) => !URL.canParse(u) || new URL(u).protocol === 'https:' || isLoopbackHost(new URL(u).hostname), 'must be https:// (the integration user\'s credentials would travel in clear); plain http is only allowed on localhost')
       .transform((u) => u.replace(/\/+$/, '')),
     SERVICENOW_USERNAME: optionalSecret,
     SERVICENOW_PASSWORD: optionalSecret,
@@ -63,7 +74,14 @@ export const envSchema = z
     SERVICENOW_TIMEOUT: duration('10s'),
     ATLASSIAN_AUTH_URL: httpUrl.default('https://auth.atlassian.com').transform((u) => u.replace(/\/+$/, '')),
     ATLASSIAN_API_URL: httpUrl.default('https://api.atlassian.com').transform((u) => u.replace(/\/+$/, '')),
-    ATLASSIAN_SITE_ALLOWLIST: list.default(['https://*.atlassian.net']),
+    ATLASSIAN_SITE_ALLOWLIST: list
+      .default(['https://*.atlassian.net'])
+      .superRefine((entries, ctx) => {
+        for (const entry of entries) {
+          const problem = allowlistEntryProblem(entry);
+          if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${problem}; entries are scheme://host[:port], e.g. https://*.atlassian.net` });
+        }
+      }),
     SPOKE_ENCRYPTION_KEY: encryptionKey,
     SPOKE_DB_PATH: z.string().min(1).default('./.data/spokebot.json'),
     SPOKE_ADMINS: slackIds(/^[UWS][A-Z0-9]+$/),
@@ -98,7 +116,11 @@ function crossVariableProblems(env: Record<string, string | undefined>): string[
   if (!set('SLACK_APP_TOKEN') && !set('SLACK_SIGNING_SECRET')) {
     problems.push('SLACK_SIGNING_SECRET: required in HTTP mode (Basic Information → Signing Secret); or set SLACK_APP_TOKEN for Socket Mode');
   }
-  if (!(set('SERVICENOW_USERNAME') && set('SERVICENOW_PASSWORD')) && !set('SERVICENOW_TOKEN')) {
+  if (set('SERVICENOW_USERNAME') && !set('SERVICENOW_PASSWORD') && !set('SERVICENOW_TOKEN')) {
+    problems.push('SERVICENOW_PASSWORD: required with SERVICENOW_USERNAME (the integration user\'s password)');
+  } else if (set('SERVICENOW_PASSWORD') && !set('SERVICENOW_USERNAME') && !set('SERVICENOW_TOKEN')) {
+    problems.push('SERVICENOW_USERNAME: required with SERVICENOW_PASSWORD (the integration user\'s name)');
+  } else if (!(set('SERVICENOW_USERNAME') && set('SERVICENOW_PASSWORD')) && !set('SERVICENOW_TOKEN')) {
     problems.push('SERVICENOW_USERNAME: set SERVICENOW_USERNAME and SERVICENOW_PASSWORD (a user with the admin role), or SERVICENOW_TOKEN');
   }
   return problems;

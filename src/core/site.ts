@@ -28,11 +28,31 @@ export function normaliseSite(input: string): string | undefined {
   return url.origin;
 }
 
+/** An allowlist entry: `scheme://host[:port]`, where `*` is one DNS label and `:*` any port. */
+export const ALLOWLIST_ENTRY = /^(https?):\/\/([a-z0-9*-]+(?:\.[a-z0-9*-]+)*)(?::(\d{1,5}|\*))?\/?$/i;
+
+/** What is wrong with an allowlist entry, in a sentence with the fix; undefined when it is well formed. */
+export function allowlistEntryProblem(entry: string): string | undefined {
+  const match = ALLOWLIST_ENTRY.exec(entry);
+  if (!match) {
+    const withScheme = /^[a-z0-9*.-]+(:(\d+|\*))?$/i.test(entry) ? ` (did you mean https://${entry}?)` : '';
+    return `"${entry}" is not scheme://host[:port]; it would match no site${withScheme}`;
+  }
+  const port = match[3];
+  if (port !== undefined && port !== '*' && Number(port) > 65_535) return `"${entry}" has port ${port}, which no site can have`;
+  return undefined;
+}
+
 /** `https://*.atlassian.net` matches one DNS label; `http://127.0.0.1:*` any port. */
 function patternToRegExp(pattern: string): RegExp {
   const escaped = pattern.replace(/\/+$/, '').replace(/[.+?^${}()|[\]\\]/g, '\\$&');
   const body = escaped.replace(/:\*$/, ':\\d{1,5}').replace(/\*/g, '[a-z0-9-]+');
   return new RegExp(`^${body}$`, 'i');
+}
+
+/** Loopback hosts, where plain http stays on the machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === '[::1]';
 }
 
 export function siteAllowed(origin: string, allowlist: readonly string[]): boolean {

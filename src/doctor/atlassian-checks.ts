@@ -1,3 +1,4 @@
+import { ALLOWLIST_ENTRY, allowlistEntryProblem, isLoopbackHost } from '../core/site.js';
 import { request, type Dispatcher } from 'undici';
 import type { Config } from '../config.js';
 import { fail, ok, warn, type CheckResult } from './check-result.js';
@@ -44,15 +45,13 @@ async function answersOverHttp(name: string, variable: string, url: string, time
  * stands for one DNS label (or part of one) and `:*` for any port. Anything else never matches a
  * site, so it is a mistake rather than a policy.
  */
-const ENTRY = /^(https?):\/\/([a-z0-9*-]+(?:\.[a-z0-9*-]+)*)(?::(\d{1,5}|\*))?\/?$/i;
 
 /**
  * A deployment that talks to a real ServiceNow instance should only reach Atlassian Cloud over
  * https; the loopback allowlists the tests and the demo use are fine next to a local instance.
  */
 function productionLooking(config: Config): boolean {
-  const host = new URL(config.SERVICENOW_INSTANCE_URL).hostname;
-  return !(host === 'localhost' || host.startsWith('127.') || host === '[::1]');
+  return !isLoopbackHost(new URL(config.SERVICENOW_INSTANCE_URL).hostname);
 }
 
 export function allowlistChecks(entries: readonly string[], production: boolean): CheckResult[] {
@@ -61,16 +60,12 @@ export function allowlistChecks(entries: readonly string[], production: boolean)
   }
   const problems: CheckResult[] = [];
   for (const entry of entries) {
-    const match = ENTRY.exec(entry);
-    if (!match) {
-      problems.push(fail('Atlassian', 'site allowlist', `"${entry}" is not scheme://host[:port] (\`*\` = one DNS label, \`:*\` = any port); it matches no site`, 'fix the entry in ATLASSIAN_SITE_ALLOWLIST, e.g. https://*.atlassian.net'));
+    const problem = allowlistEntryProblem(entry);
+    if (problem !== undefined) {
+      problems.push(fail('Atlassian', 'site allowlist', `${problem} (\`*\` = one DNS label, \`:*\` = any port)`, 'fix the entry in ATLASSIAN_SITE_ALLOWLIST, e.g. https://*.atlassian.net'));
       continue;
     }
-    const [, scheme = '', host = '', port] = match;
-    if (port !== undefined && port !== '*' && Number(port) > 65_535) {
-      problems.push(fail('Atlassian', 'site allowlist', `"${entry}" has port ${port}, which no site can have`, 'fix the port in ATLASSIAN_SITE_ALLOWLIST'));
-      continue;
-    }
+    const [, scheme = '', host = ''] = ALLOWLIST_ENTRY.exec(entry) ?? [];
     if (!production) continue;
     if (scheme.toLowerCase() === 'http') {
       problems.push(warn('Atlassian', 'site allowlist', `"${entry}" allows plain http; Atlassian Cloud sites are https only`, 'use https:// in ATLASSIAN_SITE_ALLOWLIST'));

@@ -58,4 +58,38 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...minimal, SPOKE_ADMINS: 'U123, S456' }).SPOKE_ADMINS).toEqual(['U123', 'S456']);
     expect(() => loadConfig({ ...minimal, SPOKE_ADMINS: 'alice' })).toThrowError(/SPOKE_ADMINS/);
   });
+
+  it('refuses plain http to ServiceNow off the machine, but allows it on loopback', () => {
+    expect(() => loadConfig({ ...minimal, SERVICENOW_INSTANCE_URL: 'http://acme.service-now.com' })).toThrowError(/SERVICENOW_INSTANCE_URL: must be https:\/\//);
+    expect(loadConfig({ ...minimal, SERVICENOW_INSTANCE_URL: 'http://127.0.0.1:8080' }).SERVICENOW_INSTANCE_URL).toBe('http://127.0.0.1:8080');
+    expect(loadConfig({ ...minimal, SERVICENOW_INSTANCE_URL: 'http://localhost:8080/' }).SERVICENOW_INSTANCE_URL).toBe('http://localhost:8080');
+  });
+
+  it('says what is wrong with a value that is set, instead of calling it required', () => {
+    const problems = problemsOf({ ...minimal, SERVICENOW_INSTANCE_URL: 'acme.service-now.com', PORT: 'abc' });
+    expect(problems).toContain('PORT: must be a port number (0 to 65535), e.g. 3000');
+    expect(problems).toContain('SERVICENOW_INSTANCE_URL: not an http(s) URL: give the instance as https://acme.service-now.com');
+    expect(problems.join('\n')).not.toMatch(/required/);
+  });
+
+  it('refuses an allowlist entry without a scheme, with the fix', () => {
+    expect(problemsOf({ ...minimal, ATLASSIAN_SITE_ALLOWLIST: 'https://*.atlassian.net, acme.atlassian.net' }).join('\n')).toMatch(/ATLASSIAN_SITE_ALLOWLIST: "acme.atlassian.net" is not scheme:\/\/host\[:port\].*did you mean https:\/\/acme.atlassian.net/);
+  });
+
+  it('blames the missing half of a username and password', () => {
+    const { SERVICENOW_PASSWORD: _p, ...noPassword } = minimal;
+    expect(problemsOf(noPassword)).toEqual(['SERVICENOW_PASSWORD: required with SERVICENOW_USERNAME (the integration user\'s password)']);
+    const { SERVICENOW_USERNAME: _u, ...noUser } = minimal;
+    expect(problemsOf(noUser)).toEqual(['SERVICENOW_USERNAME: required with SERVICENOW_PASSWORD (the integration user\'s name)']);
+  });
 });
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
