@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { readFileSync } from 'node:fs';
+import { ConfigError, envSchema, loadConfig } from '../../src/config.js';
 
 const key = Buffer.alloc(32, 7).toString('base64');
 const minimal = {
@@ -81,6 +82,14 @@ describe('loadConfig', () => {
     expect(problemsOf(noPassword)).toEqual(['SERVICENOW_PASSWORD: required with SERVICENOW_USERNAME (the integration user\'s password)']);
     const { SERVICENOW_USERNAME: _u, ...noUser } = minimal;
     expect(problemsOf(noUser)).toEqual(['SERVICENOW_USERNAME: required with SERVICENOW_PASSWORD (the integration user\'s name)']);
+  });
+});
+
+describe('.env.example', () => {
+  it('lists every variable the bot reads', () => {
+    const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+    const listed = new Set([...example.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
+    expect(Object.keys(envSchema.shape).filter((name) => !listed.has(name))).toEqual([]);
   });
 });
 
