@@ -31,7 +31,7 @@ ENV SPOKE_DB_PATH=/data/spokebot.json
 RUN mkdir -p /data && chown node:node /data
 VOLUME /data
 
-# `spokebot doctor|rotate-key|start` on PATH, e.g. `docker exec <container> spokebot doctor`.
+# `spokebot doctor|rotate-key|audit export|start` on PATH, e.g. `docker exec <container> spokebot doctor`.
 RUN printf '#!/bin/sh\nexec node /app/dist/cli/spokebot.js "$@"\n' > /usr/local/bin/spokebot && chmod 755 /usr/local/bin/spokebot
 
 # The official image's unprivileged user.
@@ -44,4 +44,5 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1)).catch(() => process.exit(1))"]
 
-CMD ["node", "dist/main.js"]
+# The same command operators run, so `spokebot start --help` describes what the container does.
+CMD ["spokebot", "start"]

@@ -17,6 +17,8 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
+      // Someone who starts it with nothing set most likely has no accounts yet: say where to see it work anyway.
+      console.error('No Slack, ServiceNow or Atlassian account yet? `npm run demo` (in a clone of the repository) runs the whole setup against local stand-ins.');
       process.exit(EX_CONFIG);
     }
     throw error;

@@ -11,7 +11,7 @@ import { rotateStoreKey } from '../store/store-key.js';
 const EX_USAGE = 64;
 const EX_CONFIG = 78;
 
-const HELP = `usage: npm run rotate-key   (or: node dist/cli/rotate-key.js)
+const HELP = `usage: spokebot rotate-key   (or: npm run rotate-key, node dist/cli/rotate-key.js)
 
 Re-seals every secret spokebot holds (setup secrets, connection credentials) under a new
 encryption key, writing the store once, atomically: if it is interrupted, the store opens with

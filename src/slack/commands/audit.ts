@@ -21,7 +21,7 @@ export const audit: Subcommand = async (args, words, deps) => {
     text: `Audit log${connection ? ` for ${connection}` : ''}`,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 2900) } },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `The full log is JSON Lines at \`${deps.store.auditLog.path}\`; \`npm run audit:export -- --since YYYY-MM-DD\` prints it for a SIEM.` }] },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: `The full log is JSON Lines at \`${deps.store.auditLog.path}\`; \`spokebot audit export --since YYYY-MM-DD\` (from a clone: \`npm run audit:export -- --since YYYY-MM-DD\`) prints it for a SIEM.` }] },
     ],
   });
 };
