@@ -2,6 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import { describeDetails, reannounceMessage, requestCard, requestReceivedMessage } from './blocks/request-card.js';
 import { planBlocks } from './blocks/plan-blocks.js';
 import { plainMessage, type Message } from './blocks/setup-messages.js';
+import { messageParts } from './blocks/text-sections.js';
 import type { SlackDeps } from './deps.js';
 import { ACTION } from './ids.js';
 import { ReconsentRunner } from './reconsent-runner.js';
@@ -95,7 +96,7 @@ export class RequestRunner {
       await this.dm(approver, {
         text: `Scope change for ${connection.name}`,
         blocks: [
-          ...planBlocks(summary, plan).slice(0, 45),
+          ...planBlocks(summary, plan),
           { type: 'actions', elements: [{ type: 'button', style: 'primary', action_id: ACTION.confirmScopeChange, text: { type: 'plain_text', text: 'Confirm and re-consent' }, value: String(request.id) }] },
         ],
       });
@@ -134,8 +135,10 @@ export class RequestRunner {
     await new ReconsentRunner(this.deps, this.client).run(connection, actor);
   }
 
+  /** A message longer than Slack takes in one (a long scope plan) goes on in the next DMs, in order. */
   private async dm(userId: string, message: Message): Promise<void> {
     const dm = await this.client.conversations.open({ users: userId });
-    if (dm.channel?.id) await this.client.chat.postMessage({ channel: dm.channel.id, ...message });
+    if (!dm.channel?.id) return;
+    for (const part of messageParts(message)) await this.client.chat.postMessage({ channel: dm.channel.id, ...part });
   }
 }

@@ -14,6 +14,7 @@ import {
   writeFailedMessage,
   type Message,
 } from './blocks/setup-messages.js';
+import { messageParts } from './blocks/text-sections.js';
 import type { SlackDeps } from './deps.js';
 
 const STATUS_WORDS: Partial<Record<PendingSetup['status'], string>> = {
@@ -91,12 +92,15 @@ export class SetupRunner {
     await this.say(setup, writeFailedMessage(setup.id, setup.failure?.message ?? 'interrupted', setup.failure?.hint ?? 'Press Retry.', setup.written));
   }
 
-  /** Posts into the setup's DM thread, starting the thread on first use. */
+  /**
+   * Posts into the setup's DM thread, starting the thread on first use. A message longer than
+   * Slack takes in one goes on in the next messages of the thread, in order.
+   */
   async say(setup: PendingSetup, message: Message): Promise<void> {
     const thread = await this.deps.threads.threadFor(this.client, setup.id, () =>
       threadRootMessage(setup.connectionName, SPOKES[setup.spoke].label, this.deps.instanceUrl),
     );
-    await this.client.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, ...message });
+    for (const part of messageParts(message)) await this.client.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, ...part });
   }
 
   /**

@@ -4,6 +4,7 @@ import { nextExpiry } from '../../core/health.js';
 import type { Connection, HealthRecord } from '../../store/spoke-store.js';
 import { STATE_EMOJI, expiryText } from './health-blocks.js';
 import { SLASH_COMMAND } from '../surface.js';
+import { BLOCK_LIMITS, pageFooter, paginate, sectionsOf, textSections } from './text-sections.js';
 
 type HealthOf = (name: string) => HealthRecord | undefined;
 
@@ -21,27 +22,53 @@ function line(c: Connection, healthOf: HealthOf): string {
   return `*${c.name}* · ${AUTH_METHOD_LABELS[c.method]} · ${c.siteOrigin} · ${stateText(c, health)}${expiryPart}`;
 }
 
+/** Connections a page of `/spoke list` shows; more pages beyond (`--page N`). */
+export const LIST_PAGE_SIZE = 40;
+
+export interface ListPage {
+  blocks: KnownBlock[];
+  page: number;
+  pages: number;
+}
+
+/** The order `/spoke list` shows: by spoke, those on the shipped alias first, then child aliases. */
+function inListOrder(connections: readonly Connection[]): Connection[] {
+  return SPOKE_IDS.flatMap((spokeId) => {
+    const mine = connections.filter((c) => c.spoke === spokeId);
+    return [...mine.filter((c) => !c.alias?.childOf), ...mine.filter((c) => c.alias?.childOf)];
+  });
+}
+
+const entry = (c: Connection, healthOf: HealthOf) => (c.alias?.childOf ? `  ↳ child alias \`${c.alias.name}\`: ${line(c, healthOf)}` : `• ${line(c, healthOf)}`);
+
 /**
  * `/spoke list`: connections per spoke, under the alias they hang on: the shipped alias first,
  * then each child alias with its connection (the structure ServiceNow's Connections page shows).
+ * Long lists come in pages; each page says how many there are and how to see the next.
  */
-export function connectionListBlocks(connections: readonly Connection[], healthOf: HealthOf = () => undefined): KnownBlock[] {
+export function connectionListBlocks(connections: readonly Connection[], healthOf: HealthOf = () => undefined, page = 1): ListPage {
   if (connections.length === 0) {
-    return [{ type: 'section', text: { type: 'mrkdwn', text: `No connections yet. An admin can start one with \`${SLASH_COMMAND} setup jira|jsm|confluence\`.` } }];
+    return { page: 1, pages: 1, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `No connections yet. An admin can start one with \`${SLASH_COMMAND} setup jira|jsm|confluence\`.` } }] };
   }
+  const ordered = inListOrder(connections).map((c) => ({ c, text: entry(c, healthOf) }));
+  // Room for the footer and one spoke heading per spoke on the page; lines pack into sections,
+  // so a page never takes more sections than its lines take alone.
+  const pages = paginate(ordered, { perPage: LIST_PAGE_SIZE, maxBlocks: BLOCK_LIMITS.message - 1 - SPOKE_IDS.length, blocksOf: (e) => sectionsOf(e.text) });
+  const shown = pages[page - 1];
+  if (!shown) {
+    return { page, pages: pages.length, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `There is no page ${page}: ${connections.length} connection(s) fill ${pages.length} page(s). \`${SLASH_COMMAND} list\` shows the first.` } }] };
+  }
+  const before = new Set(pages.slice(0, page - 1).flat().map((e) => e.c.spoke));
   const blocks: KnownBlock[] = [];
   for (const spokeId of SPOKE_IDS) {
-    const mine = connections.filter((c) => c.spoke === spokeId);
+    const mine = shown.filter((e) => e.c.spoke === spokeId);
     if (mine.length === 0) continue;
     const spoke = SPOKES[spokeId];
-    const onShipped = mine.filter((c) => !c.alias?.childOf);
-    const onChildren = mine.filter((c) => c.alias?.childOf);
-    const lines = [
-      `*${spoke.label}* · alias \`${spoke.aliasName}\``,
-      ...onShipped.map((c) => `• ${line(c, healthOf)}`),
-      ...onChildren.map((c) => `  ↳ child alias \`${c.alias!.name}\`: ${line(c, healthOf)}`),
-    ];
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, 3000) } });
+    const heading = `*${spoke.label}* · alias \`${spoke.aliasName}\`${before.has(spokeId) ? ' (continued)' : ''}`;
+    blocks.push(...textSections([heading, ...mine.map((e) => e.text)]));
   }
-  return blocks.slice(0, 50);
+  const shownThrough = pages.slice(0, page).reduce((n, p) => n + p.length, 0);
+  const footer = pageFooter({ page, pages: pages.length, total: connections.length, shownThrough, noun: 'connections', nextCommand: (next) => `${SLASH_COMMAND} list --page ${next}` });
+  if (footer) blocks.push(footer);
+  return { page, pages: pages.length, blocks };
 }

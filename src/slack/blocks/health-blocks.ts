@@ -7,6 +7,7 @@ import type { Connection, HealthRecord } from '../../store/spoke-store.js';
 import { SLASH_COMMAND } from '../surface.js';
 import { ACTION } from '../ids.js';
 import type { Message } from './setup-messages.js';
+import { textSections } from './text-sections.js';
 
 export const STATE_EMOJI: Record<HealthState, string> = { ok: ':large_green_circle:', warning: ':large_yellow_circle:', failing: ':red_circle:' };
 const CHECK_EMOJI: Record<CheckResult['status'], string> = { ok: ':white_check_mark:', warning: ':warning:', failing: ':x:', skipped: ':heavy_minus_sign:' };
@@ -49,8 +50,8 @@ export function expiryText(expiry: Expiry | undefined): string {
   return expiry ? `${EXPIRY_LABEL[expiry.kind]} ${expiry.at.slice(0, 10)}` : 'no known expiry';
 }
 
-export function checkLines(checks: readonly CheckResult[]): string {
-  return checks.map((c) => `${CHECK_EMOJI[c.status]} *${CHECK_LABEL[c.check]}*: ${c.summary}`).join('\n');
+export function checkLines(checks: readonly CheckResult[]): string[] {
+  return checks.map((c) => `${CHECK_EMOJI[c.status]} *${CHECK_LABEL[c.check]}*: ${c.summary}`);
 }
 
 /** A state change, posted once to the connection's channel: what broke and the one fix. */
@@ -59,7 +60,8 @@ export function stateChangeMessage(connection: Connection, record: HealthRecord,
     kind === 'recovered' ? `${STATE_EMOJI.ok} *${connection.name}* has recovered.` : `${STATE_EMOJI[record.state]} *${connection.name}* is ${record.state}.`;
   const problems = record.checks.filter((c) => c.status === 'failing' || c.status === 'warning');
   const fix = problems.find((c) => c.fix)?.fix;
-  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: `${headline}\n${checkLines(kind === 'recovered' ? record.checks.filter((c) => c.status === 'ok') : problems).slice(0, 2900)}` } }];
+  // A scope-drift summary lists both scope lists in full, so the checks may take several sections.
+  const blocks: KnownBlock[] = textSections([headline, ...checkLines(kind === 'recovered' ? record.checks.filter((c) => c.status === 'ok') : problems)]);
   const actions = [fixButton(fix, connection), button('Check now', ACTION.checkNow, connection.name)].filter((b, i, all): b is Button => Boolean(b) && all.findIndex((x) => x?.action_id === b!.action_id) === i);
   if (kind !== 'recovered') {
     if (fix === 'setup') blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Fix: run \`${SLASH_COMMAND} setup ${connection.spoke}\` again for this connection.` }] });
@@ -92,6 +94,6 @@ export function statusBlocks(connection: Connection, record: HealthRecord): Know
         text: `${STATE_EMOJI[record.state]} *${connection.name}* · ${spoke.label} · ${AUTH_METHOD_LABELS[connection.method]} · ${connection.siteOrigin}\nchecked ${record.checkedAt.slice(0, 16).replace('T', ' ')} UTC · ${expiryText(nextExpiry(record.expiries))}`,
       },
     },
-    { type: 'section', text: { type: 'mrkdwn', text: checkLines(record.checks).slice(0, 3000) } },
+    ...textSections(checkLines(record.checks)),
   ];
 }

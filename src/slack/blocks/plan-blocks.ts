@@ -1,6 +1,7 @@
 import type { KnownBlock, ModalView } from '@slack/types';
 import { describeValue, type RecordPlan } from '../../core/record-plan.js';
 import { ACTION, CALLBACK } from '../ids.js';
+import { textSections } from './text-sections.js';
 
 export interface PlanSummary {
   setupId: string;
@@ -37,10 +38,8 @@ export function planBlocks(summary: PlanSummary, plan: RecordPlan): KnownBlock[]
           .join(', ');
         return `• ${ACTION_WORD[record.action]} *${record.label}*${fields ? `\n    ${fields}` : ''}`;
       });
-    // A section's text stops at 3000 characters; long scope lists are cut with a count.
-    let body = `\`${table}\`\n${lines.join('\n')}`;
-    if (body.length > 2900) body = `${body.slice(0, 2850)}…\n(${lines.length} records in all)`;
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: body } });
+    // What is confirmed must be seen whole: a long scope list takes more sections, never a cut.
+    blocks.push(...textSections([`\`${table}\``, ...lines]));
   }
   return blocks;
 }

@@ -4,6 +4,7 @@ import { SPOKES } from '../../core/spoke-catalogue.js';
 import type { AccessRequest } from '../../store/spoke-store.js';
 import { ACTION, CALLBACK, DENY_BLOCK, SETUP_INPUT_ACTION } from '../ids.js';
 import type { Message } from './setup-messages.js';
+import { textSections } from './text-sections.js';
 
 export function describeDetails(details: RequestDetails): string {
   switch (details.kind) {
@@ -34,7 +35,8 @@ export function requestCard(request: AccessRequest): Message {
   lines.push(`${STATE_LINE[request.state]}${decided}${when}`);
   if (request.denyReason) lines.push(`Reason: ${request.denyReason}`);
   if (request.outcome) lines.push(`Outcome: ${request.outcome}`);
-  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, 3000) } }];
+  // A long reason or scope list takes more sections rather than losing the decision line at its end.
+  const blocks: KnownBlock[] = textSections(lines);
   if (request.state === 'open') {
     blocks.push({
       type: 'actions',

@@ -1,7 +1,8 @@
 import type { KnownBlock } from '@slack/types';
 import type { AuthMethod } from '../../core/spoke-catalogue.js';
-import type { WrittenRecord } from '../../servicenow/plan-writer.js';
+import type { WriteOutcome, WrittenRecord } from '../../servicenow/plan-writer.js';
 import { ACTION } from '../ids.js';
+import { textSections } from './text-sections.js';
 
 export interface Message {
   text: string;
@@ -10,9 +11,20 @@ export interface Message {
 
 const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
 
-export function recordLines(written: readonly WrittenRecord[]): string {
-  if (written.length === 0) return '_none yet_';
-  return written.map((r) => `• \`${r.table}\` ${r.label} (${r.outcome}, \`${r.sysId}\`)`).join('\n');
+/** One line per record: table, label, what happened to it and its sys_id. */
+export function recordLines(written: readonly WrittenRecord[]): string[] {
+  if (written.length === 0) return ['_none yet_'];
+  return written.map((r) => `• \`${r.table}\` ${r.label} (${r.outcome}, \`${r.sysId}\`)`);
+}
+
+const OUTCOMES: readonly WriteOutcome[] = ['created', 'updated', 'unchanged', 'found'];
+
+/**
+ * "created 21, updated 0, unchanged 0, found 2": what the write did, since a rerun that
+ * changes nothing is not "wrote 23 records".
+ */
+export function outcomeCounts(written: readonly WrittenRecord[]): string {
+  return OUTCOMES.map((outcome) => `${outcome} ${written.filter((r) => r.outcome === outcome).length}`).join(', ');
 }
 
 export function threadRootMessage(connectionName: string, spokeLabel: string, instanceUrl: string): Message {
@@ -20,18 +32,20 @@ export function threadRootMessage(connectionName: string, spokeLabel: string, in
   return { text, blocks: [section(`:gear: ${text}`)] };
 }
 
+/** Every record, however many: the list is split into as many sections as it needs. */
 export function recordsWrittenMessage(written: readonly WrittenRecord[]): Message {
-  const text = `Wrote ${written.length} records to ServiceNow.`;
-  return { text, blocks: [section(`${text}\n${recordLines(written)}`.slice(0, 3000))] };
+  const text = `Records in ServiceNow: ${outcomeCounts(written)}.`;
+  return { text, blocks: textSections([`*Records in ServiceNow* (${written.length}): ${outcomeCounts(written)}`, ...recordLines(written)]) };
 }
 
+/** After a failure the admin needs the whole list of what is already there, with its counts. */
 export function writeFailedMessage(setupId: string, problem: string, hint: string, written: readonly WrittenRecord[]): Message {
   const text = `Setup stopped: ${problem}`;
   return {
     text,
     blocks: [
-      section(`:x: *Setup stopped.* ${problem}\n*What to do:* ${hint}`),
-      section(`*Already in ServiceNow* (Retry keeps these and carries on):\n${recordLines(written)}`.slice(0, 3000)),
+      ...textSections([`:x: *Setup stopped.* ${problem}`, `*What to do:* ${hint}`]),
+      ...textSections([`*Already in ServiceNow* (${written.length}: ${outcomeCounts(written)}). Retry keeps these and carries on:`, ...recordLines(written)]),
       { type: 'actions', elements: [{ type: 'button', action_id: ACTION.retrySetup, style: 'primary', text: { type: 'plain_text', text: 'Retry' }, value: setupId }] },
     ],
   };
@@ -88,5 +102,5 @@ export function consentTimeoutMessage(setupId: string | undefined, callbackUrl: 
 }
 
 export function plainMessage(text: string): Message {
-  return { text, blocks: [section(text)] };
+  return { text, blocks: textSections([text]) };
 }

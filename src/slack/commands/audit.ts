@@ -1,27 +1,49 @@
+import type { KnownBlock } from '@slack/types';
+import type { AuditEvent } from '../../store/schema.js';
+import { BLOCK_LIMITS, escapeMrkdwn, pageFooter, paginate, sectionsOf, takePageOption, textSections } from '../blocks/text-sections.js';
 import { SLASH_COMMAND } from '../surface.js';
 import { requireAdmin, type Subcommand } from './subcommand.js';
 
-/** `/spoke audit [connection] [--since YYYY-MM-DD]`: the latest audit entries, for admins. */
+/** Entries a page of `/spoke audit` shows, newest first; older ones are on the next pages. */
+export const AUDIT_PAGE_SIZE = 30;
+
+const USAGE = `Usage: \`${SLASH_COMMAND} audit [connection] [--since YYYY-MM-DD] [--page N]\``;
+
+/** Details hold what people typed (reasons, command text): escaped, so they show as typed. */
+function auditLine(e: AuditEvent): string {
+  const detail = e.detail ? ` · ${Object.entries(e.detail).map(([k, v]) => `${k}=${escapeMrkdwn(Array.isArray(v) ? v.join(' ') : String(v))}`).join(', ')}` : '';
+  return `\`${e.at.slice(0, 19).replace('T', ' ')}\` <@${e.actor}> *${e.action}* ${e.outcome}${e.connection ? ` · ${escapeMrkdwn(e.connection)}` : ''}${detail}`;
+}
+
+/** `/spoke audit [connection] [--since YYYY-MM-DD] [--page N]`: the audit log, newest first, for admins. */
 export const audit: Subcommand = async (args, words, deps) => {
-  const sinceAt = words.indexOf('--since');
-  const sinceText = sinceAt >= 0 ? words[sinceAt + 1] : undefined;
+  const { page, rest } = takePageOption(words);
+  const sinceAt = rest.indexOf('--since');
+  const sinceText = sinceAt >= 0 ? rest[sinceAt + 1] : undefined;
   const since = sinceText ? new Date(`${sinceText}T00:00:00Z`) : undefined;
-  if (sinceAt >= 0 && (!since || Number.isNaN(since.getTime()))) {
-    await args.ack({ response_type: 'ephemeral', text: `Usage: \`${SLASH_COMMAND} audit [connection] [--since YYYY-MM-DD]\`` });
+  if (page === undefined || (sinceAt >= 0 && (!since || Number.isNaN(since.getTime())))) {
+    await args.ack({ response_type: 'ephemeral', text: USAGE });
     return;
   }
-  const connection = words.filter((_, i) => sinceAt < 0 || (i !== sinceAt && i !== sinceAt + 1)).join(' ').trim();
+  const connection = rest.filter((_, i) => sinceAt < 0 || (i !== sinceAt && i !== sinceAt + 1)).join(' ').trim();
   await args.ack();
   if (!(await requireAdmin(args, deps, 'audit', 'read the audit log of'))) return;
-  const events = deps.store.auditLog.latest({ ...(connection ? { connection } : {}), ...(since ? { since } : {}), limit: 30 });
-  const lines = events.map((e) => `\`${e.at.slice(0, 19).replace('T', ' ')}\` <@${e.actor}> *${e.action}* ${e.outcome}${e.connection ? ` · ${e.connection}` : ''}${e.detail ? ` · ${Object.entries(e.detail).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(' ') : v}`).join(', ')}` : ''}`);
-  const text = lines.length ? lines.join('\n') : 'No audit entries match.';
-  await args.respond({
-    response_type: 'ephemeral',
-    text: `Audit log${connection ? ` for ${connection}` : ''}`,
-    blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 2900) } },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `The full log is JSON Lines at \`${deps.store.auditLog.path}\`; \`spokebot audit export --since YYYY-MM-DD\` (from a clone: \`npm run audit:export -- --since YYYY-MM-DD\`) prints it for a SIEM.` }] },
-    ],
-  });
+  const events = deps.store.auditLog.latest({ ...(connection ? { connection } : {}), ...(since ? { since } : {}), limit: Number.MAX_SAFE_INTEGER });
+  const lines = events.map(auditLine);
+  // Two context lines go under the list: the page line and where the full log is.
+  const pages = paginate(lines, { perPage: AUDIT_PAGE_SIZE, maxBlocks: BLOCK_LIMITS.message - 2, blocksOf: sectionsOf });
+  const shown = pages[page - 1];
+  const title = `Audit log${connection ? ` for ${connection}` : ''}`;
+  const options = `${connection ? ` ${connection}` : ''}${sinceText ? ` --since ${sinceText}` : ''}`;
+  const blocks: KnownBlock[] = [];
+  if (lines.length === 0) blocks.push(...textSections(['No audit entries match.']));
+  else if (!shown) blocks.push(...textSections([`There is no page ${page}: ${lines.length} entries fill ${pages.length} page(s). \`${SLASH_COMMAND} audit${options}\` shows the first.`]));
+  else {
+    blocks.push(...textSections(shown));
+    const shownThrough = pages.slice(0, page).reduce((n, p) => n + p.length, 0);
+    const footer = pageFooter({ page, pages: pages.length, total: lines.length, shownThrough, noun: 'entries', nextCommand: (next) => `${SLASH_COMMAND} audit${options} --page ${next}` });
+    if (footer) blocks.push(footer);
+  }
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `The full log is JSON Lines at \`${deps.store.auditLog.path}\`; \`spokebot audit export --since YYYY-MM-DD\` (from a clone: \`npm run audit:export -- --since YYYY-MM-DD\`) prints it for a SIEM.` }] });
+  await args.respond({ response_type: 'ephemeral', text: `${title}${shown && pages.length > 1 ? ` (page ${page} of ${pages.length})` : ''}`, blocks });
 };

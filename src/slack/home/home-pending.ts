@@ -6,7 +6,7 @@ export function homePending(store: SpokeStore, isAdmin: boolean): PendingSetup[]
   return isAdmin ? store.listSetups((s) => !TERMINAL_STATUSES.includes(s.status)) : [];
 }
 
-/** Requests on App Home: approvers see the open ones, everyone else their own. */
+/** Requests on App Home, newest first: approvers see the open ones, everyone else their own. */
 export function homeRequests(store: SpokeStore, userId: string, isApprover: boolean): AccessRequest[] {
-  return store.listRequests((r) => (isApprover ? r.state === 'open' : r.requester === userId)).slice(-15).reverse();
+  return store.listRequests((r) => (isApprover ? r.state === 'open' : r.requester === userId)).reverse();
 }
