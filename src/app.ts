@@ -23,6 +23,7 @@ import { SpokeStore } from './store/spoke-store.js';
 import { AdminDirectory } from './slack/admin-directory.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { DmThreads } from './slack/dm-threads.js';
+import { RedeliveryGuard, envelopeIdOf, guardRedeliveries } from './slack/redelivery-guard.js';
 import type { SlackDeps } from './slack/deps.js';
 import * as actions from './slack/actions/index.js';
 import * as commands from './slack/commands/index.js';
@@ -42,6 +43,8 @@ export interface AppDeps {
     consentFirstPollMs?: number;
     writer?: PlanWriterOptions;
     dispatcher?: Dispatcher;
+    /** Socket Mode: how soon a missing pong drops the socket; also the wait before each reconnect (Bolt's default 5 s). */
+    socketPingTimeoutMs?: number;
   };
 }
 
@@ -113,7 +116,11 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
         logger: boltLogger(logger),
         // Socket Mode has no events URL, but /healthz still needs a port to answer on.
         customRoutes: [healthRoute()],
-        installerOptions: { port: config.PORT },
+        // The socket URL comes from apps.connections.open on the same Web API as every other call.
+        installerOptions: { port: config.PORT, clientOptions: { slackApiUrl: config.SLACK_API_URL } },
+        // The redelivery guard needs the envelope id, which Bolt does not pass on by itself.
+        customPropertiesExtractor: envelopeIdOf,
+        ...(tuning.socketPingTimeoutMs !== undefined ? { clientPingTimeout: tuning.socketPingTimeoutMs } : {}),
       })
     : new HTTPReceiver({
         signingSecret: config.SLACK_SIGNING_SECRET!,
@@ -125,7 +132,8 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
       });
   const app = new App({
     token: config.SLACK_BOT_TOKEN,
-    receiver,
+    // Slack delivers at least once; a redelivered envelope or event must not run a listener twice.
+    receiver: guardRedeliveries(receiver, new RedeliveryGuard({ logger: logger.child({ component: 'slack' }) })),
     logger: boltLogger(logger),
     logLevel: LogLevel.INFO,
     deferInitialization: true,

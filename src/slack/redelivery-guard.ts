@@ -1,0 +1,166 @@
+import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
+import type { Logger } from '../logger.js';
+
+/**
+ * Slack delivers at least once. A Socket Mode envelope whose ack Slack did not see (the socket
+ * dropped between our ack and Slack) comes again with `retry_attempt` ≥ 1, and an Events API
+ * event whose HTTP answer was late comes again with `x-slack-retry-num`. Bolt hands every
+ * delivery to the listeners, so without this a redelivered Confirm would write a setup twice and
+ * a redelivered command would open a second modal. The guard sits between the receiver and the
+ * app: a delivery it has seen is acked again with the answer the first one gave (Slack kept
+ * waiting for that answer: a view submission must still get its `response_action`) and the
+ * listeners are not run.
+ *
+ * What identifies a delivery, and why only these:
+ * - `envelope_id` (Socket Mode, every kind): Slack resends the same envelope when its ack was
+ *   lost, and each envelope is one delivery of one thing, so it is exact.
+ * - `event_id` (Events API, both transports): stays the same on every retry of the event, over
+ *   HTTP (where there is no envelope) and in an envelope, even if a retry came in a new one.
+ * Interactions and slash commands over HTTP are not retried by Slack, and the fields they carry
+ * do not make an exact key: a view's id and hash stay the same when the user corrects a form
+ * after `response_action: errors` and submits again (a real second submission), and
+ * `view_closed` has no trigger_id. So over HTTP they pass through untouched.
+ */
+export interface RedeliveryGuardOptions {
+  logger: Logger;
+  /** How long a delivery is remembered; Slack's retries come within minutes (the last about 5 min after the first). */
+  rememberMs?: number;
+  /** At most this many deliveries are remembered; the oldest are forgotten first. */
+  maxEntries?: number;
+  /** How long a redelivery waits for the first delivery's ack when that is still running (Slack's own deadline). */
+  ackWaitMs?: number;
+  clock?: () => number;
+}
+
+/** Socket Mode's receiver passes the envelope id to the app through this custom property. */
+export const ENVELOPE_ID_PROPERTY = 'envelopeId';
+
+/** For SocketModeReceiver's `customPropertiesExtractor`: Bolt does not pass the envelope id on otherwise. */
+export function envelopeIdOf(args: { envelope_id?: unknown }): Record<string, string> {
+  return typeof args.envelope_id === 'string' && args.envelope_id !== '' ? { [ENVELOPE_ID_PROPERTY]: args.envelope_id } : {};
+}
+
+interface Seen {
+  at: number;
+  /** Settles with the body the first delivery was acked with (undefined for an empty ack). */
+  answer: Promise<unknown>;
+}
+
+/** The keys of one delivery; any one seen before makes it a redelivery. */
+export function deliveryKeys(event: Pick<ReceiverEvent, 'body' | 'customProperties'>): string[] {
+  const keys: string[] = [];
+  const envelopeId = event.customProperties?.[ENVELOPE_ID_PROPERTY];
+  if (typeof envelopeId === 'string' && envelopeId !== '') keys.push(`envelope:${envelopeId}`);
+  const body = event.body as { type?: unknown; event_id?: unknown };
+  if (body.type === 'event_callback' && typeof body.event_id === 'string' && body.event_id !== '') keys.push(`event:${body.event_id}`);
+  return keys;
+}
+
+export class RedeliveryGuard {
+  private readonly seen = new Map<string, Seen>();
+  private readonly rememberMs: number;
+  private readonly maxEntries: number;
+  private readonly ackWaitMs: number;
+  private readonly clock: () => number;
+  private readonly logger: Logger;
+
+  constructor(options: RedeliveryGuardOptions) {
+    this.logger = options.logger;
+    this.rememberMs = options.rememberMs ?? 10 * 60_000;
+    this.maxEntries = options.maxEntries ?? 5000;
+    this.ackWaitMs = options.ackWaitMs ?? 3000;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** How many deliveries are remembered now (for tests). */
+  get size(): number {
+    return new Set(this.seen.values()).size;
+  }
+
+  /** Runs `process` for a first delivery; acks a redelivery with the first answer instead. */
+  async handle(event: ReceiverEvent, process: (event: ReceiverEvent) => Promise<void>): Promise<void> {
+    this.forgetExpired();
+    const keys = deliveryKeys(event);
+    if (keys.length === 0) return process(event);
+    const earlier = keys.map((k) => this.seen.get(k)).find((s) => s !== undefined);
+    if (earlier !== undefined) {
+      this.logger.info({ keys, retryNum: event.retryNum, retryReason: event.retryReason }, 'slack redelivered what was already handled: acked with the first answer, listeners not run');
+      await event.ack(await this.firstAnswer(earlier));
+      return;
+    }
+
+    let settle!: (answer: unknown) => void;
+    const entry: Seen = { at: this.clock(), answer: new Promise((resolve) => (settle = resolve)) };
+    for (const key of keys) this.seen.set(key, entry);
+    this.trim();
+    let acked = false;
+    const ack = event.ack;
+    const remembering: ReceiverEvent = {
+      ...event,
+      ack: async (response?: unknown) => {
+        acked = true;
+        settle(response);
+        return ack(response);
+      },
+    };
+    try {
+      await process(remembering);
+    } catch (error) {
+      // Never acked: Slack will deliver it again, and that delivery deserves a real run.
+      if (!acked) {
+        for (const key of keys) if (this.seen.get(key) === entry) this.seen.delete(key);
+        settle(undefined);
+      }
+      throw error;
+    }
+  }
+
+  /** The first delivery's answer; if it has not acked within Slack's deadline, an empty ack. */
+  private async firstAnswer(earlier: Seen): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), this.ackWaitMs)));
+    try {
+      return await Promise.race([earlier.answer, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private forgetExpired(): void {
+    const cutoff = this.clock() - this.rememberMs;
+    // Insertion order is arrival order, so the expired ones are at the front.
+    for (const [key, entry] of this.seen) {
+      if (entry.at > cutoff) break;
+      this.seen.delete(key);
+    }
+  }
+
+  private trim(): void {
+    while (this.seen.size > this.maxEntries) {
+      const oldest = this.seen.keys().next();
+      if (oldest.done === true) break;
+      this.seen.delete(oldest.value);
+    }
+  }
+}
+
+/**
+ * The receiver as Bolt sees it, with every delivery passing through the guard first. Receivers
+ * only call `app.processEvent`, so that is the one thing the app they are given does differently.
+ */
+export function guardRedeliveries(receiver: Receiver, guard: RedeliveryGuard): Receiver {
+  return {
+    init(app: App) {
+      const guarded = new Proxy(app, {
+        get(target, property) {
+          if (property === 'processEvent') return (event: ReceiverEvent) => guard.handle(event, (e) => target.processEvent(e));
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      receiver.init(guarded);
+    },
+    start: (...args: unknown[]) => receiver.start(...args),
+    stop: (...args: unknown[]) => receiver.stop(...args),
+  };
+}
