@@ -56,6 +56,8 @@ export interface SlackStandIn {
   addChannel(channel: SlackChannel): void;
   /** From now on the bot token is refused with this error (token_revoked, account_inactive…); undefined accepts it again. */
   refuseBotToken(error: string | undefined): void;
+  /** Where apps.connections.open sends the app (the Socket Mode stand-in's one-time links); undefined: a link nothing listens on. */
+  issueSocketLinksWith(issue: (() => string) | undefined): void;
   waitForCall(method: string, predicate?: (call: SlackCall) => boolean, timeoutMs?: number): Promise<SlackCall>;
   close(): Promise<void>;
 }
@@ -84,6 +86,7 @@ export async function startSlackStandIn(opts: {
   workspace.scopes = [...(opts.scopes ?? manifestBotScopes())];
   for (const channel of opts.channels ?? []) workspace.channels.set(channel.id, channel);
   let botTokenRefusal: string | undefined;
+  let issueSocketLink: (() => string) | undefined;
   const calls: SlackCall[] = [];
   const faults = new FaultQueue<SlackFault>();
   const waiters: Array<{ method: string; predicate: (c: SlackCall) => boolean; resolve: (c: SlackCall) => void }> = [];
@@ -122,7 +125,7 @@ export async function startSlackStandIn(opts: {
     const appMethod = method === 'apps.connections.open';
     if (opts.appToken !== undefined && token === opts.appToken) {
       if (!appMethod) return answer(200, fail('not_allowed_token_type'));
-      return answer(200, impl(args), { 'x-oauth-scopes': 'connections:write' });
+      return answer(200, issueSocketLink !== undefined ? { ok: true, url: issueSocketLink() } : impl(args), { 'x-oauth-scopes': 'connections:write' });
     }
     if (token !== opts.botToken) return answer(200, fail('invalid_auth'));
     if (appMethod) return answer(200, fail('not_allowed_token_type'));
@@ -181,6 +184,7 @@ export async function startSlackStandIn(opts: {
     },
     addChannel: (channel) => void workspace.channels.set(channel.id, channel),
     refuseBotToken: (error) => void (botTokenRefusal = error),
+    issueSocketLinksWith: (issue) => void (issueSocketLink = issue),
     waitForCall,
     close: () => server.close(),
   };

@@ -62,9 +62,14 @@ export interface SlashCommand {
 }
 
 export function sendSlashCommand(botEventsUrl: string, secret: string, cmd: SlashCommand): Promise<BotResponse> {
+  return postToBot(botEventsUrl, secret, new URLSearchParams(slashCommandPayload(cmd)).toString(), 'application/x-www-form-urlencoded');
+}
+
+/** A slash command's fields: the form body over HTTP, the envelope's payload in Socket Mode. */
+export function slashCommandPayload(cmd: SlashCommand): Record<string, string> {
   const teamId = cmd.teamId ?? TEAM_ID;
   // Field order as Slack sends it.
-  const form = new URLSearchParams({
+  return {
     token: VERIFICATION_TOKEN,
     team_id: teamId,
     team_domain: TEAM_DOMAIN,
@@ -78,8 +83,7 @@ export function sendSlashCommand(botEventsUrl: string, secret: string, cmd: Slas
     is_enterprise_install: 'false',
     response_url: cmd.responseUrl ?? `http://127.0.0.1:9/commands/${teamId}/1/unused`,
     trigger_id: cmd.triggerId,
-  });
-  return postToBot(botEventsUrl, secret, form.toString(), 'application/x-www-form-urlencoded');
+  };
 }
 
 export function sendInteraction(botEventsUrl: string, secret: string, payload: unknown): Promise<BotResponse> {

@@ -1,8 +1,8 @@
 import { expect } from 'vitest';
 import { ACTION, CALLBACK, SETUP_BLOCK } from '../../src/slack/ids.js';
-import { blockAction, sendInteraction, sendSlashCommand, viewClosed, viewSubmission, type BotResponse } from '../standins/slack-driver.js';
+import { blockAction, viewClosed, viewSubmission, type BotResponse } from '../standins/slack-driver.js';
 import type { SlackCall } from '../standins/slack-api.js';
-import { ADMIN, CLIENT_ID, CLIENT_SECRET, REPORT_CHANNEL, SIGNING_SECRET, type World } from './world.js';
+import { ADMIN, CLIENT_ID, CLIENT_SECRET, REPORT_CHANNEL, type World } from './world.js';
 
 /** Slack's deadline for an ack; the tests hold the bot to well inside it. */
 export const ACK_DEADLINE_MS = 3000;
@@ -14,7 +14,7 @@ export function expectFastAck(response: BotResponse): void {
 
 export async function runCommand(world: World, text: string, userId = ADMIN, channelId = REPORT_CHANNEL): Promise<BotResponse> {
   const triggerId = world.slack.issueTriggerId();
-  const response = await sendSlashCommand(world.eventsUrl, SIGNING_SECRET, { text, userId, triggerId, channelId, responseUrl: world.slack.newResponseUrl() });
+  const response = await world.deliver.command({ text, userId, triggerId, channelId, responseUrl: world.slack.newResponseUrl() });
   expectFastAck(response);
   return response;
 }
@@ -40,7 +40,7 @@ export function setupAnswers(world: World, overrides: Record<string, string | nu
 }
 
 export async function submitView(world: World, view: Record<string, unknown>, answers: Record<string, string | null>, userId = ADMIN): Promise<BotResponse> {
-  const response = await sendInteraction(world.eventsUrl, SIGNING_SECRET, viewSubmission({ userId, view, answers }));
+  const response = await world.deliver.interaction(viewSubmission({ userId, view, answers }));
   expectFastAck(response);
   return response;
 }
@@ -52,7 +52,7 @@ export async function waitForPlanView(world: World, viewId: string, timeoutMs = 
 }
 
 export async function closeView(world: World, view: Record<string, unknown>, userId = ADMIN): Promise<BotResponse> {
-  const response = await sendInteraction(world.eventsUrl, SIGNING_SECRET, viewClosed({ userId, view }));
+  const response = await world.deliver.interaction(viewClosed({ userId, view }));
   expectFastAck(response);
   return response;
 }
@@ -62,9 +62,7 @@ export async function clickButton(world: World, call: SlackCall, actionId: strin
   const block = blocks.find((b) => b.elements?.some((e) => e.action_id === actionId));
   const element = block?.elements?.find((e) => e.action_id === actionId);
   expect(element, `button ${actionId} in the message`).toBeDefined();
-  const response = await sendInteraction(
-    world.eventsUrl,
-    SIGNING_SECRET,
+  const response = await world.deliver.interaction(
     blockAction({
       userId,
       actionId,
@@ -93,7 +91,7 @@ export async function chooseMethod(world: World, view: Record<string, unknown>, 
     view: { ...view, state: { values: { [SETUP_BLOCK.method]: { [ACTION.chooseMethod]: { type: 'radio_buttons', selected_option: { value: method, text: { type: 'plain_text', text: method } } } } } } },
     actions: [{ type: 'radio_buttons', action_id: ACTION.chooseMethod, block_id: SETUP_BLOCK.method, selected_option: { value: method, text: { type: 'plain_text', text: method } }, action_ts: '1' }],
   };
-  expectFastAck(await sendInteraction(world.eventsUrl, SIGNING_SECRET, payload));
+  expectFastAck(await world.deliver.interaction(payload));
   const call = await world.slack.waitForCall('views.update', (c) => world.slack.calls.indexOf(c) >= since && c.args.view_id === view.id);
   expect(call.response.ok).toBe(true);
   return call.response.view as Record<string, unknown>;

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, type SpokeBot } from '../../src/app.js';
@@ -8,6 +9,9 @@ import { createLogger } from '../../src/logger.js';
 import { startAtlassianStandIn, type AtlassianSite, type AtlassianStandIn } from '../standins/atlassian.js';
 import { startServiceNowStandIn, type ServiceNowStandIn } from '../standins/servicenow.js';
 import { startSlackStandIn, type SlackStandIn } from '../standins/slack-api.js';
+import { sendEvent, sendInteraction, sendSlashCommand, type BotResponse, type SlashCommand } from '../standins/slack-driver.js';
+import { startSlackSocketStandIn, type SlackSocketStandIn } from '../standins/slack-socket.js';
+import type { Json } from '../standins/slack-views.js';
 
 /** A date `days` from today (YYYY-MM-DD): tests must not depend on the day they run. */
 export function daysFromNow(days: number): string {
@@ -21,6 +25,7 @@ export const REPORT_CHANNEL = 'C0REPORTS';
 export const APPROVAL_CHANNEL = 'C0APPROVE';
 export const BOT_TOKEN = 'xoxb-test-bot-token';
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
+export const APP_TOKEN = 'xapp-1-A0001-test-app-token';
 /** Distinctive values, so a sweep of logs, Slack calls and files can prove they never leak. */
 export const CLIENT_ID = 'spokebot-client-id-7f3a';
 export const CLIENT_SECRET = 'S3CRET-atlassian-client-secret-9c1e77';
@@ -38,9 +43,20 @@ export class TestClock {
   }
 }
 
+/** How a test hands Slack's traffic to the bot: signed HTTP posts, or envelopes on the socket. */
+export interface SlackTransport {
+  command(cmd: SlashCommand): Promise<BotResponse>;
+  interaction(payload: Json): Promise<BotResponse>;
+  event(body: Json): Promise<BotResponse>;
+}
+
 export interface World {
   clock: TestClock;
   slack: SlackStandIn;
+  /** The Socket Mode stand-in, in a world started with `socketMode: true`. */
+  socket?: SlackSocketStandIn;
+  /** Commands, interactions and events, over whichever transport this world's bot uses. */
+  deliver: SlackTransport;
   serviceNow: ServiceNowStandIn;
   atlassian: AtlassianStandIn;
   site: AtlassianSite;
@@ -61,6 +77,8 @@ export interface WorldOptions {
   appScopes?: string[];
   logLevel?: string;
   keepData?: boolean;
+  /** The bot on Socket Mode (SLACK_APP_TOKEN, no signing secret); /healthz on a free PORT. */
+  socketMode?: boolean;
 }
 
 /**
@@ -68,8 +86,10 @@ export interface WorldOptions {
  * stand-ins, and the bot itself built from config exactly as main.ts builds it.
  */
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
+  const socketMode = options.socketMode === true;
   const slack = await startSlackStandIn({
     botToken: BOT_TOKEN,
+    ...(socketMode ? { appToken: APP_TOKEN } : {}),
     users: [
       { id: ADMIN, name: 'ada', is_admin: false },
       { id: OTHER_ADMIN, name: 'grace', is_admin: false },
@@ -90,10 +110,13 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     scopes: options.appScopes ?? [...new Set(Object.values(SPOKES).flatMap((spoke) => [...spoke.defaultScopes, ...spoke.serviceAccountScopes]))],
     name: 'ServiceNow integration',
   });
+  const socket = socketMode ? await startSlackSocketStandIn(slack) : undefined;
+  // In Socket Mode Bolt serves /healthz on PORT itself and does not say which port it got.
+  const healthPort = socketMode ? await freePort() : undefined;
   const dataDir = await mkdtemp(join(tmpdir(), 'spokebot-'));
   const config = loadConfig({
     SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    ...(socketMode ? { SLACK_APP_TOKEN: APP_TOKEN, PORT: String(healthPort) } : { SLACK_SIGNING_SECRET: SIGNING_SECRET }),
     SLACK_API_URL: slack.apiUrl,
     SERVICENOW_INSTANCE_URL: serviceNow.url,
     SERVICENOW_USERNAME: 'spokebot.integration',
@@ -119,15 +142,28 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       config,
       logger,
       now: clock.now,
-      tuning: { slackRetries: 0, serviceNowRetryDelayMs: 20, consentFirstPollMs: 100, writer: { profileLookupDelayMs: 20 } },
+      tuning: { slackRetries: 0, serviceNowRetryDelayMs: 20, consentFirstPollMs: 100, writer: { profileLookupDelayMs: 20 }, ...(socketMode ? { socketPingTimeoutMs: 1000 } : {}) },
     });
     const { url } = await bot.start(0);
-    return { bot, url: url! };
+    return { bot, url: url ?? `http://127.0.0.1:${healthPort}` };
   };
+  const eventsUrl = (): string => {
+    if (socketMode) throw new Error('a Socket Mode bot has no events URL: send through world.deliver or world.socket');
+    return `${current.url}/slack/events`;
+  };
+  const deliver: SlackTransport = socket
+    ? { command: (cmd) => socket.command(cmd), interaction: (payload) => socket.interaction(payload), event: (body) => socket.event(body) }
+    : {
+        command: (cmd) => sendSlashCommand(eventsUrl(), SIGNING_SECRET, cmd),
+        interaction: (payload) => sendInteraction(eventsUrl(), SIGNING_SECRET, payload),
+        event: (body) => sendEvent(eventsUrl(), SIGNING_SECRET, body),
+      };
   let current = await build();
   const world: World = {
     clock,
     slack,
+    ...(socket ? { socket } : {}),
+    deliver,
     serviceNow,
     atlassian,
     site,
@@ -141,7 +177,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       return current.url;
     },
     get eventsUrl() {
-      return `${current.url}/slack/events`;
+      return eventsUrl();
     },
     async restartBot(whileDown) {
       await current.bot.stop();
@@ -150,9 +186,19 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     },
     async close() {
       await current.bot.stop();
-      await Promise.all([slack.close(), serviceNow.close(), atlassian.close()]);
+      await Promise.all([slack.close(), serviceNow.close(), atlassian.close(), socket?.close()]);
       if (!options.keepData) await rm(dataDir, { recursive: true, force: true });
     },
   };
   return world;
+}
+
+/** A port nothing listens on now, for a server that will not tell which port it got. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return address.port;
 }
