@@ -2,7 +2,7 @@ import type { App, BlockButtonAction } from '@slack/bolt';
 import { plainMessage } from '../blocks/setup-messages.js';
 import type { SlackDeps } from '../deps.js';
 import { ACTION } from '../ids.js';
-import { SetupRunner } from '../setup-runner.js';
+import { SetupRunner } from '../flows/setup-runner.js';
 
 /** Confirm on a plan posted as a DM (the admin closed the modal early). The service checks who. */
 export function register(app: App, deps: SlackDeps): void {

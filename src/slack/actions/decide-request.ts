@@ -2,7 +2,7 @@ import type { App, BlockButtonAction } from '@slack/bolt';
 import { denyModal } from '../blocks/request-card.js';
 import type { SlackDeps } from '../deps.js';
 import { ACTION } from '../ids.js';
-import { RequestRunner } from '../request-runner.js';
+import { RequestRunner } from '../flows/request-runner.js';
 
 /**
  * Approve and Deny on a request card. Approve decides at once (settled in the store: a second

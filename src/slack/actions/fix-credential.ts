@@ -4,7 +4,7 @@ import { plainMessage } from '../blocks/setup-messages.js';
 import { rotateModal } from '../blocks/rotate-modal.js';
 import type { SlackDeps } from '../deps.js';
 import { ACTION } from '../ids.js';
-import { ReconsentRunner } from '../reconsent-runner.js';
+import { ReconsentRunner } from '../flows/reconsent-runner.js';
 
 /**
  * Rotate and Re-consent buttons on alerts, reminders and App Home cards: the same as

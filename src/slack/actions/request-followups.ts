@@ -2,7 +2,7 @@ import type { App, BlockAction, BlockButtonAction, UsersSelectAction } from '@sl
 import { requestModal } from '../blocks/request-modal.js';
 import type { SlackDeps } from '../deps.js';
 import { ACTION } from '../ids.js';
-import { RequestRunner } from '../request-runner.js';
+import { RequestRunner } from '../flows/request-runner.js';
 import { setupForm } from '../setup-form.js';
 
 /**

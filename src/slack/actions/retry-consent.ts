@@ -1,7 +1,7 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import type { SlackDeps } from '../deps.js';
 import { ACTION } from '../ids.js';
-import { SetupRunner } from '../setup-runner.js';
+import { SetupRunner } from '../flows/setup-runner.js';
 
 /** Try again after a consent timeout: the same link, watched afresh. */
 export function register(app: App, deps: SlackDeps): void {

@@ -1,6 +1,6 @@
 import { defaultTokenExpiry } from '../../core/setup-request.js';
 import { rotateModal } from '../blocks/rotate-modal.js';
-import { ReconsentRunner } from '../reconsent-runner.js';
+import { ReconsentRunner } from '../flows/reconsent-runner.js';
 import { adminConnection, type Subcommand } from './subcommand.js';
 
 /**

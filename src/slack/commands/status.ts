@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import { statusBlocks } from '../blocks/health-blocks.js';
+import { messageParts } from '../blocks/text-sections.js';
 import { SLASH_COMMAND } from '../surface.js';
 import type { Subcommand } from './subcommand.js';
 
@@ -21,7 +22,8 @@ export const status: Subcommand = async ({ ack, respond }, words, deps) => {
   await ack({ response_type: 'ephemeral', text: `Checking ${connections.length} connection(s)…` });
   deps.tasks.run('health.status', async () => {
     const records = await Promise.all(connections.map((c) => deps.monitor.check(c)));
-    const blocks: KnownBlock[] = connections.flatMap((c, i) => [...statusBlocks(c, records[i]!), { type: 'divider' as const }]).slice(0, 49);
-    await respond({ response_type: 'ephemeral', text: `Health of ${connections.length} connection(s)`, blocks });
+    const blocks: KnownBlock[] = connections.flatMap((c, i) => [...statusBlocks(c, records[i]!), { type: 'divider' as const }]);
+    // Every connection's result, in as many ephemeral answers as Slack's 50 blocks need.
+    for (const part of messageParts({ text: `Health of ${connections.length} connection(s)`, blocks })) await respond({ response_type: 'ephemeral', ...part });
   });
 };

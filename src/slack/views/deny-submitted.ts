@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import type { SlackDeps } from '../deps.js';
 import { CALLBACK, DENY_BLOCK, SETUP_INPUT_ACTION } from '../ids.js';
-import { RequestRunner } from '../request-runner.js';
+import { RequestRunner } from '../flows/request-runner.js';
 
 const metadata = z.object({ id: z.number() });
 

@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import { writingModal } from '../blocks/progress-views.js';
 import type { SlackDeps } from '../deps.js';
 import { CALLBACK } from '../ids.js';
-import { SetupRunner } from '../setup-runner.js';
+import { SetupRunner } from '../flows/setup-runner.js';
 
 /** Confirm on the plan modal: ack with a "writing" view, then write the records after the ack. */
 export function register(app: App, deps: SlackDeps): void {

@@ -3,7 +3,7 @@ import { parseRequest, REQUEST_KINDS, type RequestField, type RequestKind } from
 import type { SlackDeps } from '../deps.js';
 import { CALLBACK, REQUEST_BLOCK } from '../ids.js';
 import { readRequestState } from '../request-state.js';
-import { RequestRunner } from '../request-runner.js';
+import { RequestRunner } from '../flows/request-runner.js';
 
 /** The request modal's submit: field errors in the ack; the card and the DM after it. */
 export function register(app: App, deps: SlackDeps): void {

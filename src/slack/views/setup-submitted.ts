@@ -9,7 +9,7 @@ import { plainMessage } from '../blocks/setup-messages.js';
 import type { SlackDeps } from '../deps.js';
 import { CALLBACK, SETUP_BLOCK } from '../ids.js';
 import { decodeSetupMetadata } from '../private-metadata.js';
-import { SetupRunner } from '../setup-runner.js';
+import { SetupRunner } from '../flows/setup-runner.js';
 import { formValuesOf, setupForm } from '../setup-form.js';
 import { errorsByBlock, readSetupState } from '../setup-state.js';
 import { updateView } from '../update-view.js';

@@ -1,10 +1,10 @@
 import type { WebClient } from '@slack/web-api';
-import { oauthCallbackUrl } from '../core/consent-link.js';
-import { formatDuration } from '../core/duration.js';
-import type { Connection } from '../store/spoke-store.js';
-import { consentTimeoutMessage, plainMessage, type Message } from './blocks/setup-messages.js';
-import type { SlackDeps } from './deps.js';
-import { ACTION } from './ids.js';
+import { oauthCallbackUrl } from '../../core/consent-link.js';
+import { formatDuration } from '../../core/duration.js';
+import type { Connection } from '../../store/spoke-store.js';
+import { consentTimeoutMessage, plainMessage, type Message } from '../blocks/setup-messages.js';
+import type { SlackDeps } from '../deps.js';
+import { ACTION } from '../ids.js';
 
 /**
  * `/spoke rotate` for a 3LO connection: ServiceNow's consent link again, in a DM thread, and

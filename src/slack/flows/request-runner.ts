@@ -1,14 +1,14 @@
 import type { WebClient } from '@slack/web-api';
-import { describeDetails, reannounceMessage, requestCard, requestReceivedMessage } from './blocks/request-card.js';
-import { planBlocks } from './blocks/plan-blocks.js';
-import { plainMessage, type Message } from './blocks/setup-messages.js';
-import { messageParts } from './blocks/text-sections.js';
-import type { SlackDeps } from './deps.js';
-import { ACTION } from './ids.js';
+import { describeDetails, reannounceMessage, requestCard, requestReceivedMessage } from '../blocks/request-card.js';
+import { planBlocks } from '../blocks/plan-blocks.js';
+import { plainMessage, type Message } from '../blocks/setup-messages.js';
+import { messageParts } from '../blocks/text-sections.js';
+import type { SlackDeps } from '../deps.js';
+import { ACTION } from '../ids.js';
 import { ReconsentRunner } from './reconsent-runner.js';
-import { SPOKES } from '../core/spoke-catalogue.js';
-import type { AccessRequest } from '../store/spoke-store.js';
-import { SpokeError } from '../errors.js';
+import { SPOKES } from '../../core/spoke-catalogue.js';
+import type { AccessRequest } from '../../store/spoke-store.js';
+import { SpokeError } from '../../errors.js';
 
 /**
  * The Slack side of a request: the card in the approvers' channel (updated in place as it is

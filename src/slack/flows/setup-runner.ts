@@ -1,8 +1,8 @@
 import type { WebClient } from '@slack/web-api';
-import { oauthCallbackUrl } from '../core/consent-link.js';
-import { formatDuration } from '../core/duration.js';
-import { SPOKES } from '../core/spoke-catalogue.js';
-import type { PendingSetup } from '../store/spoke-store.js';
+import { oauthCallbackUrl } from '../../core/consent-link.js';
+import { formatDuration } from '../../core/duration.js';
+import { SPOKES } from '../../core/spoke-catalogue.js';
+import type { PendingSetup } from '../../store/spoke-store.js';
 import {
   channelConnectedMessage,
   connectedMessage,
@@ -13,9 +13,9 @@ import {
   threadRootMessage,
   writeFailedMessage,
   type Message,
-} from './blocks/setup-messages.js';
-import { messageParts } from './blocks/text-sections.js';
-import type { SlackDeps } from './deps.js';
+} from '../blocks/setup-messages.js';
+import { messageParts } from '../blocks/text-sections.js';
+import type { SlackDeps } from '../deps.js';
 
 const STATUS_WORDS: Partial<Record<PendingSetup['status'], string>> = {
   writing: 'is already writing its records',

@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import type { SlackDeps } from './deps.js';
+import type { SlackDeps } from '../deps.js';
 import { RequestRunner } from './request-runner.js';
 
 /** Undecided requests: put in front of the approvers again, or expired with word to the requester. */
