@@ -10,15 +10,14 @@ import { HealthMonitor } from './health/health-monitor.js';
 import { HealthProbe } from './health/health-probe.js';
 import { AdoptionService } from './setup/adoption-service.js';
 import { RequestService } from './requests/request-service.js';
-import { RequestSweep } from './slack/request-sweep.js';
+import { RequestSweep } from './slack/flows/request-sweep.js';
 import { ConnectionService } from './setup/connection-service.js';
 import { SlackHealthNotifier } from './slack/health-notifier.js';
 import { CredentialVerifier } from './setup/credential-verifier.js';
 import type { Logger } from './logger.js';
 import { PlanWriter, type PlanWriterOptions } from './servicenow/plan-writer.js';
-import { ServiceNowTableClient } from './servicenow/table-client.js';
+import { serviceNowClientFromConfig } from './servicenow/client-from-config.js';
 import { SetupService } from './setup/setup-service.js';
-import { SERVICENOW_TABLES } from './core/spoke-catalogue.js';
 import { SpokeStore } from './store/spoke-store.js';
 import { AdminDirectory } from './slack/admin-directory.js';
 import { boltLogger } from './slack/bolt-logger.js';
@@ -29,7 +28,7 @@ import * as actions from './slack/actions/index.js';
 import * as commands from './slack/commands/index.js';
 import * as events from './slack/events/index.js';
 import * as views from './slack/views/index.js';
-import { SetupRunner } from './slack/setup-runner.js';
+import { SetupRunner } from './slack/flows/setup-runner.js';
 
 export interface AppDeps {
   config: Config;
@@ -67,16 +66,7 @@ export interface SpokeBot {
 export async function createApp({ config, logger, now = () => new Date(), tuning = {} }: AppDeps): Promise<SpokeBot> {
   const store = await SpokeStore.open(config.SPOKE_DB_PATH, config.SPOKE_ENCRYPTION_KEY, now);
   const tasks = new BackgroundTasks(logger);
-  const serviceNow = new ServiceNowTableClient({
-    instanceUrl: config.SERVICENOW_INSTANCE_URL,
-    auth: { username: config.SERVICENOW_USERNAME, password: config.SERVICENOW_PASSWORD, token: config.SERVICENOW_TOKEN },
-    logger: logger.child({ component: 'servicenow' }),
-    timeoutMs: config.SERVICENOW_TIMEOUT,
-    knownTables: SERVICENOW_TABLES,
-    ...(tuning.serviceNowMaxRetries !== undefined ? { maxRetries: tuning.serviceNowMaxRetries } : {}),
-    ...(tuning.serviceNowRetryDelayMs !== undefined ? { minRetryDelayMs: tuning.serviceNowRetryDelayMs } : {}),
-    ...(tuning.dispatcher ? { dispatcher: tuning.dispatcher } : {}),
-  });
+  const serviceNow = serviceNowClientFromConfig(config, logger, tuning);
   const tenantInfo = new TenantInfoClient({ allowlist: config.ATLASSIAN_SITE_ALLOWLIST, logger: logger.child({ component: 'atlassian' }) });
   const atlassian = new AtlassianClient({ authUrl: config.ATLASSIAN_AUTH_URL, logger: logger.child({ component: 'atlassian' }) });
   const verifier = new CredentialVerifier(atlassian, config.ATLASSIAN_API_URL);

@@ -1,8 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config.js';
-import { SERVICENOW_TABLES } from '../core/spoke-catalogue.js';
 import { createLogger, type Logger } from '../logger.js';
-import { ServiceNowTableClient } from '../servicenow/table-client.js';
+import { serviceNowClientFromConfig } from '../servicenow/client-from-config.js';
 import { atlassianChecks } from './atlassian-checks.js';
 import { fail, type CheckArea, type CheckResult } from './check-result.js';
 import { serviceNowChecks } from './servicenow-checks.js';
@@ -38,17 +37,7 @@ export interface DoctorOutcome {
 export async function runDoctor(config: Config, deps: DoctorDeps = {}): Promise<DoctorOutcome> {
   const logger = deps.logger ?? createLogger('silent');
   const tuning = deps.tuning ?? {};
-  const client = new ServiceNowTableClient({
-    instanceUrl: config.SERVICENOW_INSTANCE_URL,
-    auth: { username: config.SERVICENOW_USERNAME, password: config.SERVICENOW_PASSWORD, token: config.SERVICENOW_TOKEN },
-    logger: logger.child({ component: 'servicenow' }),
-    timeoutMs: config.SERVICENOW_TIMEOUT,
-    // As the bot builds it, so the ServiceNow checks see what the bot would.
-    knownTables: SERVICENOW_TABLES,
-    ...(tuning.serviceNowMaxRetries !== undefined ? { maxRetries: tuning.serviceNowMaxRetries } : {}),
-    ...(tuning.serviceNowRetryDelayMs !== undefined ? { minRetryDelayMs: tuning.serviceNowRetryDelayMs } : {}),
-    ...(tuning.dispatcher ? { dispatcher: tuning.dispatcher } : {}),
-  });
+  const client = serviceNowClientFromConfig(config, logger, tuning);
   const timeouts = tuning.timeoutMs !== undefined ? { timeoutMs: tuning.timeoutMs } : {};
   const areas = await Promise.all([
     guarded('Slack', () => slackChecks({ config, logger, ...(tuning.slackRetries !== undefined ? { retries: tuning.slackRetries } : {}), ...timeouts })),

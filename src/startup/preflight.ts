@@ -12,7 +12,7 @@ import {
   ServiceNowUnavailableError,
   ServiceNowUnreachableError,
 } from '../servicenow/errors.js';
-import { ServiceNowTableClient } from '../servicenow/table-client.js';
+import { serviceNowClientFromConfig } from '../servicenow/client-from-config.js';
 import { StoreKeyError, StoreUnreadableError, checkStoreKey } from '../store/store-key.js';
 
 /**
@@ -110,18 +110,10 @@ async function slackProbe(config: Config, logger: Logger): Promise<Probe> {
 }
 
 async function serviceNowProbe(config: Config, logger: Logger, dispatcher: Dispatcher | undefined): Promise<Probe> {
-  const client = new ServiceNowTableClient({
-    instanceUrl: config.SERVICENOW_INSTANCE_URL,
-    auth: { username: config.SERVICENOW_USERNAME, password: config.SERVICENOW_PASSWORD, token: config.SERVICENOW_TOKEN },
-    logger: logger.child({ component: 'servicenow' }),
-    timeoutMs: config.SERVICENOW_TIMEOUT,
-    // The gate's own backoff decides when to try again.
-    maxRetries: 0,
-    // One request proving the user; whether the instance has every table and column is the
-    // doctor's question (and each use's), not a reason to keep the bot from starting.
-    checkColumns: false,
-    ...(dispatcher ? { dispatcher } : {}),
-  });
+  // The gate's own backoff decides when to try again. One request proves the user; whether the
+  // instance has every table and column is the doctor's question (and each use's), not a reason
+  // to keep the bot from starting.
+  const client = serviceNowClientFromConfig(config, logger, dispatcher ? { dispatcher } : {}, { maxRetries: 0, checkColumns: false });
   try {
     await client.findRecords('sys_alias', {}, { limit: 1, fields: ['name'] });
     return { ok: true };
