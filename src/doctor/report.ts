@@ -1,5 +1,4 @@
-import type { KnownBlock } from '@slack/types';
-import type { CheckArea, CheckResult, CheckStatus } from './check-result.js';
+import type { CheckResult, CheckStatus } from './check-result.js';
 
 const STATUS_TEXT: Record<CheckStatus, string> = { ok: 'ok', warn: 'WARN', fail: 'FAIL' };
 
@@ -53,43 +52,4 @@ export function reportSummary(results: readonly CheckResult[]): string {
   const failing = count('fail');
   const warnings = count('warn');
   return `${results.length} checks: ${count('ok')} ok, ${warnings} warning${warnings === 1 ? '' : 's'}, ${failing} failing`;
-}
-
-/** Slack shows `&`, `<` and `>` as markup in mrkdwn unless escaped. */
-export function escapeMrkdwn(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
-}
-
-const ICON: Record<CheckStatus, string> = { ok: ':white_check_mark:', warn: ':warning:', fail: ':x:' };
-
-/** A section's text may be at most 3000 characters; areas with more lines get more sections. */
-const SECTION_LIMIT = 3000;
-const MAX_BLOCKS = 50;
-
-/** Cut before escaping (an entity cut in half would show), short enough that a line always fits a section. */
-const clip = (text: string): string => (text.length > 800 ? `${text.slice(0, 799)}…` : text);
-
-/**
- * The same report for Slack: a summary, then one section per area (more if an area's lines do
- * not fit one), each line its check's status, name, detail and fix. Never more than 50 blocks.
- */
-export function reportBlocks(results: readonly CheckResult[]): KnownBlock[] {
-  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: `*spokebot doctor*: ${escapeMrkdwn(reportSummary(results))}` } }];
-  const areas: CheckArea[] = [...new Set(results.map((r) => r.area))];
-  for (const area of areas) {
-    const lines = results
-      .filter((r) => r.area === area)
-      .map((r) => `${ICON[r.status]} *${escapeMrkdwn(clip(r.name))}*: ${escapeMrkdwn(clip(r.detail))}${r.fix ? `\n      _fix:_ ${escapeMrkdwn(clip(r.fix))}` : ''}`);
-    let text = `*${area}*`;
-    for (const line of lines) {
-      if (text.length + 1 + line.length > SECTION_LIMIT) {
-        blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
-        text = `*${area}* (continued)`;
-      }
-      text += `\n${line}`;
-    }
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
-  }
-  if (blocks.length <= MAX_BLOCKS) return blocks;
-  return [...blocks.slice(0, MAX_BLOCKS - 1), { type: 'context', elements: [{ type: 'mrkdwn', text: 'More lines than Slack shows at once: run `spokebot doctor` for the whole report.' }] }];
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { allowlistChecks } from '../../src/doctor/atlassian-checks.js';
 import { fail, ok, warn, type CheckResult } from '../../src/doctor/check-result.js';
-import { escapeMrkdwn, reportBlocks, reportSummary, reportTable } from '../../src/doctor/report.js';
+import { reportSummary, reportTable } from '../../src/doctor/report.js';
+import { doctorReportBlocks as reportBlocks } from '../../src/slack/blocks/doctor-report.js';
+import { escapeMrkdwn, messageParts } from '../../src/slack/blocks/text-sections.js';
 
 const sample: CheckResult[] = [
   ok('Slack', 'bot token', 'auth.test: spokebot (U0BOT) in Acme (T0001)'),
@@ -50,15 +52,16 @@ describe('the Slack report', () => {
     expect(texts[2]).toMatch(/^\*Store\*\n:x: \*encryption key\*: this key did not seal this store\n\s+_fix:_ /);
   });
 
-  it('never exceeds 50 blocks or 3000 characters a section, however many lines', () => {
+  it('keeps every line whole, within 3000 characters a section and 50 blocks a message, however many lines', () => {
     const many = Array.from({ length: 400 }, (_, i) => fail('ServiceNow', `table t_${i}`, 'x'.repeat(300), 'y'.repeat(300)));
-    const blocks = reportBlocks(many);
-    expect(blocks.length).toBeLessThanOrEqual(50);
-    for (const block of blocks) {
-      const text = (block as { text?: { text: string } }).text?.text ?? '';
-      expect(text.length).toBeLessThanOrEqual(3000);
-    }
-    expect(JSON.stringify(blocks.at(-1))).toContain('spokebot doctor');
+    const parts = messageParts({ text: 'report', blocks: reportBlocks(many) });
+    expect(parts.length).toBeGreaterThan(1);
+    const texts = parts.flatMap((part) => {
+      expect(part.blocks.length).toBeLessThanOrEqual(50);
+      return part.blocks.map((block) => (block as { text?: { text: string } }).text?.text ?? '');
+    });
+    for (const text of texts) expect(text.length).toBeLessThanOrEqual(3000);
+    for (let i = 0; i < 400; i++) expect(texts.join('\n')).toContain(`*table t_${i}*: ${'x'.repeat(300)}\n      _fix:_ ${'y'.repeat(300)}`);
   });
 });
 

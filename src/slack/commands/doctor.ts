@@ -1,4 +1,6 @@
-import { reportBlocks, reportSummary } from '../../doctor/report.js';
+import { reportSummary } from '../../doctor/report.js';
+import { doctorReportBlocks } from '../blocks/doctor-report.js';
+import { messageParts } from '../blocks/text-sections.js';
 import { requireAdmin, type Subcommand } from './subcommand.js';
 
 /**
@@ -12,6 +14,7 @@ export const doctor: Subcommand = async (args, _words, deps) => {
   await args.respond({ response_type: 'ephemeral', text: 'Running checks…' });
   deps.tasks.run('doctor.run', async () => {
     const outcome = await deps.doctor();
-    await args.respond({ response_type: 'ephemeral', text: `spokebot doctor: ${reportSummary(outcome.results)}`, blocks: reportBlocks(outcome.results) });
+    const report = { text: `spokebot doctor: ${reportSummary(outcome.results)}`, blocks: doctorReportBlocks(outcome.results) };
+    for (const part of messageParts(report)) await args.respond({ response_type: 'ephemeral', ...part });
   });
 };
