@@ -207,6 +207,8 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
       tasks.run('setup.recover', async () => {
         for (const interrupted of await setup.recoverInterrupted()) await runner.reportInterrupted(interrupted);
       });
+      // Cards a crash left unposted go out now, not a sweep interval later.
+      tasks.run('request.announce', () => new RequestSweep(deps, app.client).announceOwed());
       sweeper = setInterval(() => tasks.run('setup.expire', async () => void (await store.expireSetups())), 60_000);
       sweeper.unref();
       // Due times live in the store; the tick only asks what is due, so a restart loses nothing.

@@ -133,3 +133,46 @@ export function reannouncement(request: { state: RequestState; lastAnnouncedAt: 
   if (now.getTime() - Date.parse(request.lastAnnouncedAt) < everyMs) return 'none';
   return request.reannounced < times ? 'reannounce' : 'expire';
 }
+
+/**
+ * The approvers' card is owed by every open request that has none yet. A request saved before
+ * the outbox existed has no `announce` record but is owed all the same (the cards a crash lost).
+ */
+export function cardOwed(request: { state: RequestState; card?: unknown }): boolean {
+  return request.state === 'open' && request.card === undefined;
+}
+
+/** The card, or after it the requester's receipt, is still to go out. */
+export function announcementOwed(request: { state: RequestState; card?: unknown; announce?: unknown }): boolean {
+  return request.state === 'open' && (request.announce !== undefined || request.card === undefined);
+}
+
+/**
+ * Slack refusals no wait fixes: a person has to invite the bot, unarchive the channel or grant a
+ * scope. The requester and the admins are told; the card is still tried, slowly, so it goes out
+ * soon after someone fixes it.
+ */
+export const ANNOUNCE_BLOCKERS = ['not_in_channel', 'channel_not_found', 'is_archived', 'missing_scope'] as const;
+
+export type AnnounceFailure =
+  | { kind: 'ratelimited'; error: string; retryAfterMs: number }
+  | { kind: 'blocked'; error: string }
+  /** `inDoubt`: the try may have reached Slack (no answer, 5xx), so its card may exist. */
+  | { kind: 'transient'; error: string; inDoubt: boolean };
+
+export const ANNOUNCE_RETRY = { firstMs: 30_000, maxMs: 30 * 60_000, blockedFirstMs: 5 * 60_000 } as const;
+
+export function isAnnounceBlocker(error: string): boolean {
+  return (ANNOUNCE_BLOCKERS as readonly string[]).includes(error);
+}
+
+/**
+ * How long after failed try number `attempts` (1 for the first) the next is due: what Retry-After
+ * says on a 429; otherwise 30 s doubling up to 30 min, starting at 5 min for a refusal a person must fix.
+ */
+export function nextAnnounceDelayMs(attempts: number, failure: AnnounceFailure): number {
+  if (failure.kind === 'ratelimited') return Math.max(failure.retryAfterMs, 1000);
+  const doubled = ANNOUNCE_RETRY.firstMs * 2 ** Math.min(Math.max(attempts - 1, 0), 16);
+  const floor = failure.kind === 'blocked' ? ANNOUNCE_RETRY.blockedFirstMs : 0;
+  return Math.min(Math.max(doubled, floor), ANNOUNCE_RETRY.maxMs);
+}

@@ -1,4 +1,5 @@
-import { checkDecision, reannouncement, type Decision, type RequestDetails } from '../core/access-request.js';
+import { randomUUID } from 'node:crypto';
+import { announcementOwed, cardOwed, checkDecision, nextAnnounceDelayMs, reannouncement, REQUEST_STATES, type AnnounceFailure, type Decision, type RequestDetails } from '../core/access-request.js';
 import { RECORD_KEYS } from '../core/record-keys.js';
 import type { RecordPlan } from '../core/record-plan.js';
 import { CONFLUENCE_GROUPS } from '../core/spoke-catalogue.js';
@@ -13,6 +14,12 @@ export interface Approvers {
 }
 
 export type DecideResult = { ok: true; request: AccessRequest } | { ok: false; why: string };
+
+/** A claimed try at a request's announcement; `inDoubt`: an earlier try may have posted its card. */
+export interface AnnounceClaim {
+  request: AccessRequest;
+  inDoubt: boolean;
+}
 
 /**
  * Access requests from asking to the work that follows approval. Decisions are settled in the
@@ -32,9 +39,16 @@ export class RequestService {
     },
   ) {}
 
+  /**
+   * This run of the bot. A claim on an announcement names the run that took it: one left by
+   * another run was cut off by a crash or a kill, and no process is still working on it.
+   */
+  private readonly run = randomUUID();
+
   async submit(requester: string, details: RequestDetails, reason: string): Promise<AccessRequest> {
     const at = this.deps.now().toISOString();
-    const request = await this.deps.store.createRequest({ requester, details, reason, state: 'open', createdAt: at, lastAnnouncedAt: at, reannounced: 0 });
+    // Saved owing its card: whatever happens after this write, the outbox posts it (README, "Access requests").
+    const request = await this.deps.store.createRequest({ requester, details, reason, state: 'open', createdAt: at, lastAnnouncedAt: at, reannounced: 0, announce: { attempts: 0, nextAttemptAt: at } });
     await this.audit(request, requester, 'request.created', 'ok', {});
     return request;
   }
@@ -71,8 +85,87 @@ export class RequestService {
     return (await this.deps.store.transitionRequest(request.id, [request.state], { outcome })) ?? request;
   }
 
-  async rememberCard(request: AccessRequest, card: { channel: string; ts: string }): Promise<void> {
-    await this.deps.store.transitionRequest(request.id, [request.state], { card });
+  /** Requests whose card or receipt is still owed, oldest first. */
+  owedAnnouncements(): AccessRequest[] {
+    return this.deps.store.listRequests((r) => announcementOwed(r)).map((r) => structuredClone(r));
+  }
+
+  /**
+   * Claims the next try at a request's announcement, in the store before any Slack call, so the
+   * try after saving, the sweep and the start-up run never post the same card twice. Refused
+   * while this run has a try in flight or the next try is not due; a claim left by another run
+   * is taken over at once, and marks the announcement in doubt (that try may have posted).
+   */
+  async claimAnnouncement(id: number): Promise<AnnounceClaim | undefined> {
+    const before = this.deps.store.getRequest(id);
+    if (!before || !announcementOwed(before)) return undefined;
+    const now = this.deps.now();
+    const current = before.announce ?? { attempts: 0, nextAttemptAt: before.createdAt };
+    const abandoned = current.claim !== undefined && current.claim.run !== this.run;
+    if (current.claim?.run === this.run) return undefined;
+    if (!abandoned && Date.parse(current.nextAttemptAt) > now.getTime()) return undefined;
+    const inDoubt = (current.inDoubt ?? false) || abandoned;
+    const seen = JSON.stringify(before.announce ?? null);
+    const claimed = await this.deps.store.transitionRequest(
+      id,
+      ['open'],
+      { announce: { ...current, claim: { run: this.run, at: now.toISOString() }, ...(inDoubt ? { inDoubt } : {}) } },
+      // Compare and set: nobody claimed or settled it since it was read.
+      (r) => JSON.stringify(r.announce ?? null) === seen && r.card?.ts === before.card?.ts,
+    );
+    return claimed ? { request: structuredClone(claimed), inDoubt } : undefined;
+  }
+
+  /**
+   * The card is in the channel (posted now, or found from a try that was cut off). Expiry counts
+   * from here: an undecided request's clock starts when approvers could first see it.
+   */
+  async recordCard(id: number, card: { channel: string; ts: string }, how: 'posted' | 'found'): Promise<AccessRequest | undefined> {
+    const at = this.deps.now().toISOString();
+    const before = this.deps.store.getRequest(id);
+    const { inDoubt: _settled, ...announce } = before?.announce ?? { attempts: 0, nextAttemptAt: at };
+    // From any state: a request withdrawn while its card was on the way still gets its card recorded, to be redrawn.
+    const recorded = await this.deps.store.transitionRequest(id, REQUEST_STATES, { card, lastAnnouncedAt: at, reannounced: 0, announce }, (r) => r.card === undefined);
+    if (recorded) await this.audit(recorded, 'spokebot', 'request.announced', 'ok', { channel: card.channel, tries: String(announce.attempts + 1), card: how });
+    return this.deps.store.getRequest(id);
+  }
+
+  /** Card and receipt are out: nothing more is owed. */
+  async finishAnnouncement(id: number): Promise<void> {
+    await this.deps.store.transitionRequest(id, REQUEST_STATES, { announce: undefined }, (r) => r.announce?.claim?.run === this.run);
+  }
+
+  /** A try failed: the claim is released and the next try scheduled (Retry-After, or the backoff). */
+  async announceFailed(id: number, failure: AnnounceFailure, channel: string): Promise<AccessRequest | undefined> {
+    const request = this.deps.store.getRequest(id);
+    const current = request?.announce;
+    if (!request || current?.claim?.run !== this.run) return undefined;
+    const attempts = current.attempts + 1;
+    const next = new Date(this.deps.now().getTime() + nextAnnounceDelayMs(attempts, failure));
+    const inDoubt = (current.inDoubt ?? false) || (failure.kind === 'transient' && failure.inDoubt);
+    const { claim: _released, ...rest } = current;
+    return this.deps.store.transitionRequest(
+      id,
+      REQUEST_STATES,
+      { announce: { ...rest, attempts, nextAttemptAt: next.toISOString(), lastError: failure.error, channel, ...(inDoubt ? { inDoubt } : {}) } },
+      (r) => r.announce?.claim?.run === this.run,
+    );
+  }
+
+  /**
+   * The card is refused for a reason a person must fix: audited, and marked told so the
+   * requester hears it once. Returns whether the admins still need telling: not when another
+   * request is already blocked for the same reason and they heard of that one.
+   */
+  async announceBlocked(id: number, error: string, channel: string): Promise<{ tellAdmins: boolean } | undefined> {
+    const request = this.deps.store.getRequest(id);
+    if (!request?.announce || request.announce.toldAt !== undefined) return undefined;
+    const others = this.deps.store.listRequests((r) => r.id !== id && cardOwed(r) && r.announce?.toldAt !== undefined && r.announce.lastError === error && r.announce.channel === channel);
+    const seen = JSON.stringify(request.announce);
+    const marked = await this.deps.store.transitionRequest(id, ['open'], { announce: { ...request.announce, toldAt: this.deps.now().toISOString() } }, (r) => JSON.stringify(r.announce ?? null) === seen);
+    if (!marked) return undefined;
+    await this.audit(marked, 'spokebot', 'request.announce_blocked', 'failed', { channel, error });
+    return { tellAdmins: others.length === 0 };
   }
 
   /**
@@ -130,6 +223,8 @@ export class RequestService {
     const now = this.deps.now();
     const out = { reannounce: [] as AccessRequest[], expired: [] as AccessRequest[] };
     for (const request of this.deps.store.listRequests((r) => r.state === 'open')) {
+      // Never seen by the approvers: nothing to remind them of, and no clock running towards expiry.
+      if (cardOwed(request)) continue;
       const due = reannouncement(request, now, this.deps.reannounceEveryMs, this.deps.reannounceTimes);
       if (due === 'reannounce') {
         const moved = await this.deps.store.transitionRequest(request.id, ['open'], { lastAnnouncedAt: now.toISOString(), reannounced: request.reannounced + 1 });

@@ -28,6 +28,15 @@ export class AdminDirectory {
     return Boolean(info.user && !info.user.deleted && (info.user.is_admin || info.user.is_owner));
   }
 
+  /**
+   * The admins SPOKE_ADMINS names, user groups expanded, to tell of something only they can fix.
+   * Empty when it names none: the workspace's admins cannot be listed without reading every user.
+   */
+  async named(): Promise<string[]> {
+    const members = await Promise.all(this.groups.map((group) => this.members(group)));
+    return [...new Set([...this.users, ...members.flatMap((m) => [...m])])];
+  }
+
   private async members(group: string): Promise<Set<string>> {
     const cached = this.groupCache.get(group);
     if (cached && cached.until > Date.now()) return cached.members;

@@ -116,6 +116,25 @@ export const accessRequestSchema = z.object({
   denyReason: z.string().optional(),
   /** What approving did: records written, a setup offered, a plan awaiting confirmation. */
   outcome: z.string().optional(),
+  /**
+   * The outbox: the card (then the requester's receipt) still owed. Saved with the request, so
+   * a crash before the card went out leaves it here for the next run to post. Gone once both are out.
+   */
+  announce: z
+    .object({
+      attempts: z.number().int().default(0),
+      nextAttemptAt: z.string(),
+      /** A try in flight, by one run of the bot; a claim left by another run died with its process. */
+      claim: z.object({ run: z.string(), at: z.string() }).optional(),
+      /** A try was cut off after it may have reached Slack: look for its card before posting again. */
+      inDoubt: z.boolean().optional(),
+      /** Why the last try failed (Slack's error code, an HTTP status, the network), and where it went. */
+      lastError: z.string().optional(),
+      channel: z.string().optional(),
+      /** When the requester (and the admins) heard that a person must unblock the card. */
+      toldAt: z.string().optional(),
+    })
+    .optional(),
 });
 export type AccessRequest = z.infer<typeof accessRequestSchema>;
 

@@ -45,6 +45,8 @@ export interface StoredMessage {
   bot_id: string;
   /** Number of chat.update calls applied. */
   edits: number;
+  /** chat.postMessage's `metadata` (event_type, event_payload), shown by conversations.history with include_all_metadata. */
+  metadata?: unknown;
 }
 
 export interface EphemeralMessage {
@@ -64,6 +66,7 @@ const TRIGGER_TTL_MS = 3000;
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
 const blocksOf = (v: unknown): unknown[] | undefined => (Array.isArray(v) ? v : undefined);
+const isObjectJson = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function messageProblem(a: Json): string | undefined {
   const hasText = typeof a.text === 'string' && a.text !== '';
@@ -77,8 +80,9 @@ function messageProblem(a: Json): string | undefined {
   return undefined;
 }
 
-function messageJson(m: StoredMessage): Json {
+function messageJson(m: StoredMessage, withMetadata = false): Json {
   return {
+    ...(withMetadata && m.metadata !== undefined ? { metadata: m.metadata } : {}),
     type: 'message',
     text: m.text,
     ...(m.blocks !== undefined ? { blocks: m.blocks } : {}),
@@ -208,6 +212,7 @@ export class SlackWorkspace {
         user: BOT_USER_ID,
         bot_id: BOT_ID,
         edits: 0,
+        ...(isObjectJson(a.metadata) ? { metadata: a.metadata } : {}),
       };
       this.messages.push(msg);
       return { ok: true, channel, ts: msg.ts, message: messageJson(msg) };
@@ -285,6 +290,24 @@ export class SlackWorkspace {
           context_team_id: TEAM_ID,
         },
       };
+    },
+
+    // The channel's top-level messages, newest first; metadata only when asked for, as Slack does.
+    'conversations.history': (a) => {
+      const id = str(a.channel);
+      const channel = this.channels.get(id);
+      const needed = channel?.is_private === true ? 'groups:history' : 'channels:history';
+      if (!this.scopes.includes(needed)) return { ...fail('missing_scope'), needed, provided: this.scopes.join(',') };
+      if (channel === undefined || (channel.is_private === true && channel.is_member !== true)) return fail('channel_not_found');
+      if (channel.is_member !== true) return fail('not_in_channel');
+      const limit = Math.min(Number(a.limit ?? 100) || 100, 999);
+      const withMetadata = a.include_all_metadata === true || a.include_all_metadata === 'true';
+      const messages = this.messages
+        .filter((m) => m.channel === id && (m.thread_ts === undefined || m.thread_ts === m.ts))
+        .reverse()
+        .slice(0, limit)
+        .map((m) => messageJson(m, withMetadata));
+      return { ok: true, messages, has_more: false };
     },
 
     'conversations.open': (a) => {

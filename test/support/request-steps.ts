@@ -30,11 +30,23 @@ export async function submitRequest(world: World, userId: string, kind: string, 
   }
   const ack = await submitView(world, view, answers, userId);
   expect(ack.json).toMatchObject({ response_action: 'clear' });
-  return world.slack.waitForCall('chat.postMessage', (c) => world.slack.calls.indexOf(c) >= since && c.args.channel === APPROVAL_CHANNEL && /^Request #/.test(String(c.args.text)));
+  const card = await world.slack.waitForCall('chat.postMessage', (c) => world.slack.calls.indexOf(c) >= since && c.args.channel === APPROVAL_CHANNEL && /^Request #/.test(String(c.args.text)));
+  // The store records the card (and starts the expiry clock) just after Slack answers: let it, before a test moves the clock.
+  await world.bot.tasks.idle();
+  return card;
 }
 
 /** The card as it stands after its latest chat.update (or as posted). */
 export function latestCard(world: World, card: SlackCall): Record<string, unknown> {
   const updates = world.slack.calls.filter((c) => c.method === 'chat.update' && c.args.ts === card.response.ts);
   return (updates.at(-1) ?? card).args;
+}
+
+/** `/spoke request` for a new Jira connection, the form sent and acked; nothing waited for after (the card may not come). */
+export async function sendNewConnectionRequest(world: World, userId: string, answers: Record<string, string | null>): Promise<void> {
+  const since = mark(world);
+  await runCommand(world, 'request', userId);
+  const opened = await world.slack.waitForCall('views.open', (c) => world.slack.calls.indexOf(c) >= since && (c.args.view as { callback_id?: string }).callback_id === CALLBACK.requestModal);
+  const ack = await submitView(world, opened.response.view as Record<string, unknown>, answers, userId);
+  expect(ack.json).toMatchObject({ response_action: 'clear' });
 }

@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
+import { notAnnouncedLine } from '../blocks/request-announce.js';
 import { requestCard } from '../blocks/request-card.js';
-import { BLOCK_LIMITS, pageFooter, paginate, takePageOption, textSections } from '../blocks/text-sections.js';
+import { BLOCK_LIMITS, pageFooter, paginate, takePageOption, textContexts, textSections } from '../blocks/text-sections.js';
 import { SLASH_COMMAND } from '../surface.js';
 import type { Subcommand } from './subcommand.js';
 
@@ -18,7 +19,11 @@ export const requests: Subcommand = async ({ ack, respond, command }, words, dep
   const approver = await deps.approvers.isAdmin(command.user_id);
   const list = deps.store.listRequests((r) => (approver ? r.state === 'open' : r.requester === command.user_id)).reverse();
   // Listed without buttons: decisions are made on the card in the approvers' channel.
-  const cards = list.map((r) => requestCard(r).blocks.filter((b) => b.type !== 'actions'));
+  // A request whose card never reached the channel says why, since no approver has seen it.
+  const cards = list.map((r) => {
+    const waiting = notAnnouncedLine(r);
+    return [...requestCard(r).blocks.filter((b) => b.type !== 'actions'), ...(waiting ? textContexts([`:warning: ${waiting}`]) : [])];
+  });
   const pages = paginate(cards, { perPage: REQUESTS_PAGE_SIZE, maxBlocks: BLOCK_LIMITS.message - 1, blocksOf: (card) => card.length });
   const shown = pages[page - 1];
   const title = approver ? `${list.length} open request(s)` : `Your requests (${list.length})`;

@@ -1,11 +1,12 @@
 import type { WebClient } from '@slack/web-api';
-import { describeDetails, reannounceMessage, requestCard, requestReceivedMessage } from '../blocks/request-card.js';
+import { describeDetails, reannounceMessage, requestCard } from '../blocks/request-card.js';
 import { planBlocks } from '../blocks/plan-blocks.js';
 import { plainMessage, type Message } from '../blocks/setup-messages.js';
 import { messageParts } from '../blocks/text-sections.js';
 import type { SlackDeps } from '../deps.js';
 import { ACTION } from '../ids.js';
 import { ReconsentRunner } from './reconsent-runner.js';
+import { RequestOutbox } from './request-outbox.js';
 import { SPOKES } from '../../core/spoke-catalogue.js';
 import type { AccessRequest } from '../../store/spoke-store.js';
 import { SpokeError } from '../../errors.js';
@@ -20,10 +21,9 @@ export class RequestRunner {
     private readonly client: WebClient,
   ) {}
 
+  /** The card and the receipt go out through the outbox, which retries from the store until they are out. */
   async announce(request: AccessRequest): Promise<void> {
-    const card = await this.client.chat.postMessage({ channel: this.deps.approvalChannel!, ...requestCard(request) });
-    await this.deps.requests.rememberCard(request, { channel: String(card.channel), ts: String(card.ts) });
-    await this.dm(request.requester, requestReceivedMessage(request));
+    await new RequestOutbox(this.deps, this.client).tryOne(request.id);
   }
 
   async reannounce(request: AccessRequest): Promise<void> {

@@ -3,6 +3,7 @@ import { nextExpiry } from '../../core/health.js';
 import { AUTH_METHOD_LABELS, SPOKES } from '../../core/spoke-catalogue.js';
 import type { AccessRequest, PendingSetup, SpokeStore } from '../../store/spoke-store.js';
 import { describeDetails } from '../blocks/request-card.js';
+import { notAnnouncedLine } from '../blocks/request-announce.js';
 import { STATE_EMOJI, expiryText } from '../blocks/health-blocks.js';
 import { BLOCK_LIMITS, fitLists, textContexts, textSections, type BlockList } from '../blocks/text-sections.js';
 import { ACTION } from '../ids.js';
@@ -48,7 +49,7 @@ export function homeView(store: Pick<SpokeStore, 'listConnections' | 'getHealth'
     },
     {
       head: [{ type: 'divider' }, { type: 'header', text: { type: 'plain_text', text: 'Requests' } }],
-      items: requests.map((r) => textContexts([`#${r.id} from <@${r.requester}>: ${describeDetails(r.details)} · ${r.state}`])),
+      items: requests.map((r) => textContexts([`#${r.id} from <@${r.requester}>: ${describeDetails(r.details)} · ${notAnnouncedLine(r) ?? r.state}`])),
       more: (hidden) => note(`…and ${hidden} more request${hidden === 1 ? '' : 's'}: \`${SLASH_COMMAND} requests\` lists them all.`),
     },
   ];
