@@ -22,7 +22,9 @@ import { SpokeStore } from './store/spoke-store.js';
 import { AdminDirectory } from './slack/admin-directory.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { DmThreads } from './slack/dm-threads.js';
-import { RedeliveryGuard, envelopeIdOf, guardRedeliveries } from './slack/redelivery-guard.js';
+import { RedeliveryGuard, envelopeIdOf, guardRedeliveries, requestSignatureOf } from './slack/redelivery-guard.js';
+import { guardSlackRequests } from './slack/request-guard.js';
+import { ackListenerFailures, answerListenerFailures } from './slack/listener-failures.js';
 import type { SlackDeps } from './slack/deps.js';
 import * as actions from './slack/actions/index.js';
 import * as commands from './slack/commands/index.js';
@@ -110,16 +112,24 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
         installerOptions: { port: config.PORT, clientOptions: { slackApiUrl: config.SLACK_API_URL } },
         // The redelivery guard needs the envelope id, which Bolt does not pass on by itself.
         customPropertiesExtractor: envelopeIdOf,
+        processEventErrorHandler: ackListenerFailures(logger.child({ component: 'slack' })),
         ...(tuning.socketPingTimeoutMs !== undefined ? { clientPingTimeout: tuning.socketPingTimeoutMs } : {}),
       })
-    : new HTTPReceiver({
-        signingSecret: config.SLACK_SIGNING_SECRET!,
-        endpoints: '/slack/events',
-        customRoutes: [healthRoute()],
-        logger: boltLogger(logger),
-        // Ack first, then work: the HTTP answer goes out the moment a listener calls ack().
-        processBeforeResponse: false,
-      });
+    : guardSlackRequests(
+        new HTTPReceiver({
+          signingSecret: config.SLACK_SIGNING_SECRET!,
+          endpoints: [SLACK_EVENTS_PATH],
+          customRoutes: [healthRoute()],
+          logger: boltLogger(logger),
+          // Ack first, then work: the HTTP answer goes out the moment a listener calls ack().
+          processBeforeResponse: false,
+          // The redelivery guard knows a replayed request by its timestamp and signature.
+          customPropertiesExtractor: requestSignatureOf,
+          processEventErrorHandler: answerListenerFailures(logger.child({ component: 'slack' })),
+        }),
+        // A signed body Bolt cannot handle is answered 400 before Bolt reads it.
+        { signingSecret: config.SLACK_SIGNING_SECRET!, endpoints: [SLACK_EVENTS_PATH], logger: logger.child({ component: 'slack' }) },
+      );
   const app = new App({
     token: config.SLACK_BOT_TOKEN,
     // Slack delivers at least once; a redelivered envelope or event must not run a listener twice.
@@ -185,9 +195,10 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
   views.register(app, deps);
   actions.register(app, deps);
   events.register(app, deps);
+  // Rethrown so that the receiver's processEventErrorHandler (slack/listener-failures.ts) logs
+  // it once and decides Slack's answer: a 200 or an acked envelope, never a 500 or a redelivery.
   app.error(async (error) => {
-    const original = (error as { original?: unknown }).original ?? error;
-    logger.error({ code: (original as { code?: string }).code, err: { message: (original as Error).message } }, 'slack listener failed');
+    throw error;
   });
 
   let sweeper: NodeJS.Timeout | undefined;
@@ -236,6 +247,9 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     },
   };
 }
+
+/** Where Slack sends commands, interactions and events over HTTP (manifest.yml's request URLs). */
+const SLACK_EVENTS_PATH = '/slack/events';
 
 function healthRoute() {
   return {

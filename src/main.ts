@@ -1,9 +1,13 @@
 import { createApp, type SpokeBot } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { lastResort, type LastResort } from './startup/last-resort.js';
 import { StartupRefusedError, preflight, storeRefusalLine } from './startup/preflight.js';
 
 const EX_CONFIG = 78;
+
+/** Set once the logger exists; see startup/last-resort.ts for what each handler does and why. */
+let lastResortHandlers: LastResort | undefined;
 
 /**
  * Loads config, proves the tokens, the ServiceNow user and the store key (waiting out a network
@@ -25,10 +29,21 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.LOG_LEVEL);
   let bot: SpokeBot | undefined;
+  // Uncaught exceptions stop the bot cleanly and exit 70 for the supervisor to restart it;
+  // unhandled rejections are logged and survived. The same in HTTP and Socket Mode.
+  lastResortHandlers = lastResort({ logger, stop: async () => void (await bot?.stop()), exit: (code) => process.exit(code) });
+  process.on('uncaughtException', lastResortHandlers.uncaughtException);
+  process.on('unhandledRejection', lastResortHandlers.unhandledRejection);
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'stopping');
-    // Before the bot exists (still waiting for Slack or ServiceNow) there is nothing to drain.
-    await bot?.stop();
+    try {
+      // Before the bot exists (still waiting for Slack or ServiceNow) there is nothing to drain.
+      await bot?.stop();
+    } catch (error) {
+      // A rejection here would only be logged now, leaving a process that ignored the signal.
+      logger.error({ err: { message: (error as Error).message } }, 'stopping failed');
+      process.exit(1);
+    }
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
@@ -47,4 +62,12 @@ async function main(): Promise<void> {
   logger.info({ mode: config.SLACK_APP_TOKEN ? 'socket' : 'http', url }, 'spokebot is running');
 }
 
-void main();
+main().catch((error: unknown) => {
+  // A start that failed in a way nothing above foresaw (the port taken…). With the handlers
+  // installed Node no longer ends the process for a rejection, so this does.
+  if (lastResortHandlers) lastResortHandlers.fatal(error, 'spokebot failed to start');
+  else {
+    console.error(error);
+    process.exit(1);
+  }
+});

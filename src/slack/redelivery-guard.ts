@@ -16,10 +16,14 @@ import type { Logger } from '../logger.js';
  *   lost, and each envelope is one delivery of one thing, so it is exact.
  * - `event_id` (Events API, both transports): stays the same on every retry of the event, over
  *   HTTP (where there is no envelope) and in an envelope, even if a retry came in a new one.
- * Interactions and slash commands over HTTP are not retried by Slack, and the fields they carry
- * do not make an exact key: a view's id and hash stay the same when the user corrects a form
- * after `response_action: errors` and submits again (a real second submission), and
- * `view_closed` has no trigger_id. So over HTTP they pass through untouched.
+ * - the request's timestamp and signature (HTTP, every kind): Slack does not retry interactions
+ *   and slash commands, and the fields they carry do not make an exact key (a view's id and hash
+ *   stay the same when the user corrects a form after `response_action: errors` and submits
+ *   again, a real second submission; `view_closed` has no trigger_id). But a request sent again
+ *   byte for byte, by a proxy or by someone who captured it, has the same
+ *   `x-slack-request-timestamp` and `x-slack-signature`, which no two requests from Slack share.
+ *   A signature is accepted 5 minutes either side of its timestamp (Bolt and request-guard.ts),
+ *   so remembering it for 10 minutes covers every replay that could get in.
  */
 export interface RedeliveryGuardOptions {
   logger: Logger;
@@ -35,6 +39,16 @@ export interface RedeliveryGuardOptions {
 /** Socket Mode's receiver passes the envelope id to the app through this custom property. */
 export const ENVELOPE_ID_PROPERTY = 'envelopeId';
 
+/** HTTPReceiver passes the request's timestamp and signature to the app through this custom property. */
+export const REQUEST_SIGNATURE_PROPERTY = 'requestSignature';
+
+/** For HTTPReceiver's `customPropertiesExtractor`: what identifies one signed request exactly. */
+export function requestSignatureOf(req: { headers: Record<string, string | string[] | undefined> }): Record<string, string> {
+  const timestamp = req.headers['x-slack-request-timestamp'];
+  const signature = req.headers['x-slack-signature'];
+  return typeof timestamp === 'string' && typeof signature === 'string' && signature !== '' ? { [REQUEST_SIGNATURE_PROPERTY]: `${timestamp}:${signature}` } : {};
+}
+
 /** For SocketModeReceiver's `customPropertiesExtractor`: Bolt does not pass the envelope id on otherwise. */
 export function envelopeIdOf(args: { envelope_id?: unknown }): Record<string, string> {
   return typeof args.envelope_id === 'string' && args.envelope_id !== '' ? { [ENVELOPE_ID_PROPERTY]: args.envelope_id } : {};
@@ -46,11 +60,16 @@ interface Seen {
   answer: Promise<unknown>;
 }
 
+/** Keys of a request sent again as it was; Slack itself never does that, so they outlive a failure. */
+const REPLAY_KEY_PREFIX = 'request:';
+
 /** The keys of one delivery; any one seen before makes it a redelivery. */
 export function deliveryKeys(event: Pick<ReceiverEvent, 'body' | 'customProperties'>): string[] {
   const keys: string[] = [];
   const envelopeId = event.customProperties?.[ENVELOPE_ID_PROPERTY];
   if (typeof envelopeId === 'string' && envelopeId !== '') keys.push(`envelope:${envelopeId}`);
+  const signed = event.customProperties?.[REQUEST_SIGNATURE_PROPERTY];
+  if (typeof signed === 'string' && signed !== '') keys.push(`${REPLAY_KEY_PREFIX}${signed}`);
   const body = event.body as { type?: unknown; event_id?: unknown };
   if (body.type === 'event_callback' && typeof body.event_id === 'string' && body.event_id !== '') keys.push(`event:${body.event_id}`);
   return keys;
@@ -84,7 +103,7 @@ export class RedeliveryGuard {
     if (keys.length === 0) return process(event);
     const earlier = keys.map((k) => this.seen.get(k)).find((s) => s !== undefined);
     if (earlier !== undefined) {
-      this.logger.info({ keys, retryNum: event.retryNum, retryReason: event.retryReason }, 'slack redelivered what was already handled: acked with the first answer, listeners not run');
+      this.logger.info({ keys, retryNum: event.retryNum, retryReason: event.retryReason }, 'slack redelivered what was already handled (or a request was replayed as it was): acked with the first answer, listeners not run');
       await event.ack(await this.firstAnswer(earlier));
       return;
     }
@@ -106,9 +125,10 @@ export class RedeliveryGuard {
     try {
       await process(remembering);
     } catch (error) {
-      // Never acked: Slack will deliver it again, and that delivery deserves a real run.
+      // Never acked: Slack will deliver it again, and that delivery deserves a real run. A
+      // replayed request is not Slack's redelivery: it gets the empty answer the failure got.
       if (!acked) {
-        for (const key of keys) if (this.seen.get(key) === entry) this.seen.delete(key);
+        for (const key of keys) if (this.seen.get(key) === entry && !key.startsWith(REPLAY_KEY_PREFIX)) this.seen.delete(key);
         settle(undefined);
       }
       throw error;
