@@ -14,6 +14,7 @@ import { RequestSweep } from './slack/flows/request-sweep.js';
 import { ConnectionService } from './setup/connection-service.js';
 import { SlackHealthNotifier } from './slack/health-notifier.js';
 import { CredentialVerifier } from './setup/credential-verifier.js';
+import { SignInLimiter } from './setup/sign-in-limiter.js';
 import type { Logger } from './logger.js';
 import { PlanWriter, type PlanWriterOptions } from './servicenow/plan-writer.js';
 import { serviceNowClientFromConfig } from './servicenow/client-from-config.js';
@@ -72,12 +73,15 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
   const tenantInfo = new TenantInfoClient({ allowlist: config.ATLASSIAN_SITE_ALLOWLIST, logger: logger.child({ component: 'atlassian' }) });
   const atlassian = new AtlassianClient({ authUrl: config.ATLASSIAN_AUTH_URL, logger: logger.child({ component: 'atlassian' }) });
   const verifier = new CredentialVerifier(atlassian, config.ATLASSIAN_API_URL);
+  // One budget of live sign-ins per Atlassian account, whichever of setup, rotation or health asks.
+  const signIns = new SignInLimiter({ now, backoffMs: config.SPOKE_AUTH_BACKOFF });
   const setup = new SetupService({
     store,
     serviceNow,
     writer: new PlanWriter(serviceNow, tuning.writer),
     tenantInfo,
     verifier,
+    signIns,
     now,
     config: {
       instanceUrl: config.SERVICENOW_INSTANCE_URL,
@@ -93,13 +97,14 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     store,
     serviceNow,
     verifier,
+    signIns,
     instanceUrl: config.SERVICENOW_INSTANCE_URL,
     apiUrl: config.ATLASSIAN_API_URL,
     consentTimeoutMs: config.SPOKE_CONSENT_TIMEOUT,
     now,
   });
 
-  const probe = new HealthProbe({ store, serviceNow, tenantInfo, verifier, apiUrl: config.ATLASSIAN_API_URL, now, authBackoffMs: config.SPOKE_AUTH_BACKOFF });
+  const probe = new HealthProbe({ store, serviceNow, tenantInfo, verifier, signIns, apiUrl: config.ATLASSIAN_API_URL, now, authBackoffMs: config.SPOKE_AUTH_BACKOFF });
 
   const socketMode = Boolean(config.SLACK_APP_TOKEN);
   const receiver: Receiver = socketMode
@@ -174,7 +179,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     approvalChannel: config.SPOKE_APPROVAL_CHANNEL,
     admins,
     tasks,
-    threads: new DmThreads(store),
+    threads: new DmThreads(store, logger.child({ component: 'slack' })),
     instanceUrl: config.SERVICENOW_INSTANCE_URL,
     siteAllowlist: config.ATLASSIAN_SITE_ALLOWLIST,
     consentTimeoutMs: config.SPOKE_CONSENT_TIMEOUT,

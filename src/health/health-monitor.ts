@@ -46,10 +46,16 @@ export class HealthMonitor {
     this.all = pLimit(options.concurrency ?? 16);
   }
 
-  /** Runs every check for one connection now, then alerts and reminds as the rules say. */
-  check(connection: Connection, options: { redraw?: boolean } = {}): Promise<HealthRecord> {
+  /**
+   * Runs every check for one connection now, then alerts and reminds as the rules say. With
+   * `reuseWithinMs`, a result that recent is answered instead (a burst of Check now clicks
+   * makes one round of ServiceNow reads and one sign-in, not one per click).
+   */
+  check(connection: Connection, options: { redraw?: boolean; reuseWithinMs?: number } = {}): Promise<HealthRecord> {
     const running = this.inFlight.get(connection.name);
     if (running) return running;
+    const last = options.reuseWithinMs ? this.options.store.getHealth(connection.name) : undefined;
+    if (last && this.options.now().getTime() - Date.parse(last.checkedAt) < options.reuseWithinMs!) return Promise.resolve(last);
     const check = this.runCheck(connection, options.redraw ?? true).finally(() => this.inFlight.delete(connection.name));
     this.inFlight.set(connection.name, check);
     return check;

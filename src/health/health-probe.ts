@@ -8,6 +8,7 @@ import { SpokeError } from '../errors.js';
 import { findRefreshTokens, parseGlideDateTime } from '../servicenow/consent-watcher.js';
 import type { ServiceNowRecord, ServiceNowTableClient } from '../servicenow/table-client.js';
 import type { CredentialVerifier } from '../setup/credential-verifier.js';
+import { SignInDeferredError, SignInLimiter } from '../setup/sign-in-limiter.js';
 import type { Connection, HealthRecord, SpokeStore } from '../store/spoke-store.js';
 
 export interface HealthProbeDeps {
@@ -19,6 +20,11 @@ export interface HealthProbeDeps {
   now: () => Date;
   /** After Atlassian refused a held credential, the next live sign-in waits this long. */
   authBackoffMs: number;
+  /**
+   * The budget of live sign-ins per account, shared with setup and rotation (app.ts passes the
+   * bot's one); without it the probe keeps a budget of its own.
+   */
+  signIns?: SignInLimiter;
 }
 
 export interface ProbeResult {
@@ -35,7 +41,11 @@ const reason = (error: unknown) => (error instanceof SpokeError ? error.message 
  * holds. Reads only; independent reads run together.
  */
 export class HealthProbe {
-  constructor(private readonly deps: HealthProbeDeps) {}
+  private readonly signIns: SignInLimiter;
+
+  constructor(private readonly deps: HealthProbeDeps) {
+    this.signIns = deps.signIns ?? new SignInLimiter({ now: deps.now, backoffMs: deps.authBackoffMs });
+  }
 
   async probe(connection: Connection, previous?: HealthRecord): Promise<ProbeResult> {
     const oauth = connection.method !== 'api_token';
@@ -125,22 +135,36 @@ export class HealthProbe {
   private async credential(connection: Connection, previous?: HealthRecord): Promise<{ fact: NonNullable<HealthFacts['credential']>; failedAt?: string } | undefined> {
     const now = this.deps.now();
     if (previous?.authFailedAt && now.getTime() - Date.parse(previous.authFailedAt) < this.deps.authBackoffMs) {
-      const until = new Date(Date.parse(previous.authFailedAt) + this.deps.authBackoffMs).toISOString();
       // Atlassian locks an account after repeated bad logins; one refusal waits hours, not minutes.
-      const stillFailing = previous.checks.find((c) => c.check === 'credential' && c.status === 'failing');
-      const base = stillFailing?.summary.replace(/ \(not tried again before [^)]*\)$/, '');
-      return { fact: base ? { ok: false, summary: `${base} (not tried again before ${until})` } : { skipped: `Not signing in again before ${until}.` } };
+      return { fact: notTriedBefore(new Date(Date.parse(previous.authFailedAt) + this.deps.authBackoffMs).toISOString(), previous) };
     }
     const secret = this.deps.store.revealCredential(connection);
     if (!secret) return { fact: { skipped: 'spokebot holds no credential for this connection.' } };
+    const subject = {
+      method: connection.method,
+      siteOrigin: connection.siteOrigin,
+      connection: connection.name,
+      ...(connection.email ? { email: connection.email } : {}),
+      ...(connection.clientId ? { clientId: connection.clientId } : {}),
+      secret,
+    };
     try {
-      await this.deps.verifier.verify({ ...connection, secret });
+      await this.signIns.attempt(subject, () => this.deps.verifier.verify({ ...connection, secret }));
       return { fact: { ok: true } };
     } catch (error) {
+      // The account's budget is spent (setups, rotations, other checks): the last verdict stands.
+      if (error instanceof SignInDeferredError) return { fact: notTriedBefore(error.retryAt.toISOString(), previous) };
       if (!(error instanceof CredentialRejectedError)) throw error;
       if (error.reason === 'rate_limited' || error.reason === 'unreachable') return { fact: { skipped: `Atlassian did not answer the sign-in (${error.reason}).` } };
       const summary = adviceFor(error.reason, connection.method, connection.scopedToken ?? false).message;
       return { fact: { ok: false, summary }, failedAt: now.toISOString() };
     }
   }
+}
+
+/** A sign-in not sent: a failing verdict is carried over with when it is tried again; anything else is skipped. */
+function notTriedBefore(until: string, previous: HealthRecord | undefined): NonNullable<HealthFacts['credential']> {
+  const stillFailing = previous?.checks.find((c) => c.check === 'credential' && c.status === 'failing');
+  const base = stillFailing?.summary.replace(/ \(not tried again before [^)]*\)$/, '');
+  return base ? { ok: false, summary: `${base} (not tried again before ${until})` } : { skipped: `Not signing in again before ${until}.` };
 }

@@ -7,6 +7,7 @@ import { currentRefreshTokens, waitForRefreshToken, type TokenOwner } from '../s
 import type { ServiceNowTableClient } from '../servicenow/table-client.js';
 import type { Connection, SpokeStore } from '../store/spoke-store.js';
 import type { CredentialVerifier } from './credential-verifier.js';
+import { SignInDeferredError, type SignInLimiter, type SignInSubject } from './sign-in-limiter.js';
 
 export interface NewCredential {
   secret: string;
@@ -33,6 +34,8 @@ export class ConnectionService {
       store: SpokeStore;
       serviceNow: ServiceNowTableClient;
       verifier: CredentialVerifier;
+      /** Shared with setup and health checks: one budget of sign-ins per Atlassian account. */
+      signIns: SignInLimiter;
       instanceUrl: string;
       apiUrl: string;
       consentTimeoutMs: number;
@@ -50,9 +53,26 @@ export class ConnectionService {
     const connection = this.active(asOpened.name);
     if (!connection) return { ok: false, advice: { field: 'apiToken', message: 'This connection was removed meanwhile; nothing was changed.' } };
     const scopedToken = next.scopedToken ?? connection.scopedToken ?? false;
+    const subject: SignInSubject = {
+      method: connection.method,
+      siteOrigin: connection.siteOrigin,
+      connection: connection.name,
+      ...(connection.email ? { email: connection.email } : {}),
+      ...(connection.clientId ? { clientId: connection.clientId } : {}),
+      secret: next.secret,
+    };
+    // "Rotating" to the credential a health check saw refused: its back-off is in the health
+    // record, which outlives a restart, so the limiter learns it before deciding.
+    const failedAt = this.deps.store.getHealth(connection.name)?.authFailedAt;
+    if (failedAt && this.deps.store.revealCredential(connection) === next.secret) this.deps.signIns.refused(subject, new Date(failedAt));
     try {
-      await this.deps.verifier.verify({ ...connection, scopedToken, secret: next.secret });
+      await this.deps.signIns.attempt(subject, () => this.deps.verifier.verify({ ...connection, scopedToken, secret: next.secret }));
     } catch (error) {
+      if (error instanceof SignInDeferredError) {
+        await this.deps.store.audit({ actor: userId, action: 'connection.rotate', outcome: 'refused', connection: connection.name, detail: { reason: `sign_in_${error.reason}`, retryAt: error.retryAt.toISOString() } });
+        // The rotate modal shows any advice but a token-kind one under the credential field.
+        return { ok: false, advice: { field: 'apiToken', message: `${error.message}. ${error.hint}` } };
+      }
       if (!(error instanceof CredentialRejectedError)) throw error;
       await this.audit(connection, userId, 'connection.rotate', 'failed', { reason: error.reason });
       return { ok: false, advice: adviceFor(error.reason, connection.method, scopedToken) };

@@ -4,6 +4,7 @@ import { planRecords } from '../core/plan-for-method.js';
 import { adviceFor, type FieldAdvice } from '../core/verification-advice.js';
 import { CredentialRejectedError } from '../atlassian/errors.js';
 import type { CredentialVerifier } from './credential-verifier.js';
+import { SignInDeferredError, type SignInLimiter, type SignInSubject } from './sign-in-limiter.js';
 import type { RecordPlan } from '../core/record-plan.js';
 import type { SetupRequest } from '../core/setup-request.js';
 import { SpokeError } from '../errors.js';
@@ -29,6 +30,8 @@ export interface SetupServiceDeps {
   writer: PlanWriter;
   tenantInfo: TenantInfoClient;
   verifier: CredentialVerifier;
+  /** Shared with rotation and health checks: one budget of sign-ins per Atlassian account. */
+  signIns: SignInLimiter;
   config: SetupServiceConfig;
   now?: () => Date;
 }
@@ -80,6 +83,10 @@ export class SetupService {
 
   async discoverSite(setupId: string): Promise<DiscoverResult> {
     const setup = this.requireSetup(setupId);
+    // Over the budget, not even the Cloud ID lookup goes out: the answer would be the same.
+    const subject = this.signInSubject(setup);
+    const block = subject ? this.deps.signIns.blocked(subject) : undefined;
+    if (block) return this.deferred(setup, new SignInDeferredError(block.reason, block.retryAt, this.now()));
     let cloudId: string;
     try {
       cloudId = await this.deps.tenantInfo.discoverCloudId(setup.siteOrigin);
@@ -99,19 +106,40 @@ export class SetupService {
 
   /** API tokens and service accounts are proven to work before anything is written; once, never in a loop. */
   private async verifyBeforeWriting(setup: PendingSetup, cloudId: string): Promise<DiscoverResult | undefined> {
-    if (setup.method === 'oauth_3lo') return undefined;
-    const secret = this.deps.store.revealSecret(setup) ?? '';
+    const subject = this.signInSubject(setup);
+    if (!subject) return undefined;
     try {
-      await this.deps.verifier.verify({ ...setup, cloudId, secret });
+      await this.deps.signIns.attempt(subject, () => this.deps.verifier.verify({ ...setup, cloudId, secret: subject.secret }));
       await this.audit(setup, setup.userId, 'setup.credential_verified', 'ok', { method: setup.method });
       return undefined;
     } catch (error) {
+      if (error instanceof SignInDeferredError) return this.deferred(setup, error, cloudId);
       if (!(error instanceof CredentialRejectedError)) throw error;
       const advice = adviceFor(error.reason, setup.method, setup.scopedToken ?? false);
       const failed = await this.deps.store.updateSetup(setup.id, { cloudId, status: 'credential_failed', failure: { code: error.code, message: error.message, hint: advice.message } });
       await this.audit(failed, setup.userId, 'setup.credential_failed', 'failed', { reason: error.reason, status: error.status ?? 0 });
       return { ok: false, setup: failed, error, advice };
     }
+  }
+
+  /** What a sign-in for this setup would use; none for 3LO, where ServiceNow signs in. */
+  private signInSubject(setup: PendingSetup): SignInSubject | undefined {
+    if (setup.method === 'oauth_3lo') return undefined;
+    return {
+      method: setup.method,
+      siteOrigin: setup.siteOrigin,
+      ...(setup.email ? { email: setup.email } : {}),
+      ...(setup.clientId ? { clientId: setup.clientId } : {}),
+      secret: this.deps.store.revealSecret(setup) ?? '',
+    };
+  }
+
+  /** A sign-in held back: the form comes back saying when to try again; the setup may be resubmitted. */
+  private async deferred(setup: PendingSetup, error: SignInDeferredError, cloudId?: string): Promise<DiscoverResult> {
+    const field = error.reason === 'refused' ? (setup.method === 'api_token' ? 'apiToken' : 'clientSecret') : setup.method === 'api_token' ? 'email' : 'clientId';
+    const failed = await this.deps.store.updateSetup(setup.id, { ...(cloudId ? { cloudId } : {}), status: 'credential_failed', failure: describe(error) });
+    await this.audit(failed, setup.userId, 'setup.sign_in_deferred', 'refused', { reason: error.reason, retryAt: error.retryAt.toISOString() });
+    return { ok: false, setup: failed, error, advice: { field, message: `${error.message}. ${error.hint}` } };
   }
 
   /**

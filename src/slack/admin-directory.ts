@@ -37,6 +37,18 @@ export class AdminDirectory {
     return [...new Set([...this.users, ...members.flatMap((m) => [...m])])];
   }
 
+  /**
+   * Who the admins are, for a refusal to name: mentions of the configured users and groups
+   * (mrkdwn), or, for plain text such as a modal error, just what kind of people they are.
+   */
+  describe(options: { plain?: boolean } = {}): string {
+    if (this.users.size === 0 && this.groups.length === 0) return 'workspace admins and owners';
+    if (options.plain) return 'spokebot admins';
+    const named = [...[...this.users].map((id) => `<@${id}>`), ...this.groups.map((id) => `<!subteam^${id}>`)];
+    const shown = named.slice(0, 5).join(', ');
+    return `spokebot admins (${shown}${named.length > 5 ? ` and ${named.length - 5} more` : ''})`;
+  }
+
   private async members(group: string): Promise<Set<string>> {
     const cached = this.groupCache.get(group);
     if (cached && cached.until > Date.now()) return cached.members;

@@ -1,20 +1,34 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { statusBlocks } from '../blocks/health-blocks.js';
+import { escapeMrkdwn } from '../blocks/text-sections.js';
+import { adminOrRefuse } from '../admin-gate.js';
 import type { SlackDeps } from '../deps.js';
 import { ACTION } from '../ids.js';
+import { clickRecipient, tellUser } from '../tell-user.js';
 
-/** "Check now" on an alert, a reminder or App Home: runs the checks and answers the clicker. */
+/**
+ * A Check now within this long of the last check answers that check: twenty clicks make one
+ * round of ServiceNow reads and at most one sign-in with the connection's stored credential.
+ */
+export const CHECK_NOW_REUSE_MS = 30_000;
+
+/**
+ * "Check now" on an alert, a reminder or App Home: for admins (it signs in to Atlassian with
+ * the connection's stored credential and reads ServiceNow), runs the checks or reuses a result
+ * from moments ago, and answers the clicker.
+ */
 export function register(app: App, deps: SlackDeps): void {
-  app.action<BlockButtonAction>(ACTION.checkNow, async ({ ack, body, action, client, respond }) => {
+  app.action<BlockButtonAction>(ACTION.checkNow, async ({ ack, body, action, client }) => {
     await ack();
     deps.tasks.run('health.check_now', async () => {
       const connection = deps.connections.active(action.value ?? '');
       if (!connection || connection.state !== 'connected') return;
-      const record = await deps.monitor.check(connection);
-      const blocks = statusBlocks(connection, record);
-      // From a message: answer in place for the clicker; from App Home the monitor redraws it.
-      if (body.container.type === 'message' && body.response_url) await respond({ response_type: 'ephemeral', replace_original: false, text: `Health of ${connection.name}`, blocks });
-      else if (body.container.type === 'view') await client.chat.postEphemeral({ channel: connection.channel, user: body.user.id, text: `Health of ${connection.name}`, blocks }).catch(() => undefined);
+      // A click in App Home has no response_url: the connection's channel, then a DM.
+      const to = clickRecipient(body, connection.channel);
+      const allowed = await adminOrRefuse(deps, client, to, { action: 'health.check_now', doing: `run a live check of *${escapeMrkdwn(connection.name)}*`, connection: connection.name });
+      if (!allowed) return;
+      const record = await deps.monitor.check(connection, { reuseWithinMs: CHECK_NOW_REUSE_MS });
+      await tellUser(client, to, { text: `Health of ${escapeMrkdwn(connection.name)}`, blocks: statusBlocks(connection, record) }, { logger: deps.logger });
     });
   });
 }

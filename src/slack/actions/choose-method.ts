@@ -1,10 +1,12 @@
 import type { App, BlockAction, RadioButtonsAction } from '@slack/bolt';
 import { AUTH_METHODS, type AuthMethod } from '../../core/spoke-catalogue.js';
+import { adminOrRefuse } from '../admin-gate.js';
 import type { SlackDeps } from '../deps.js';
 import { ACTION } from '../ids.js';
 import { decodeSetupMetadata } from '../private-metadata.js';
 import { setupForm } from '../setup-form.js';
 import { readSetupState } from '../setup-state.js';
+import { clickRecipient } from '../tell-user.js';
 
 /**
  * The sign-in method radio (`dispatch_action`): redraws the setup modal with that method's
@@ -18,6 +20,8 @@ export function register(app: App, deps: SlackDeps): void {
     const metadata = view ? decodeSetupMetadata(view.private_metadata) : undefined;
     const method = action.selected_option?.value as AuthMethod | undefined;
     if (!view || !metadata || !method || !(AUTH_METHODS as readonly string[]).includes(method) || method === metadata.method) return;
+    // The view may be someone else's (its id replayed): a refusal leaves it alone and goes to the clicker's DM.
+    if (!(await adminOrRefuse(deps, client, clickRecipient(body), { action: 'setup.method', doing: 'set up connections' }))) return;
     const typed = readSetupState(view.state.values as Record<string, Record<string, unknown>>, method);
     const form = setupForm(deps, {
       spoke: metadata.spoke,

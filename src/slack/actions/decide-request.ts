@@ -3,6 +3,7 @@ import { denyModal } from '../blocks/request-card.js';
 import type { SlackDeps } from '../deps.js';
 import { ACTION } from '../ids.js';
 import { RequestRunner } from '../flows/request-runner.js';
+import { clickRecipient, openView } from '../tell-user.js';
 
 /**
  * Approve and Deny on a request card. Approve decides at once (settled in the store: a second
@@ -33,6 +34,6 @@ export function register(app: App, deps: SlackDeps): void {
       await deps.store.audit({ actor: body.user.id, action: 'request.deny', outcome: 'refused', detail: { request: String(request.id), reason: why } });
       return;
     }
-    await client.views.open({ trigger_id: body.trigger_id, view: denyModal(request, request.card) });
+    await openView(client, body.trigger_id, denyModal(request, request.card), clickRecipient(body), { what: 'the deny form', again: 'click Deny again', logger: deps.logger });
   });
 }

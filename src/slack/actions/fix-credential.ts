@@ -1,10 +1,12 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { defaultTokenExpiry } from '../../core/setup-request.js';
-import { plainMessage } from '../blocks/setup-messages.js';
+import { escapeMrkdwn } from '../blocks/text-sections.js';
 import { rotateModal } from '../blocks/rotate-modal.js';
+import { adminOrRefuse } from '../admin-gate.js';
 import type { SlackDeps } from '../deps.js';
 import { ACTION } from '../ids.js';
 import { ReconsentRunner } from '../flows/reconsent-runner.js';
+import { clickRecipient, openView } from '../tell-user.js';
 
 /**
  * Rotate and Re-consent buttons on alerts, reminders and App Home cards: the same as
@@ -16,17 +18,16 @@ export function register(app: App, deps: SlackDeps): void {
       await ack();
       const connection = deps.connections.active(action.value ?? '');
       if (!connection) return;
-      if (!(await deps.admins.isAdmin(body.user.id))) {
-        await deps.store.audit({ actor: body.user.id, action: 'rotate.open', outcome: 'refused', connection: connection.name, detail: { reason: 'not an admin' } });
-        const dm = await client.conversations.open({ users: body.user.id });
-        if (dm.channel?.id) await client.chat.postMessage({ channel: dm.channel.id, ...plainMessage(`Only spokebot admins can fix *${connection.name}*. Ask one of them.`) });
-        return;
-      }
+      // From App Home there is no response_url: the connection's channel, then a DM.
+      const to = clickRecipient(body, connection.channel);
+      const doing = `${connection.method === 'oauth_3lo' ? 're-consent' : 'rotate the credential of'} *${escapeMrkdwn(connection.name)}*`;
+      if (!(await adminOrRefuse(deps, client, to, { action: 'rotate.open', doing, connection: connection.name }))) return;
       if (connection.method === 'oauth_3lo') {
-        deps.tasks.run('connection.reconsent', () => new ReconsentRunner(deps, client).run(connection, body.user.id));
+        deps.tasks.run('connection.reconsent', () => new ReconsentRunner(deps, client).run(connection, body.user.id, to));
         return;
       }
-      await client.views.open({ trigger_id: body.trigger_id, view: rotateModal({ connection, defaultTokenExpiry: defaultTokenExpiry(deps.now()) }) });
+      const view = rotateModal({ connection, defaultTokenExpiry: defaultTokenExpiry(deps.now()) });
+      await openView(client, body.trigger_id, view, to, { what: 'the rotate form', again: 'click the button again', logger: deps.logger });
     });
   }
 }

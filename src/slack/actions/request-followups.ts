@@ -1,9 +1,11 @@
 import type { App, BlockAction, BlockButtonAction, UsersSelectAction } from '@slack/bolt';
 import { requestModal } from '../blocks/request-modal.js';
+import { adminOrRefuse } from '../admin-gate.js';
 import type { SlackDeps } from '../deps.js';
 import { ACTION } from '../ids.js';
 import { RequestRunner } from '../flows/request-runner.js';
 import { setupForm } from '../setup-form.js';
+import { clickRecipient, openView } from '../tell-user.js';
 
 /**
  * The buttons around a request other than the decision: Request access (App Home, refusals),
@@ -12,7 +14,8 @@ import { setupForm } from '../setup-form.js';
 export function register(app: App, deps: SlackDeps): void {
   app.action<BlockButtonAction>(ACTION.openRequestModal, async ({ ack, body, client }) => {
     await ack();
-    await client.views.open({ trigger_id: body.trigger_id, view: requestModal('new_connection', deps.store.listConnections()) });
+    const view = requestModal('new_connection', deps.store.listConnections());
+    await openView(client, body.trigger_id, view, clickRecipient(body), { what: 'the request form', again: 'click the button again', logger: deps.logger });
   });
 
   app.action<BlockButtonAction>(ACTION.withdrawRequest, async ({ ack, body, action, client, respond }) => {
@@ -29,8 +32,10 @@ export function register(app: App, deps: SlackDeps): void {
     const request = deps.store.getRequest(Number(action.value));
     if (request?.state !== 'approved' || request.details.kind !== 'new_connection') return;
     const { spoke, site } = request.details;
-    // Opened for whoever holds the button; writing still needs an admin (checked at Confirm).
-    await client.views.open({ trigger_id: body.trigger_id, view: setupForm(deps, { spoke, values: { site } }) });
+    // The form leads to ServiceNow lookups and Atlassian sign-ins: admins only, whoever holds the button.
+    const to = clickRecipient(body);
+    if (!(await adminOrRefuse(deps, client, to, { action: 'setup.open', doing: 'set up connections' }))) return;
+    await openView(client, body.trigger_id, setupForm(deps, { spoke, values: { site } }), to, { what: 'the setup form', again: 'click the button again', logger: deps.logger });
   });
 
   app.action<BlockAction<UsersSelectAction>>(ACTION.handSetupTo, async ({ ack, body, action, client, respond }) => {

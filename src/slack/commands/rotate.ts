@@ -1,6 +1,7 @@
 import { defaultTokenExpiry } from '../../core/setup-request.js';
 import { rotateModal } from '../blocks/rotate-modal.js';
 import { ReconsentRunner } from '../flows/reconsent-runner.js';
+import { commandRecipient, openView } from '../tell-user.js';
 import { adminConnection, type Subcommand } from './subcommand.js';
 
 /**
@@ -13,8 +14,9 @@ export const rotate: Subcommand = async (args, words, deps) => {
   const { command, client, respond } = args;
   if (connection.method === 'oauth_3lo') {
     await respond({ response_type: 'ephemeral', text: `I'm sending a fresh consent link for *${connection.name}* to your DM.` });
-    deps.tasks.run('connection.reconsent', () => new ReconsentRunner(deps, client).run(connection, command.user_id));
+    deps.tasks.run('connection.reconsent', () => new ReconsentRunner(deps, client).run(connection, command.user_id, commandRecipient(command)));
     return;
   }
-  await client.views.open({ trigger_id: command.trigger_id, view: rotateModal({ connection, defaultTokenExpiry: defaultTokenExpiry(deps.now()) }) });
+  const view = rotateModal({ connection, defaultTokenExpiry: defaultTokenExpiry(deps.now()) });
+  await openView(client, command.trigger_id, view, commandRecipient(command), { what: 'the rotate form', again: 'run the command again', logger: deps.logger });
 };

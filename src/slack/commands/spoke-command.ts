@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import { helpText } from '../blocks/help.js';
+import { escapeMrkdwn } from '../blocks/text-sections.js';
 import type { SlackDeps } from '../deps.js';
 import { SLASH_COMMAND } from '../surface.js';
 import { adopt } from './adopt.js';
@@ -14,7 +15,22 @@ import { setup } from './setup.js';
 import { status } from './status.js';
 import type { Subcommand } from './subcommand.js';
 
-const SUBCOMMANDS: Record<string, Subcommand> = { setup, list, status, rotate, remove, adopt, request, requests, audit, doctor };
+/**
+ * A Map, not an object literal: looking a typed word up in an object finds what every object
+ * inherits (`constructor`, `__proto__`, `toString`), which is no subcommand and never acks.
+ */
+const SUBCOMMANDS = new Map<string, Subcommand>([
+  ['setup', setup],
+  ['list', list],
+  ['status', status],
+  ['rotate', rotate],
+  ['remove', remove],
+  ['adopt', adopt],
+  ['request', request],
+  ['requests', requests],
+  ['audit', audit],
+  ['doctor', doctor],
+]);
 
 /**
  * `/spoke <subcommand>`. Answers that need no lookup go back in the ack itself; anything that
@@ -23,9 +39,11 @@ const SUBCOMMANDS: Record<string, Subcommand> = { setup, list, status, rotate, r
 export function register(app: App, deps: SlackDeps): void {
   app.command(SLASH_COMMAND, async (args) => {
     const [subcommand = '', ...words] = args.command.text.trim().split(/\s+/);
-    const handler = SUBCOMMANDS[subcommand.toLowerCase()];
+    const handler = SUBCOMMANDS.get(subcommand.toLowerCase());
     if (!handler) {
-      await args.ack({ response_type: 'ephemeral', text: helpText() });
+      const known = subcommand === '' || subcommand.toLowerCase() === 'help';
+      const unknown = `Unknown command \`${escapeMrkdwn(subcommand.slice(0, 50).replaceAll('`', "'"))}\`. `;
+      await args.ack({ response_type: 'ephemeral', text: `${known ? '' : unknown}${helpText()}` });
       return;
     }
     await handler(args, words, deps);

@@ -5,6 +5,7 @@ import type { Connection } from '../../store/spoke-store.js';
 import { consentTimeoutMessage, plainMessage, type Message } from '../blocks/setup-messages.js';
 import type { SlackDeps } from '../deps.js';
 import { ACTION } from '../ids.js';
+import { openDm, type Recipient } from '../tell-user.js';
 
 /**
  * `/spoke rotate` for a 3LO connection: ServiceNow's consent link again, in a DM thread, and
@@ -16,12 +17,12 @@ export class ReconsentRunner {
     private readonly client: WebClient,
   ) {}
 
-  async run(connection: Connection, userId: string): Promise<void> {
+  async run(connection: Connection, userId: string, to: Recipient = { userId }): Promise<void> {
+    // The DM first: when Slack refuses it, the admin hears why and ServiceNow is not read for nothing.
+    const channel = await openDm(this.client, to, 'the fresh consent link cannot reach you', this.deps.logger);
+    if (!channel) return;
     const reconsent = await this.deps.connections.startReconsent(connection, userId);
     const { link } = reconsent;
-    const dm = await this.client.conversations.open({ users: userId });
-    const channel = dm.channel?.id;
-    if (!channel) throw new Error('conversations.open returned no channel');
     const text = `Fresh consent for ${connection.name}: ServiceNow asks Atlassian for new tokens.`;
     const root = await this.client.chat.postMessage({
       channel,

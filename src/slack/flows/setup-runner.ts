@@ -43,6 +43,9 @@ export class SetupRunner {
       await this.deps.store.audit({ actor: userId, action: 'setup.confirm', outcome: 'refused', setupId, detail: { reason: 'not an admin' } });
       return;
     }
+    // The DM thread before any write: when Slack will not let spokebot reach the admin (told
+    // why by DmThreads), nothing is written that would wait for a consent link nobody gets.
+    await this.deps.threads.threadFor(this.client, setup.id, () => threadRootMessage(setup.connectionName, SPOKES[setup.spoke].label, this.deps.instanceUrl));
     const result = await this.deps.setup.confirm(setupId, userId);
     if (!result.ok && result.reason !== 'write_failed') {
       if (!result.setup) return;

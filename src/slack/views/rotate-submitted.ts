@@ -4,8 +4,10 @@ import { plainMessage } from '../blocks/setup-messages.js';
 import { waitingModal } from '../blocks/progress-views.js';
 import { rotateModal } from '../blocks/rotate-modal.js';
 import { SpokeError } from '../../errors.js';
+import { adminVerdict, refusalText } from '../admin-gate.js';
 import type { SlackDeps } from '../deps.js';
 import { CALLBACK, ROTATE_BLOCK, SCOPED_TOKEN_VALUE, SETUP_INPUT_ACTION } from '../ids.js';
+import { slackFailureOf, slackFailureText } from '../tell-user.js';
 import { updateView } from '../update-view.js';
 
 type Values = Record<string, Record<string, { value?: string | null; selected_date?: string | null; selected_options?: Array<{ value: string }> | null }>>;
@@ -19,6 +21,13 @@ export function register(app: App, deps: SlackDeps): void {
     const connection = deps.connections.active(view.private_metadata);
     if (!connection) {
       await ack({ response_action: 'errors', errors: { [ROTATE_BLOCK.secret]: 'This connection was removed meanwhile.' } });
+      return;
+    }
+    // Admins only, asked at the submission: the modal may be replayed by someone else.
+    const verdict = await adminVerdict(deps, body.user.id);
+    if (verdict !== 'admin') {
+      await deps.store.audit({ actor: body.user.id, action: 'connection.rotate', outcome: 'refused', connection: connection.name, detail: { reason: verdict === 'unknown' ? 'admin directory did not answer' : 'not an admin' } });
+      await ack({ response_action: 'errors', errors: { [ROTATE_BLOCK.secret]: refusalText(deps, verdict, 'rotate credentials', { plain: true }) } });
       return;
     }
     const values = view.state.values as Values;
@@ -35,10 +44,6 @@ export function register(app: App, deps: SlackDeps): void {
     }
     await ack({ response_action: 'update', view: waitingModal('Checking', `:hourglass_flowing_sand: Signing in once with the new credential for *${connection.name}*…`) });
     deps.tasks.run('connection.rotate', async () => {
-      if (!(await deps.admins.isAdmin(body.user.id))) {
-        await updateView(client, view.id, waitingModal('Not allowed', 'Only spokebot admins can rotate credentials.'));
-        return;
-      }
       let result;
       try {
         result = await deps.connections.rotateSecret(connection, body.user.id, {
@@ -54,10 +59,16 @@ export function register(app: App, deps: SlackDeps): void {
         await updateView(client, view.id, rotateModal({ connection, defaultTokenExpiry: defaultTokenExpiry(deps.now()), problem: result.advice }));
         return;
       }
-      await updateView(client, view.id, waitingModal('Rotated', `:white_check_mark: *${connection.name}* now uses the new credential in ServiceNow.`));
-      await client.chat
-        .postMessage({ channel: connection.channel, ...plainMessage(`:arrows_counterclockwise: The credential of *${connection.name}* was rotated by <@${body.user.id}>.`) })
-        .catch(() => undefined);
+      const rotated = `:white_check_mark: *${connection.name}* now uses the new credential in ServiceNow.`;
+      await updateView(client, view.id, waitingModal('Rotated', rotated));
+      try {
+        await client.chat.postMessage({ channel: connection.channel, ...plainMessage(`:arrows_counterclockwise: The credential of *${connection.name}* was rotated by <@${body.user.id}>.`) });
+      } catch (error) {
+        // The rotation stands; the admin still hears that the channel did not.
+        const failure = slackFailureOf(error);
+        if (!failure) throw error;
+        await updateView(client, view.id, waitingModal('Rotated', `${rotated}\n:warning: ${slackFailureText(failure, `tell <#${connection.channel}> about it`, 'post there by hand')}`));
+      }
     });
   });
 }

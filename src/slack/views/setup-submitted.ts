@@ -2,10 +2,12 @@ import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { parseSetupRequest } from '../../core/setup-request.js';
 import { SPOKES } from '../../core/spoke-catalogue.js';
+import { SignInDeferredError } from '../../setup/sign-in-limiter.js';
 import type { PendingSetup } from '../../store/spoke-store.js';
 import { planMessageBlocks, planModal, type PlanSummary } from '../blocks/plan-blocks.js';
 import { checkingSiteModal } from '../blocks/progress-views.js';
 import { plainMessage } from '../blocks/setup-messages.js';
+import { adminVerdict, refusalText } from '../admin-gate.js';
 import type { SlackDeps } from '../deps.js';
 import { CALLBACK, SETUP_BLOCK } from '../ids.js';
 import { decodeSetupMetadata } from '../private-metadata.js';
@@ -25,6 +27,14 @@ export function register(app: App, deps: SlackDeps): void {
     const metadata = decodeSetupMetadata(view.private_metadata);
     if (!metadata) {
       await ack({ response_action: 'errors', errors: { [SETUP_BLOCK.site]: 'This form is out of date. Close it and run /spoke setup again.' } });
+      return;
+    }
+    // Admins only, asked now: the form may have been opened by someone who has since lost the
+    // role, or its view id replayed by someone who never had it. Nothing is looked up for them.
+    const verdict = await adminVerdict(deps, body.user.id);
+    if (verdict !== 'admin') {
+      await deps.store.audit({ actor: body.user.id, action: 'setup.submit', outcome: 'refused', detail: { reason: verdict === 'unknown' ? 'admin directory did not answer' : 'not an admin', spoke: metadata.spoke } });
+      await ack({ response_action: 'errors', errors: { [SETUP_BLOCK.site]: refusalText(deps, verdict, 'set up connections', { plain: true }) } });
       return;
     }
     // Only decides whether the secret field may be empty; the service decides what that means.
@@ -67,7 +77,7 @@ async function showPlanOrProblem(deps: SlackDeps, client: WebClient, setupId: st
     return;
   }
   const { setup, error, advice } = result;
-  const problem = advice ? `Atlassian refused the ${setup.method === 'api_token' ? 'API token' : 'credential'}; see below. Nothing was written.` : `No Cloud ID from ${setup.siteOrigin}. ${error.hint}`;
+  const problem = error instanceof SignInDeferredError ? 'spokebot did not sign in to Atlassian this time; see below. Nothing was sent or written.' : advice ? `Atlassian refused the ${setup.method === 'api_token' ? 'API token' : 'credential'}; see below. Nothing was written.` : `No Cloud ID from ${setup.siteOrigin}. ${error.hint}`;
   const form = setupForm(deps, {
     spoke: setup.spoke,
     method: setup.method,
