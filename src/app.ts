@@ -31,7 +31,8 @@ import * as actions from './slack/actions/index.js';
 import * as commands from './slack/commands/index.js';
 import * as events from './slack/events/index.js';
 import * as views from './slack/views/index.js';
-import { SetupRunner } from './slack/flows/setup-runner.js';
+import { RestartRecovery } from './slack/flows/restart-recovery.js';
+import { SetupSweep } from './slack/flows/setup-sweep.js';
 
 export interface AppDeps {
   config: Config;
@@ -54,6 +55,8 @@ export interface SpokeBot {
   app: App;
   /** Re-announces undecided requests and expires old ones (a timer runs it; tests call it). */
   sweepRequests(): Promise<void>;
+  /** Expires setups idle past SPOKE_SETUP_IDLE or past SPOKE_SETUP_TTL and tells their admins (a timer runs it; tests call it). */
+  sweepSetups(): Promise<void>;
   monitor: HealthMonitor;
   store: SpokeStore;
   tasks: BackgroundTasks;
@@ -88,6 +91,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
       authUrl: config.ATLASSIAN_AUTH_URL,
       apiUrl: config.ATLASSIAN_API_URL,
       setupTtlMs: config.SPOKE_SETUP_TTL,
+      setupIdleMs: config.SPOKE_SETUP_IDLE,
       consentTimeoutMs: config.SPOKE_CONSENT_TIMEOUT,
       ...(tuning.consentFirstPollMs ? { consentFirstPollMs: tuning.consentFirstPollMs } : {}),
     },
@@ -214,18 +218,12 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     tasks,
     async start(port = config.PORT) {
       await app.init();
-      // Consents that were being watched when the bot stopped are watched again; writes that
-      // were cut off are offered a Retry.
-      const runner = new SetupRunner(deps, app.client);
-      for (const pending of store.listSetups((s) => s.status === 'awaiting_consent')) {
-        tasks.run('setup.consent_resume', () => runner.watchConsent(pending.id));
-      }
-      tasks.run('setup.recover', async () => {
-        for (const interrupted of await setup.recoverInterrupted()) await runner.reportInterrupted(interrupted);
-      });
+      // Every setup and rotation the last run left on its way is resumed or reported (expired
+      // ones first), before Slack traffic arrives that could move them.
+      await new RestartRecovery(deps, app.client).run();
       // Cards a crash left unposted go out now, not a sweep interval later.
       tasks.run('request.announce', () => new RequestSweep(deps, app.client).announceOwed());
-      sweeper = setInterval(() => tasks.run('setup.expire', async () => void (await store.expireSetups())), 60_000);
+      sweeper = setInterval(() => tasks.run('setup.expire', () => new SetupSweep(deps, app.client).run()), 60_000);
       sweeper.unref();
       // Due times live in the store; the tick only asks what is due, so a restart loses nothing.
       monitor.start(Math.min(config.SPOKE_CHECK_INTERVAL, 60_000));
@@ -242,6 +240,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     },
     monitor,
     sweepRequests: () => new RequestSweep(deps, app.client).run(),
+    sweepSetups: () => new SetupSweep(deps, app.client).run(),
     async stop() {
       if (sweeper) clearInterval(sweeper);
       if (requestSweeper) clearInterval(requestSweeper);

@@ -101,6 +101,8 @@ export const envSchema = z
     SPOKE_REQUEST_REANNOUNCE: duration('24h'),
     SPOKE_REQUEST_REANNOUNCE_TIMES: z.coerce.number().int().min(0).max(10).default(3),
     SPOKE_SETUP_TTL: duration('24h'),
+    /** A setup waiting on the admin this long since it last moved is expired and its secret wiped; SPOKE_SETUP_TTL stays the hard cap. */
+    SPOKE_SETUP_IDLE: duration('30m'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   });
 

@@ -5,7 +5,7 @@ import { adviceFor, type FieldAdvice } from '../core/verification-advice.js';
 import { CredentialRejectedError } from '../atlassian/errors.js';
 import { currentRefreshTokens, waitForRefreshToken, type TokenOwner } from '../servicenow/consent-watcher.js';
 import type { ServiceNowTableClient } from '../servicenow/table-client.js';
-import type { Connection, SpokeStore } from '../store/spoke-store.js';
+import type { Connection, Rotation, SpokeStore } from '../store/spoke-store.js';
 import type { CredentialVerifier } from './credential-verifier.js';
 import { SignInDeferredError, type SignInLimiter, type SignInSubject } from './sign-in-limiter.js';
 
@@ -19,6 +19,16 @@ export interface Reconsent {
   link: string;
   since: Date;
   baseline: ReadonlySet<string>;
+  /** The stored record of this re-consent, so a restart can watch on. */
+  rotationId?: string;
+}
+
+/** What a restart found of the rotations that were running when the bot stopped. */
+export interface RotationsAfterRestart {
+  /** Cut off for good: a secret being verified or written, or a re-consent whose link never reached the admin. */
+  interrupted: Rotation[];
+  /** Re-consents whose link the admin has: watched on, the deadline counted from the link. */
+  watches: Array<{ rotation: Rotation; connection: Connection; reconsent: Reconsent }>;
 }
 
 export type RotateResult = { ok: true; connection: Connection } | { ok: false; advice: FieldAdvice };
@@ -49,6 +59,18 @@ export class ConnectionService {
   }
 
   async rotateSecret(asOpened: Connection, userId: string, next: NewCredential): Promise<RotateResult> {
+    // Kept in the store while it runs: cut off by a restart, ServiceNow may hold either credential
+    // while the bot checks with the old one, so the restart tells the admin to rotate again.
+    const rotation = await this.deps.store.startRotation({ kind: 'secret', connection: asOpened.name, userId, step: 'verifying' });
+    await this.deps.store.audit({ actor: userId, action: 'connection.rotate_started', outcome: 'ok', connection: asOpened.name, detail: { method: asOpened.method } });
+    try {
+      return await this.verifyAndWrite(asOpened, userId, next, rotation.id);
+    } finally {
+      await this.deps.store.endRotation(rotation.id);
+    }
+  }
+
+  private async verifyAndWrite(asOpened: Connection, userId: string, next: NewCredential, rotationId: string): Promise<RotateResult> {
     // The modal may have been open for minutes: act on the connection as it is now.
     const connection = this.active(asOpened.name);
     if (!connection) return { ok: false, advice: { field: 'apiToken', message: 'This connection was removed meanwhile; nothing was changed.' } };
@@ -77,6 +99,7 @@ export class ConnectionService {
       await this.audit(connection, userId, 'connection.rotate', 'failed', { reason: error.reason });
       return { ok: false, advice: adviceFor(error.reason, connection.method, scopedToken) };
     }
+    await this.deps.store.updateRotation(rotationId, { step: 'writing' });
     if (connection.method === 'api_token') {
       await this.deps.serviceNow.updateRecord('basic_auth_credentials', this.record(connection, RECORD_KEYS.credential), { password: next.secret }, { encryptedFields: true });
       if (scopedToken !== (connection.scopedToken ?? false)) {
@@ -111,8 +134,40 @@ export class ConnectionService {
     const link = consentLink(this.deps.instanceUrl, owner.credential, owner.profile);
     // The tokens there now are the old ones; only a row that is not among them proves consent.
     const baseline = await currentRefreshTokens(this.deps.serviceNow, owner);
+    const since = this.deps.now();
+    const rotation = await this.deps.store.startRotation({ kind: 'reconsent', connection: connection.name, userId, step: 'watching', since: since.toISOString(), baseline: [...baseline] });
     await this.audit(connection, userId, 'connection.reconsent_started', 'ok', {});
-    return { link, since: this.deps.now(), baseline };
+    return { link, since, baseline, rotationId: rotation.id };
+  }
+
+  /** The link is in the admin's DM thread: from here a restart watches on in that thread. */
+  async reconsentPosted(reconsent: Reconsent, thread: { channel: string; ts: string }): Promise<void> {
+    if (reconsent.rotationId) await this.deps.store.updateRotation(reconsent.rotationId, { thread });
+  }
+
+  /**
+   * After a restart: a secret rotation that was cut off is over (the caller tells the admin, then
+   * calls endRotation); a re-consent whose link reached the admin is watched on.
+   */
+  async rotationsAfterRestart(): Promise<RotationsAfterRestart> {
+    const found: RotationsAfterRestart = { interrupted: [], watches: [] };
+    for (const rotation of this.deps.store.listRotations()) {
+      const connection = this.active(rotation.connection);
+      if (rotation.kind === 'reconsent' && rotation.thread && rotation.since && connection) {
+        const owner = this.tokenOwner(connection);
+        const reconsent = { link: consentLink(this.deps.instanceUrl, owner.credential, owner.profile), since: new Date(rotation.since), baseline: new Set(rotation.baseline ?? []), rotationId: rotation.id };
+        found.watches.push({ rotation, connection, reconsent });
+        continue;
+      }
+      const action = rotation.kind === 'secret' ? 'connection.rotate' : 'connection.reconsented';
+      await this.deps.store.audit({ actor: 'spokebot', action, outcome: 'failed', connection: rotation.connection, detail: { reason: 'interrupted', step: rotation.step } });
+      found.interrupted.push(rotation);
+    }
+    return found;
+  }
+
+  async endRotation(rotationId: string): Promise<void> {
+    await this.deps.store.endRotation(rotationId);
   }
 
   async waitForReconsent(connection: Connection, userId: string, reconsent: Reconsent, signal?: AbortSignal): Promise<'connected' | 'timeout' | 'aborted'> {
@@ -129,6 +184,8 @@ export class ConnectionService {
     } else if (result.status === 'timeout') {
       await this.audit(connection, userId, 'connection.reconsented', 'failed', { reason: 'timeout' });
     }
+    // Stopped by a shutdown, the record stays so the next start watches on.
+    if (result.status !== 'aborted' && reconsent.rotationId) await this.deps.store.endRotation(reconsent.rotationId);
     return result.status;
   }
 

@@ -20,6 +20,8 @@ export interface SetupServiceConfig {
   authUrl: string;
   apiUrl: string;
   setupTtlMs: number;
+  /** A setup waiting on the admin this long since it last moved is expired, its secret wiped. */
+  setupIdleMs: number;
   consentTimeoutMs: number;
   consentFirstPollMs?: number;
 }
@@ -100,8 +102,13 @@ export class SetupService {
     if (refused) return refused;
     const planned = await this.deps.store.updateSetup(setupId, { cloudId, status: 'planned' });
     await this.audit(planned, setup.userId, 'setup.planned', 'ok', { cloudId });
-    const plan = this.planFor(planned);
-    return { ok: true, setup: planned, plan: { ...plan, warnings: [...plan.warnings, ...(await this.takeoverWarnings(planned, plan))] } };
+    return { ok: true, setup: planned, plan: await this.planToShow(planned) };
+  }
+
+  /** The plan as the admin should see it now: with a warning for each record Confirm would take over. */
+  async planToShow(setup: PendingSetup): Promise<RecordPlan> {
+    const plan = this.planFor(setup);
+    return { ...plan, warnings: [...plan.warnings, ...(await this.takeoverWarnings(setup, plan))] };
   }
 
   /** API tokens and service accounts are proven to work before anything is written; once, never in a loop. */
@@ -187,15 +194,30 @@ export class SetupService {
     const busy = this.deps.store.listSetups((s) => s.connectionName === existing.connectionName && s.status === 'writing' && s.id !== setupId);
     const setup = busy.length === 0 ? await this.deps.store.transitionSetup(setupId, ['planned', 'write_failed'], { status: 'writing' }) : undefined;
     if (!setup) return { ok: false, reason: 'not_ready', setup: this.deps.store.getSetup(setupId) };
-    const plan = this.planFor(setup);
-    const secret = this.deps.store.revealSecret(setup);
     const audits: Promise<void>[] = [];
+    // What this run wrote, kept in the store as it goes (records arriving during a store write go
+    // in the next one), so a crash or an error nobody foresaw still leaves the list of what exists.
+    const earlier = [...setup.written];
+    const recorded: WrittenRecord[] = [];
+    let progress: Promise<void> = Promise.resolve();
+    let unsaved = false;
     const audited = (record: WrittenRecord) => {
+      recorded.push(record);
       onRecord?.(record);
       audits.push(this.audit(setup, userId, 'servicenow.write', 'ok', { table: record.table, sysId: record.sysId, outcome: record.outcome }));
+      if (unsaved) return;
+      unsaved = true;
+      progress = progress.then(async () => {
+        unsaved = false;
+        await this.deps.store.updateSetup(setupId, { written: mergeWritten(earlier, recorded) });
+      });
     };
     try {
-      const written = await this.deps.writer.write(plan, secret === undefined ? {} : { secret }, audited).finally(() => Promise.all(audits));
+      // From the move to writing on, every failure must end in write_failed: a setup left
+      // writing blocks its connection name and nothing would ever run for it again.
+      const plan = this.planFor(setup);
+      const secret = this.deps.store.revealSecret(setup);
+      const written = await this.deps.writer.write(plan, secret === undefined ? {} : { secret }, audited).finally(() => Promise.all([...audits, progress]));
       const records = [...written.values()];
       const sysId = (key: string) => written.get(key)!.sysId;
       const alias = written.get(RECORD_KEYS.alias);
@@ -238,24 +260,95 @@ export class SetupService {
       return { ok: true, setup: done, written: records, ...(link ? { link } : {}) };
     } catch (error) {
       if (!(error instanceof PlanWriteError)) {
-        await this.deps.store.updateSetup(setupId, { status: 'write_failed', failure: { code: 'internal', message: 'unexpected error', hint: 'Press Retry; if it fails again, check the bot logs.' } });
+        await this.failUnexpectedly(setupId, ['writing'], error, recorded);
         throw error;
       }
-      const failed = await this.deps.store.updateSetup(setupId, { status: 'write_failed', written: error.written, failure: describe(error) });
+      const failed = await this.deps.store.updateSetup(setupId, { status: 'write_failed', written: mergeWritten(earlier, error.written), failure: describe(error) });
       await this.audit(failed, userId, 'setup.write_failed', 'failed', { reason: error.failure.code, table: error.failedRecord.table });
       return { ok: false, reason: 'write_failed', setup: failed, error };
     }
   }
 
-  /** Setups that were writing when the bot stopped: marked failed, so Retry resumes them. */
-  async recoverInterrupted(): Promise<PendingSetup[]> {
-    const recovered: PendingSetup[] = [];
+  /**
+   * After a restart, every setup that was on its way somewhere, sorted by what becomes of it:
+   * - checking the site: ended, secret wiped. The check may be what stopped the bot, and the modal
+   *   that waited for it can no longer take an answer, so the admin starts again (prefilled);
+   * - writing: marked failed, so Retry resumes (records are found before they are written);
+   * - planned: kept, since Confirm on an open plan still works; shown again by the caller, and
+   *   expired with the other idle setups after SPOKE_SETUP_IDLE;
+   * - awaiting consent: watched again by the caller, the deadline counted from the link.
+   * The others wait for the admin (form, Retry, Try again) and need nothing from a restart.
+   */
+  async recoverAfterRestart(): Promise<{ checks: PendingSetup[]; writes: PendingSetup[]; plans: PendingSetup[]; consents: PendingSetup[] }> {
+    const checks: PendingSetup[] = [];
+    for (const setup of this.deps.store.listSetups((s) => s.status === 'checking_site')) {
+      const failure = {
+        code: 'interrupted',
+        message: 'spokebot stopped while checking the site',
+        hint: 'Open the setup again (your answers are filled in) and enter the secret again: spokebot wiped it rather than keep it for a check nobody waits on.',
+      };
+      const ended = await this.deps.store.transitionSetup(setup.id, ['checking_site'], { status: 'expired', failure });
+      if (!ended) continue;
+      await this.audit(ended, 'spokebot', 'setup.check_interrupted', 'failed', { reason: 'interrupted' });
+      checks.push(ended);
+    }
+    const writes: PendingSetup[] = [];
     for (const setup of this.deps.store.listSetups((s) => s.status === 'writing')) {
       const failure = { code: 'interrupted', message: 'spokebot stopped while writing the records', hint: 'Press Retry to carry on; the records already written are kept and nothing is written twice.' };
-      recovered.push(await this.deps.store.updateSetup(setup.id, { status: 'write_failed', failure }));
+      writes.push(await this.deps.store.updateSetup(setup.id, { status: 'write_failed', failure }));
       await this.audit(setup, 'spokebot', 'setup.write_failed', 'failed', { reason: 'interrupted' });
     }
-    return recovered;
+    return {
+      checks,
+      writes,
+      plans: this.deps.store.listSetups((s) => s.status === 'planned'),
+      consents: this.deps.store.listSetups((s) => s.status === 'awaiting_consent'),
+    };
+  }
+
+  /**
+   * An error no step handles stopped one: the setup moves to the failed state of that step,
+   * where the admin can act (the form again, Retry, Try again), instead of staying in a state
+   * nothing will ever move it out of. Only a setup in one of `from` (the states the failed step
+   * owns) is moved: a step must not fail a write another click is running. `written` is what the
+   * interrupted write got done. A SpokeError says what went wrong; anything else only the logs.
+   */
+  async failUnexpectedly(setupId: string, from: readonly PendingSetup['status'][], error?: unknown, written: readonly WrittenRecord[] = []): Promise<PendingSetup | undefined> {
+    const setup = this.deps.store.getSetup(setupId);
+    if (!setup) return undefined;
+    if (!from.includes(setup.status)) return setup;
+    // The store hands out its own object, which the move below changes.
+    const was = setup.status;
+    const logs = 'If it happens again, the bot logs have the error.';
+    const known = error instanceof SpokeError ? describe(error) : undefined;
+    let moved: PendingSetup | undefined;
+    if (setup.status === 'checking_site' || setup.status === 'planned') {
+      const failure = known ?? { code: 'internal', message: 'spokebot hit an unexpected error while checking the site', hint: `Submit the form again. ${logs}` };
+      moved = await this.deps.store.transitionSetup(setupId, [setup.status], { status: 'site_failed', failure });
+    } else if (setup.status === 'writing') {
+      const failure = { code: known?.code ?? 'internal', message: known?.message ?? 'spokebot hit an unexpected error while writing the records', hint: `Press Retry: the records already written are kept and nothing is written twice. ${logs}` };
+      moved = await this.deps.store.transitionSetup(setupId, ['writing'], { status: 'write_failed', written: mergeWritten(setup.written, written), failure });
+    } else if (setup.status === 'awaiting_consent') {
+      const failure = { code: 'internal', message: 'spokebot stopped watching for consent after an unexpected error', hint: `Press Try again to watch again; the records stay as they are. ${logs}` };
+      moved = await this.deps.store.transitionSetup(setupId, ['awaiting_consent'], { status: 'consent_timeout', failure });
+    }
+    if (!moved) return this.deps.store.getSetup(setupId);
+    await this.audit(moved, 'spokebot', 'setup.failed', 'failed', { reason: known?.code ?? 'unexpected', step: was });
+    return moved;
+  }
+
+  /** Expires setups idle past SPOKE_SETUP_IDLE or older than SPOKE_SETUP_TTL, wiping their secrets. */
+  async expire(): Promise<PendingSetup[]> {
+    const ended = await this.deps.store.expireSetups(this.deps.config.setupIdleMs);
+    for (const setup of ended) await this.audit(setup, 'spokebot', 'setup.expired', 'failed', { reason: setup.failure?.code ?? 'expired' });
+    return ended;
+  }
+
+  /** The consent link reached the admin: a restart from here on only watches. */
+  async markLinkPosted(setupId: string): Promise<void> {
+    const setup = this.deps.store.getSetup(setupId);
+    if (!setup?.consent) return;
+    await this.deps.store.updateSetup(setupId, { consent: { ...setup.consent, linkPostedAt: this.now().toISOString() } });
   }
 
   /** Watches ServiceNow for the refresh token consent produces; the bot never sees the token. */
@@ -285,7 +378,8 @@ export class SetupService {
   async restartConsent(setupId: string, userId: string): Promise<PendingSetup | undefined> {
     const setup = this.deps.store.getSetup(setupId);
     if (!setup?.consent || setup.userId !== userId) return undefined;
-    return this.deps.store.transitionSetup(setupId, ['consent_timeout'], { status: 'awaiting_consent', consent: { ...setup.consent, startedAt: this.now().toISOString() } });
+    const { linkPostedAt: _posted, ...consent } = setup.consent;
+    return this.deps.store.transitionSetup(setupId, ['consent_timeout'], { status: 'awaiting_consent', consent: { ...consent, startedAt: this.now().toISOString() } });
   }
 
   async cancel(setupId: string, userId: string): Promise<PendingSetup | undefined> {
@@ -305,6 +399,13 @@ export class SetupService {
   private audit(setup: PendingSetup, actor: string, action: string, outcome: 'ok' | 'failed' | 'refused', detail: Record<string, string | number | string[]>) {
     return this.deps.store.audit({ actor, action, outcome, setupId: setup.id, connection: setup.connectionName, detail });
   }
+}
+
+/** Earlier runs' records with this run's, one per key, the newest last word. */
+function mergeWritten(earlier: readonly WrittenRecord[], now: readonly WrittenRecord[]): WrittenRecord[] {
+  const byKey = new Map(earlier.map((record) => [record.key, record]));
+  for (const record of now) byKey.set(record.key, record);
+  return [...byKey.values()];
 }
 
 function describe(error: SpokeError): { code: string; message: string; hint: string } {

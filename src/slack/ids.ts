@@ -58,6 +58,8 @@ export const ACTION = {
   confirmPlan: 'setup_confirm',
   cancelPlan: 'setup_cancel',
   retrySetup: 'setup_retry',
+  /** After a setup ended without its secret (interrupted check, expiry): its form again, prefilled; the value is the setup id. */
+  reopenSetup: 'setup_reopen',
   openConsent: 'setup_open_consent',
   retryConsent: 'setup_retry_consent',
   /** On alerts, reminders and App Home cards; the value is the connection name. */

@@ -54,7 +54,16 @@ export const pendingSetupSchema = z.object({
   thread: z.object({ channel: z.string(), ts: z.string() }).optional(),
   written: z.array(writtenRecordSchema).default([]),
   failure: z.object({ code: z.string(), message: z.string(), hint: z.string() }).optional(),
-  consent: z.object({ credentialSysId: z.string(), profileSysId: z.string(), startedAt: z.string(), link: z.string() }).optional(),
+  consent: z
+    .object({
+      credentialSysId: z.string(),
+      profileSysId: z.string(),
+      startedAt: z.string(),
+      link: z.string(),
+      /** When the link reached the admin's DM: a restart before that posts it, since nobody has it. */
+      linkPostedAt: z.string().optional(),
+    })
+    .optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   expiresAt: z.string(),
@@ -88,6 +97,29 @@ export const connectionSchema = z.object({
   records: z.record(z.string(), z.string()),
 });
 export type Connection = z.infer<typeof connectionSchema>;
+
+export const ROTATION_KINDS = ['secret', 'reconsent'] as const;
+export const ROTATION_STEPS = ['verifying', 'writing', 'watching'] as const;
+
+/**
+ * A rotation in flight, kept in the store so a restart finds it: a new API token or secret being
+ * verified or written (reported after a restart: ServiceNow may hold either credential), or a
+ * re-consent being watched (watched on after a restart). Never holds the secret itself.
+ */
+export const rotationSchema = z.object({
+  id: z.string(),
+  kind: z.enum(ROTATION_KINDS),
+  connection: z.string(),
+  userId: z.string(),
+  step: z.enum(ROTATION_STEPS),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  /** A re-consent: the DM thread with the link, when the link was handed over, and the token rows there before it. */
+  thread: z.object({ channel: z.string(), ts: z.string() }).optional(),
+  since: z.string().optional(),
+  baseline: z.array(z.string()).optional(),
+});
+export type Rotation = z.infer<typeof rotationSchema>;
 
 export const auditEventSchema = z.object({
   at: z.string(),
@@ -169,6 +201,7 @@ export const storeDataSchema = z.object({
   /** Reminder keys already handled (sent, or overtaken by a later threshold). */
   reminders: z.array(z.string()).default([]),
   requests: z.array(accessRequestSchema).default([]),
+  rotations: z.array(rotationSchema).default([]),
   /** Who has opened App Home, so a state change can refresh their view. */
   homeViewers: z.array(z.string()).default([]),
   /**

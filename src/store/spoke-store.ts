@@ -3,15 +3,23 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Low } from 'lowdb';
 import { AuditLog } from './audit-log.js';
+import { formatDuration } from '../core/duration.js';
 import type { SetupRequest } from '../core/setup-request.js';
 import { SecretBox } from './secret-box.js';
 import { SecureJsonFile } from './secure-json-file.js';
 import { connectionCredentialBinding, setupSecretBinding, unlockStore } from './store-key.js';
-import { TERMINAL_STATUSES, type AccessRequest, type AuditEvent, type Connection, type HealthRecord, type PendingSetup, type StoreData } from './schema.js';
+import { TERMINAL_STATUSES, type AccessRequest, type AuditEvent, type Connection, type HealthRecord, type PendingSetup, type Rotation, type StoreData } from './schema.js';
 
-export type { AccessRequest, AuditEvent, Connection, HealthRecord, PendingSetup };
+export type { AccessRequest, AuditEvent, Connection, HealthRecord, PendingSetup, Rotation };
 
 const TERMINAL = TERMINAL_STATUSES;
+
+/**
+ * States that wait for the admin while holding the sealed secret: left alone for the idle limit,
+ * the secret is wiped. Writing runs on its own (and is turned into write_failed after a restart),
+ * consent is bounded by its own timeout, and a consent timeout holds no secret.
+ */
+const IDLE_EXPIRES: readonly PendingSetup['status'][] = ['checking_site', 'site_failed', 'credential_failed', 'planned', 'write_failed'];
 
 /**
  * spokebot's own state on lowdb: pending setups (secret sealed with AES-256-GCM), connections,
@@ -121,14 +129,24 @@ export class SpokeStore {
     return setup.sealedSecret ? this.box.open(setup.sealedSecret, setupSecretBinding(setup.id)) : undefined;
   }
 
-  /** Ends setups past their expiry, wiping their secrets; returns those it ended. */
-  async expireSetups(): Promise<PendingSetup[]> {
+  /**
+   * Ends setups past their hard expiry (`expiresAt`) or, given `idleMs`, left waiting for the
+   * admin that long since they last moved; wipes their secrets and says why in `failure`.
+   * Returns those it ended. A setup that is writing is left to finish (or fail) on its own.
+   */
+  async expireSetups(idleMs?: number): Promise<PendingSetup[]> {
     const now = this.now().getTime();
     const ended: PendingSetup[] = [];
     await this.db.update((data) => {
       for (const setup of data.setups) {
-        if (TERMINAL.includes(setup.status) || setup.status === 'awaiting_consent') continue;
-        if (Date.parse(setup.expiresAt) > now) continue;
+        if (TERMINAL.includes(setup.status) || setup.status === 'awaiting_consent' || setup.status === 'writing') continue;
+        const hardCap = Date.parse(setup.expiresAt) <= now;
+        const idle = idleMs !== undefined && IDLE_EXPIRES.includes(setup.status) && now - Date.parse(setup.updatedAt) >= idleMs;
+        if (!hardCap && !idle) continue;
+        const left = setup.status.replace(/_/g, ' ');
+        setup.failure = hardCap
+          ? { code: 'expired', message: `it was not finished within the time a setup may take (SPOKE_SETUP_TTL); it was ${left}`, hint: 'Open the setup again and enter the secret again.' }
+          : { code: 'idle', message: `nothing moved it on for ${formatDuration(idleMs!)} (SPOKE_SETUP_IDLE); it was ${left}`, hint: 'Open the setup again and enter the secret again.' };
         setup.status = 'expired';
         setup.updatedAt = new Date(now).toISOString();
         delete setup.sealedSecret;
@@ -136,6 +154,31 @@ export class SpokeStore {
       }
     });
     return ended;
+  }
+
+  async startRotation(rotation: Omit<Rotation, 'id' | 'startedAt' | 'updatedAt'>): Promise<Rotation> {
+    const at = this.now().toISOString();
+    const started: Rotation = { ...rotation, id: randomUUID(), startedAt: at, updatedAt: at };
+    await this.db.update((data) => void data.rotations.push(started));
+    return started;
+  }
+
+  async updateRotation(id: string, patch: Partial<Omit<Rotation, 'id' | 'kind' | 'connection' | 'userId' | 'startedAt'>>): Promise<void> {
+    await this.db.update((data) => {
+      const rotation = data.rotations.find((r) => r.id === id);
+      if (rotation) Object.assign(rotation, patch, { updatedAt: this.now().toISOString() });
+    });
+  }
+
+  async endRotation(id: string): Promise<void> {
+    if (!this.db.data.rotations.some((r) => r.id === id)) return;
+    await this.db.update((data) => {
+      data.rotations = data.rotations.filter((r) => r.id !== id);
+    });
+  }
+
+  listRotations(): Rotation[] {
+    return [...this.db.data.rotations];
   }
 
   async saveConnection(connection: Connection): Promise<void> {

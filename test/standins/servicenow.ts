@@ -36,8 +36,11 @@ export interface ServiceNowFault {
   body?: unknown;
   headers?: Record<string, string>;
   delayMs?: number;
-  /** before: drop without processing. after: commit the request, then drop without answering. */
-  drop?: 'before' | 'after';
+  /**
+   * before: drop without processing. after: commit the request, then drop without answering.
+   * body: commit, send the status and half the JSON body, then drop (a connection lost mid-answer).
+   */
+  drop?: 'before' | 'after' | 'body';
   /** Let this many matching requests through first (fault "the third insert"). */
   skip?: number;
 }
@@ -184,6 +187,14 @@ export async function startServiceNowStandIn(opts: {
         // The write commits, the client never learns: the case resumable setups must survive.
         await route(req, url, table, body);
         req.socket.destroy();
+        return;
+      }
+      if (fault.drop === 'body') {
+        const reply = await route(req, url, table, body);
+        const text = JSON.stringify(reply.json ?? {});
+        res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+        // Flushed first, so the client has the head and half the body when the socket goes.
+        res.write(text.slice(0, Math.floor(text.length / 2)), () => req.socket.destroy());
         return;
       }
       if (fault.status !== undefined) {

@@ -11,12 +11,14 @@ import * as fixCredential from './fix-credential.js';
 import * as openConsent from './open-consent.js';
 import * as retryConsent from './retry-consent.js';
 import * as retrySetup from './retry-setup.js';
+import * as reopenSetup from './reopen-setup.js';
 
 export function register(app: App, deps: SlackDeps): void {
   chooseMethod.register(app, deps);
   confirmPlan.register(app, deps);
   cancelPlan.register(app, deps);
   retrySetup.register(app, deps);
+  reopenSetup.register(app, deps);
   openConsent.register(app, deps);
   retryConsent.register(app, deps);
   checkNow.register(app, deps);

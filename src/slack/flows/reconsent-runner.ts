@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { oauthCallbackUrl } from '../../core/consent-link.js';
 import { formatDuration } from '../../core/duration.js';
+import type { Reconsent } from '../../setup/connection-service.js';
 import type { Connection } from '../../store/spoke-store.js';
 import { consentTimeoutMessage, plainMessage, type Message } from '../blocks/setup-messages.js';
 import type { SlackDeps } from '../deps.js';
@@ -32,7 +33,18 @@ export class ReconsentRunner {
         { type: 'actions', elements: [{ type: 'button', action_id: ACTION.openConsent, style: 'primary', text: { type: 'plain_text', text: 'Consent in ServiceNow' }, url: link, value: connection.name }] },
       ],
     });
-    const say = (message: Message) => this.client.chat.postMessage({ channel, thread_ts: root.ts!, ...message });
+    // From here a restart watches on in this thread instead of leaving the link unwatched.
+    await this.deps.connections.reconsentPosted(reconsent, { channel, ts: root.ts! });
+    await this.watch(connection, userId, reconsent, { channel, ts: root.ts! });
+  }
+
+  /** After a restart: a re-consent whose link reached the admin is watched on, in its thread. */
+  async resume(connection: Connection, userId: string, reconsent: Reconsent, thread: { channel: string; ts: string }): Promise<void> {
+    await this.watch(connection, userId, reconsent, thread);
+  }
+
+  private async watch(connection: Connection, userId: string, reconsent: Reconsent, thread: { channel: string; ts: string }): Promise<void> {
+    const say = (message: Message) => this.client.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, ...message });
     const outcome = await this.deps.connections.waitForReconsent(connection, userId, reconsent, this.deps.tasks.signal);
     if (outcome === 'connected') {
       await say(plainMessage(`:white_check_mark: *${connection.name}* has a fresh refresh token in ServiceNow.`));

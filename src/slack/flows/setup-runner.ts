@@ -14,8 +14,22 @@ import {
   writeFailedMessage,
   type Message,
 } from '../blocks/setup-messages.js';
-import { messageParts } from '../blocks/text-sections.js';
+import { escapeMrkdwn, messageParts, textSections } from '../blocks/text-sections.js';
 import type { SlackDeps } from '../deps.js';
+import { planMessageBlocks, planModal, type PlanSummary } from '../blocks/plan-blocks.js';
+import { waitingModal } from '../blocks/progress-views.js';
+import { checkFailedMessage, checkInterruptedMessage, consentWatchStoppedMessage, planAgainNote, setupExpiredMessage } from '../blocks/recovery-messages.js';
+import { formValuesOf, setupForm } from '../setup-form.js';
+import { updateView } from '../update-view.js';
+
+/** Which states each step owns: an error it does not handle moves only those to a failed state. */
+const STEP_OWNS = {
+  check: ['checking_site', 'planned'],
+  // Confirm moves its own write to write_failed; what is left is a write that succeeded and a
+  // consent link that may not have reached the admin (Try again posts it).
+  write: ['awaiting_consent'],
+  consent: ['awaiting_consent'],
+} as const satisfies Record<string, readonly PendingSetup['status'][]>;
 
 const STATUS_WORDS: Partial<Record<PendingSetup['status'], string>> = {
   writing: 'is already writing its records',
@@ -36,7 +50,44 @@ export class SetupRunner {
     private readonly client: WebClient,
   ) {}
 
+  /**
+   * Runs one step of a setup after the ack. An error the step does not handle moves the setup to
+   * that step's failed state (the form again, Retry, Try again) and tells the admin, so no setup
+   * waits in a state nothing will move it out of (a setup left writing would block its name for
+   * good). The error itself goes to the log. `viewId`: the modal a check is shown in.
+   */
+  async step(setupId: string, kind: keyof typeof STEP_OWNS, work: () => Promise<void>, viewId?: string): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.deps.logger.error({ setupId, step: kind, err: error }, 'setup step failed');
+      try {
+        const failed = await this.deps.setup.failUnexpectedly(setupId, STEP_OWNS[kind], error);
+        if (failed) await this.reportFailure(failed, viewId);
+      } catch (reportError) {
+        this.deps.logger.error({ setupId, err: reportError }, 'could not report a failed setup step');
+      }
+    }
+  }
+
+  /** Tells the admin where a setup stopped and what to do, by the state it stopped in. */
+  private async reportFailure(setup: PendingSetup, viewId?: string): Promise<void> {
+    if (setup.status === 'site_failed') {
+      const form = setupForm(this.deps, { spoke: setup.spoke, method: setup.method, setupId: setup.id, values: formValuesOf(setup), problem: `${setup.failure?.message ?? 'The check failed'}. ${setup.failure?.hint ?? ''}` });
+      const shown = viewId ? await updateView(this.client, viewId, form) : false;
+      if (!shown) await this.say(setup, checkFailedMessage(setup));
+    } else if (setup.status === 'write_failed') {
+      await this.reportInterrupted(setup);
+    } else if (setup.status === 'consent_timeout') {
+      await this.say(setup, consentWatchStoppedMessage(setup));
+    }
+  }
+
   async writeAndConsent(setupId: string, userId: string): Promise<void> {
+    await this.step(setupId, 'write', () => this.confirmAndWrite(setupId, userId));
+  }
+
+  private async confirmAndWrite(setupId: string, userId: string): Promise<void> {
     const setup = this.deps.store.getSetup(setupId);
     if (!setup) return;
     if (!(await this.deps.admins.isAdmin(userId))) {
@@ -58,7 +109,7 @@ export class SetupRunner {
     }
     if (!result.ok) {
       const { error } = result;
-      await this.say(result.setup, writeFailedMessage(setupId, `ServiceNow refused ${error.failedRecord.table} "${error.failedRecord.label}": ${error.failure.message}.`, error.hint, error.written));
+      await this.say(result.setup, writeFailedMessage(setupId, `ServiceNow refused ${error.failedRecord.table} "${error.failedRecord.label}": ${error.failure.message}.`, error.hint, result.setup.written));
       return;
     }
     await this.say(result.setup, recordsWrittenMessage(result.written));
@@ -69,10 +120,15 @@ export class SetupRunner {
       return;
     }
     await this.say(result.setup, consentMessage(setupId, result.link, formatDuration(this.deps.consentTimeoutMs)));
+    await this.deps.setup.markLinkPosted(setupId);
     await this.watchConsent(setupId);
   }
 
   async watchConsent(setupId: string): Promise<void> {
+    await this.step(setupId, 'consent', () => this.watch(setupId));
+  }
+
+  private async watch(setupId: string): Promise<void> {
     const outcome = await this.deps.setup.watchConsent(setupId, this.deps.tasks.signal);
     const setup = this.deps.store.getSetup(setupId)!;
     if (outcome === 'connected') {
@@ -86,8 +142,53 @@ export class SetupRunner {
   async retryConsent(setupId: string, userId: string): Promise<void> {
     const setup = await this.deps.setup.restartConsent(setupId, userId);
     if (!setup?.consent) return;
-    await this.say(setup, consentMessage(setupId, setup.consent.link, formatDuration(this.deps.consentTimeoutMs)));
-    await this.watchConsent(setupId);
+    await this.step(setupId, 'write', () => this.postLinkAndWatch(setup, setup.consent!.link));
+  }
+
+  private async postLinkAndWatch(setup: PendingSetup, link: string): Promise<void> {
+    await this.say(setup, consentMessage(setup.id, link, formatDuration(this.deps.consentTimeoutMs)));
+    await this.deps.setup.markLinkPosted(setup.id);
+    await this.watchConsent(setup.id);
+  }
+
+  /**
+   * After a restart: a consent being watched is watched on (its deadline counts from the link).
+   * If the bot stopped before the link reached the admin, the link goes out first.
+   */
+  async resumeConsent(setup: PendingSetup): Promise<void> {
+    if (!setup.consent) return;
+    if (setup.consent.linkPostedAt) await this.watchConsent(setup.id);
+    else await this.step(setup.id, 'write', () => this.postLinkAndWatch(setup, setup.consent!.link));
+  }
+
+  /**
+   * After a restart: the plan may still be open in the modal (Confirm works: everything it needs
+   * is in the store), or it never reached the admin. It is drawn again in the modal, which looks
+   * the same if it was there, or, with the modal gone, sent to the DM.
+   */
+  async showPlanAgain(setup: PendingSetup): Promise<void> {
+    await this.step(setup.id, 'check', async () => {
+      const plan = await this.deps.setup.planToShow(setup);
+      const summary = planSummary(this.deps, setup);
+      const shown = setup.viewId ? await updateView(this.client, setup.viewId, planModal(summary, plan)) : false;
+      if (!shown) await this.say(setup, { text: `Plan for ${setup.connectionName}`, blocks: [...textSections([planAgainNote(setup.connectionName)]), ...planMessageBlocks(summary, plan)] });
+    });
+  }
+
+  /**
+   * After a restart: a check that was running is over and its secret wiped (see
+   * SetupService.recoverAfterRestart). The modal, if still open, says so; the DM has the button
+   * that opens the form again with the admin's answers.
+   */
+  async reportInterruptedCheck(setup: PendingSetup): Promise<void> {
+    await this.say(setup, checkInterruptedMessage(setup));
+    if (setup.viewId) await updateView(this.client, setup.viewId, waitingModal('Setup interrupted', `:warning: spokebot restarted while checking ${escapeMrkdwn(setup.siteOrigin)}. Nothing was written. Your DM with spokebot has a button that opens the setup again with your answers.`));
+  }
+
+  /** A setup expired (idle or past its hard cap): its modal, if open, and the DM say so. */
+  async reportExpired(setup: PendingSetup): Promise<void> {
+    await this.say(setup, setupExpiredMessage(setup));
+    if (setup.viewId) await updateView(this.client, setup.viewId, waitingModal('Setup expired', ':hourglass: This setup expired and spokebot wiped its secret. Your DM with spokebot has a button that opens it again with your answers.'));
   }
 
   /** After a restart: a setup cut off mid-write gets its Retry button. */
@@ -120,4 +221,15 @@ export class SetupRunner {
       await this.say(setup, plainMessage(`I could not post in <#${setup.channel}> (${code}). Invite me there with \`/invite @spokebot\` so the channel hears about this connection's health.`));
     }
   }
+}
+
+export function planSummary(deps: SlackDeps, setup: PendingSetup): PlanSummary {
+  return {
+    setupId: setup.id,
+    connectionName: setup.connectionName,
+    spokeLabel: SPOKES[setup.spoke].label,
+    siteOrigin: setup.siteOrigin,
+    cloudId: setup.cloudId ?? '',
+    instanceUrl: deps.instanceUrl,
+  };
 }

@@ -1,17 +1,15 @@
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { parseSetupRequest } from '../../core/setup-request.js';
-import { SPOKES } from '../../core/spoke-catalogue.js';
 import { SignInDeferredError } from '../../setup/sign-in-limiter.js';
-import type { PendingSetup } from '../../store/spoke-store.js';
-import { planMessageBlocks, planModal, type PlanSummary } from '../blocks/plan-blocks.js';
+import { planMessageBlocks, planModal } from '../blocks/plan-blocks.js';
 import { checkingSiteModal } from '../blocks/progress-views.js';
 import { plainMessage } from '../blocks/setup-messages.js';
 import { adminVerdict, refusalText } from '../admin-gate.js';
 import type { SlackDeps } from '../deps.js';
 import { CALLBACK, SETUP_BLOCK } from '../ids.js';
 import { decodeSetupMetadata } from '../private-metadata.js';
-import { SetupRunner } from '../flows/setup-runner.js';
+import { SetupRunner, planSummary } from '../flows/setup-runner.js';
 import { formValuesOf, setupForm } from '../setup-form.js';
 import { errorsByBlock, readSetupState } from '../setup-state.js';
 import { updateView } from '../update-view.js';
@@ -61,7 +59,10 @@ export function register(app: App, deps: SlackDeps): void {
         await updateView(client, view.id, setupForm(deps, { spoke: metadata.spoke, method: request.method, values, problem }));
         return;
       }
-      await showPlanOrProblem(deps, client, setup.id, view.id);
+      // Through the runner's step: an error the check does not handle puts the form back with
+      // the problem instead of leaving "Checking…" on screen and the setup checking for good.
+      const runner = new SetupRunner(deps, client);
+      await runner.step(setup.id, 'check', () => showPlanOrProblem(deps, client, setup.id, view.id), view.id);
     });
   });
 }
@@ -90,13 +91,3 @@ async function showPlanOrProblem(deps: SlackDeps, client: WebClient, setupId: st
   if (!shown) await runner.say(setup, plainMessage(`:x: ${advice ? advice.message : problem} Run \`/spoke setup ${setup.spoke}\` again when it is fixed.`));
 }
 
-export function planSummary(deps: SlackDeps, setup: PendingSetup): PlanSummary {
-  return {
-    setupId: setup.id,
-    connectionName: setup.connectionName,
-    spokeLabel: SPOKES[setup.spoke].label,
-    siteOrigin: setup.siteOrigin,
-    cloudId: setup.cloudId ?? '',
-    instanceUrl: deps.instanceUrl,
-  };
-}

@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/**
+ * `npm start`'s entry point (src/main.ts) as a child process, configured through its environment
+ * alone, so a test can kill it for real (SIGKILL: no handler, no drain, no last write) and start
+ * another on the same store. The stand-ins stay in the test process and outlive every kill.
+ */
+export interface BotProcess {
+  url: string;
+  eventsUrl: string;
+  pid: number;
+  /** stdout and stderr so far, for a failing assertion's message. */
+  output(): string;
+  /** kill -9, and wait until the process is gone. */
+  kill9(): Promise<void>;
+  /** SIGTERM, as an orchestrator stops it; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export async function startBotProcess(env: Record<string, string>, readyWithinMs = 20_000): Promise<BotProcess> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { PATH: process.env.PATH, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  // /healthz answers 200 only once the bot runs: after the start-up gate and the restart recovery.
+  const deadline = Date.now() + readyWithinMs;
+  for (;;) {
+    const status = await fetch(`${url}/healthz`).then((r) => r.status, () => 0);
+    if (status === 200) break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the bot did not come up on ${url} (exit ${child.exitCode}):\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url,
+    eventsUrl: `${url}/slack/events`,
+    pid: child.pid!,
+    output: () => output,
+    async kill9() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** A port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return address.port;
+}
