@@ -232,12 +232,14 @@ export class SpokeStore {
   }
 
   getHealth(name: string): HealthRecord | undefined {
-    return this.db.data.health[name];
+    // Names are typed: `constructor` or `__proto__` must not find what every object inherits.
+    return Object.hasOwn(this.db.data.health, name) ? this.db.data.health[name] : undefined;
   }
 
   async saveHealth(name: string, record: HealthRecord): Promise<void> {
     await this.db.update((data) => {
-      data.health[name] = record;
+      // Defined, not assigned: assigning to `__proto__` would replace the object's prototype.
+      Object.defineProperty(data.health, name, { value: record, enumerable: true, writable: true, configurable: true });
     });
   }
 

@@ -1,5 +1,6 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { plainMessage } from '../blocks/setup-messages.js';
+import { escapeMrkdwn, mentionUser } from '../blocks/text-sections.js';
 import { adminOrRefuse } from '../admin-gate.js';
 import type { SlackDeps } from '../deps.js';
 import { ACTION } from '../ids.js';
@@ -15,7 +16,7 @@ export function register(app: App, deps: SlackDeps): void {
       const allowed = await adminOrRefuse(deps, client, clickRecipient(body), { action: 'setup.confirm', doing: 'write connection records to ServiceNow', ...(setup ? { setupId: setup.id } : {}) });
       if (!allowed || !setup) return;
       if (setup.userId === body.user.id && setup.status === 'planned' && body.container.message_ts && body.channel?.id) {
-        await client.chat.update({ channel: body.channel.id, ts: body.container.message_ts, ...plainMessage(`Plan for *${setup.connectionName}*: confirmed by <@${body.user.id}>.`) });
+        await client.chat.update({ channel: body.channel.id, ts: body.container.message_ts, ...plainMessage(`Plan for *${escapeMrkdwn(setup.connectionName)}*: confirmed by ${mentionUser(body.user.id)}.`) });
       }
       await new SetupRunner(deps, client).writeAndConsent(setup.id, body.user.id);
     });

@@ -4,7 +4,7 @@ import { nextExpiry } from '../../core/health.js';
 import type { Connection, HealthRecord } from '../../store/spoke-store.js';
 import { STATE_EMOJI, expiryText } from './health-blocks.js';
 import { SLASH_COMMAND } from '../surface.js';
-import { BLOCK_LIMITS, pageFooter, paginate, sectionsOf, textSections } from './text-sections.js';
+import { BLOCK_LIMITS, escapeMrkdwn, pageFooter, paginate, sectionsOf, textSections } from './text-sections.js';
 
 type HealthOf = (name: string) => HealthRecord | undefined;
 
@@ -19,7 +19,7 @@ function line(c: Connection, healthOf: HealthOf): string {
   const health = healthOf(c.name);
   const expiry = health ? nextExpiry(health.expiries) : c.tokenExpiresOn ? { kind: 'api_token' as const, at: c.tokenExpiresOn } : undefined;
   const expiryPart = expiry ? ` · ${expiryText(expiry).replace('API token expires', 'token expires')}` : '';
-  return `*${c.name}* · ${AUTH_METHOD_LABELS[c.method]} · ${c.siteOrigin} · ${stateText(c, health)}${expiryPart}`;
+  return `*${escapeMrkdwn(c.name)}* · ${AUTH_METHOD_LABELS[c.method]} · ${escapeMrkdwn(c.siteOrigin)} · ${stateText(c, health)}${expiryPart}`;
 }
 
 /** Connections a page of `/spoke list` shows; more pages beyond (`--page N`). */
@@ -39,7 +39,8 @@ function inListOrder(connections: readonly Connection[]): Connection[] {
   });
 }
 
-const entry = (c: Connection, healthOf: HealthOf) => (c.alias?.childOf ? `  ↳ child alias \`${c.alias.name}\`: ${line(c, healthOf)}` : `• ${line(c, healthOf)}`);
+// Alias names are ServiceNow's (an adopted connection's may have been typed by anyone there).
+const entry = (c: Connection, healthOf: HealthOf) => (c.alias?.childOf ? `  ↳ child alias \`${escapeMrkdwn(c.alias.name)}\`: ${line(c, healthOf)}` : `• ${line(c, healthOf)}`);
 
 /**
  * `/spoke list`: connections per spoke, under the alias they hang on: the shipped alias first,

@@ -7,7 +7,7 @@ import type { Connection, HealthRecord } from '../../store/spoke-store.js';
 import { SLASH_COMMAND } from '../surface.js';
 import { ACTION } from '../ids.js';
 import type { Message } from './setup-messages.js';
-import { textSections } from './text-sections.js';
+import { escapeMrkdwn, textSections } from './text-sections.js';
 
 export const STATE_EMOJI: Record<HealthState, string> = { ok: ':large_green_circle:', warning: ':large_yellow_circle:', failing: ':red_circle:' };
 const CHECK_EMOJI: Record<CheckResult['status'], string> = { ok: ':white_check_mark:', warning: ':warning:', failing: ':x:', skipped: ':heavy_minus_sign:' };
@@ -47,37 +47,39 @@ export function fixButton(fix: FixAction | undefined, connection: Connection): B
 }
 
 export function expiryText(expiry: Expiry | undefined): string {
-  return expiry ? `${EXPIRY_LABEL[expiry.kind]} ${expiry.at.slice(0, 10)}` : 'no known expiry';
+  return expiry ? `${EXPIRY_LABEL[expiry.kind]} ${escapeMrkdwn(expiry.at.slice(0, 10))}` : 'no known expiry';
 }
 
+/** Summaries quote ServiceNow and Atlassian (scope rows, URLs, error messages): shown as text. */
 export function checkLines(checks: readonly CheckResult[]): string[] {
-  return checks.map((c) => `${CHECK_EMOJI[c.status]} *${CHECK_LABEL[c.check]}*: ${c.summary}`);
+  return checks.map((c) => `${CHECK_EMOJI[c.status]} *${CHECK_LABEL[c.check]}*: ${escapeMrkdwn(c.summary)}`);
 }
 
 /** A state change, posted once to the connection's channel: what broke and the one fix. */
 export function stateChangeMessage(connection: Connection, record: HealthRecord, kind: 'failing' | 'warning' | 'recovered'): Message {
-  const headline =
-    kind === 'recovered' ? `${STATE_EMOJI.ok} *${connection.name}* has recovered.` : `${STATE_EMOJI[record.state]} *${connection.name}* is ${record.state}.`;
+  const name = escapeMrkdwn(connection.name);
+  const headline = kind === 'recovered' ? `${STATE_EMOJI.ok} *${name}* has recovered.` : `${STATE_EMOJI[record.state]} *${name}* is ${record.state}.`;
   const problems = record.checks.filter((c) => c.status === 'failing' || c.status === 'warning');
   const fix = problems.find((c) => c.fix)?.fix;
   // A scope-drift summary lists both scope lists in full, so the checks may take several sections.
   const blocks: KnownBlock[] = textSections([headline, ...checkLines(kind === 'recovered' ? record.checks.filter((c) => c.status === 'ok') : problems)]);
   const actions = [fixButton(fix, connection), button('Check now', ACTION.checkNow, connection.name)].filter((b, i, all): b is Button => Boolean(b) && all.findIndex((x) => x?.action_id === b!.action_id) === i);
   if (kind !== 'recovered') {
-    if (fix === 'setup') blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Fix: run \`${SLASH_COMMAND} setup ${connection.spoke}\` again for this connection.` }] });
+    if (fix === 'setup') blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Fix: run \`${SLASH_COMMAND} setup ${escapeMrkdwn(connection.spoke)}\` again for this connection.` }] });
     blocks.push({ type: 'actions', elements: actions });
   }
-  return { text: kind === 'recovered' ? `${connection.name} has recovered.` : `${connection.name} is ${record.state}.`, blocks };
+  return { text: kind === 'recovered' ? `${name} has recovered.` : `${name} is ${record.state}.`, blocks };
 }
 
 export function reminderMessage(connection: Connection, due: DueReminder): Message {
   const what = EXPIRY_LABEL[due.expiry.kind];
-  const text = `${connection.name}: ${what} on ${due.expiry.at.slice(0, 10)}, in ${due.daysLeft} day${due.daysLeft === 1 ? '' : 's'}.`;
+  const name = escapeMrkdwn(connection.name);
+  const when = `${what} on ${escapeMrkdwn(due.expiry.at.slice(0, 10))}, in ${due.daysLeft} day${due.daysLeft === 1 ? '' : 's'}.`;
   const fix = due.expiry.kind === 'api_token' ? fixButton('rotate', connection) : fixButton('reconsent', connection);
   return {
-    text,
+    text: `${name}: ${when}`,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `:alarm_clock: ${text.replace(connection.name, `*${connection.name}*`)}` } },
+      ...textSections([`:alarm_clock: *${name}*: ${when}`]),
       ...(fix ? [{ type: 'actions' as const, elements: [fix] }] : []),
     ],
   };
@@ -87,13 +89,9 @@ export function reminderMessage(connection: Connection, due: DueReminder): Messa
 export function statusBlocks(connection: Connection, record: HealthRecord): KnownBlock[] {
   const spoke = SPOKES[connection.spoke];
   return [
-    {
-      type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: `${STATE_EMOJI[record.state]} *${connection.name}* · ${spoke.label} · ${AUTH_METHOD_LABELS[connection.method]} · ${connection.siteOrigin}\nchecked ${record.checkedAt.slice(0, 16).replace('T', ' ')} UTC · ${expiryText(nextExpiry(record.expiries))}`,
-      },
-    },
+    ...textSections([
+      `${STATE_EMOJI[record.state]} *${escapeMrkdwn(connection.name)}* · ${spoke.label} · ${AUTH_METHOD_LABELS[connection.method]} · ${escapeMrkdwn(connection.siteOrigin)}\nchecked ${record.checkedAt.slice(0, 16).replace('T', ' ')} UTC · ${expiryText(nextExpiry(record.expiries))}`,
+    ]),
     ...textSections(checkLines(record.checks)),
   ];
 }

@@ -1,7 +1,7 @@
 import type { KnownBlock, ModalView } from '@slack/types';
 import { describeValue, type RecordPlan } from '../../core/record-plan.js';
 import { ACTION, CALLBACK } from '../ids.js';
-import { textSections } from './text-sections.js';
+import { escapeMrkdwn, textContexts, textSections } from './text-sections.js';
 
 export interface PlanSummary {
   setupId: string;
@@ -16,30 +16,27 @@ const ACTION_WORD = { upsert: 'create or update', find: 'find', alias: 'use' } a
 
 /** The plan as a person reads it: one section per table, every field, secrets as ••••. */
 export function planBlocks(summary: PlanSummary, plan: RecordPlan): KnownBlock[] {
-  const blocks: KnownBlock[] = [
-    {
-      type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: `*${summary.connectionName}*: ${summary.spokeLabel} at ${summary.siteOrigin}\nCloud ID \`${summary.cloudId}\` · ServiceNow ${summary.instanceUrl}\nspokebot will write these records, in this order:`,
-      },
-    },
-  ];
-  for (const warning of plan.warnings) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:warning: ${warning}` }] });
-  }
+  // Typed values (name, client ID, scopes) and what ServiceNow and Atlassian answered (Cloud ID,
+  // existing URLs in the warnings) are shown as text.
+  const e = escapeMrkdwn;
+  const blocks: KnownBlock[] = textSections([
+    `*${e(summary.connectionName)}*: ${e(summary.spokeLabel)} at ${e(summary.siteOrigin)}`,
+    `Cloud ID \`${e(summary.cloudId)}\` · ServiceNow ${e(summary.instanceUrl)}`,
+    'spokebot will write these records, in this order:',
+  ]);
+  for (const warning of plan.warnings) blocks.push(...textContexts([`:warning: ${e(warning)}`]));
   const tables = [...new Set(plan.records.map((r) => r.table))];
   for (const table of tables) {
     const lines = plan.records
       .filter((r) => r.table === table)
       .map((record) => {
         const fields = Object.entries({ ...record.match, ...record.fields })
-          .map(([column, value]) => `${column}=${describeValue(value, plan)}`)
+          .map(([column, value]) => `${e(column)}=${e(describeValue(value, plan))}`)
           .join(', ');
-        return `• ${ACTION_WORD[record.action]} *${record.label}*${fields ? `\n    ${fields}` : ''}`;
+        return `• ${ACTION_WORD[record.action]} *${e(record.label)}*${fields ? `\n    ${fields}` : ''}`;
       });
     // What is confirmed must be seen whole: a long scope list takes more sections, never a cut.
-    blocks.push(...textSections([`\`${table}\``, ...lines]));
+    blocks.push(...textSections([`\`${e(table)}\``, ...lines]));
   }
   return blocks;
 }

@@ -4,16 +4,17 @@ import { SPOKES } from '../../core/spoke-catalogue.js';
 import type { AccessRequest } from '../../store/spoke-store.js';
 import { ACTION, CALLBACK, DENY_BLOCK, SETUP_INPUT_ACTION } from '../ids.js';
 import type { Message } from './setup-messages.js';
-import { textSections } from './text-sections.js';
+import { INPUT_TEXT_LIMIT, escapeMrkdwn, escapeMrkdwnKeepingMentions, mentionUser, textSections } from './text-sections.js';
 
+/** What was asked for, as mrkdwn: the typed parts (site, team, groups, scopes, connection) escaped. */
 export function describeDetails(details: RequestDetails): string {
   switch (details.kind) {
     case 'new_connection':
-      return `${SPOKES[details.spoke].label} at ${details.site}, for ${details.team}`;
+      return `${SPOKES[details.spoke].label} at ${escapeMrkdwn(details.site)}, for ${escapeMrkdwn(details.team)}`;
     case 'confluence_group':
-      return `group(s) ${details.groups.join(', ')} on ${details.connection}`;
+      return `group(s) ${escapeMrkdwn(details.groups.join(', '))} on ${escapeMrkdwn(details.connection)}`;
     case 'more_scopes':
-      return `scopes ${details.scopes.join(' ')} on ${details.connection}`;
+      return `scopes ${escapeMrkdwn(details.scopes.join(' '))} on ${escapeMrkdwn(details.connection)}`;
   }
 }
 
@@ -28,13 +29,14 @@ const STATE_LINE: Record<AccessRequest['state'], string> = {
 /** The card in the approvers' channel; once decided it says who, when and what came of it, without buttons. */
 export function requestCard(request: AccessRequest): Message {
   const id = String(request.id);
-  const head = `*Request #${id}* from <@${request.requester}>: ${REQUEST_KIND_LABELS[request.details.kind]}`;
-  const lines = [head, describeDetails(request.details), `> ${request.reason.replace(/\n/g, '\n> ')}`];
-  const decided = request.decidedBy ? ` by <@${request.decidedBy}>` : '';
-  const when = request.decidedAt ? ` at ${request.decidedAt.slice(0, 16).replace('T', ' ')} UTC` : '';
+  const head = `*Request #${id}* from ${mentionUser(request.requester)}: ${REQUEST_KIND_LABELS[request.details.kind]}`;
+  const lines = [head, describeDetails(request.details), `> ${escapeMrkdwn(request.reason).replace(/\n/g, '\n> ')}`];
+  const decided = request.decidedBy ? ` by ${mentionUser(request.decidedBy)}` : '';
+  const when = request.decidedAt ? ` at ${escapeMrkdwn(request.decidedAt.slice(0, 16).replace('T', ' '))} UTC` : '';
   lines.push(`${STATE_LINE[request.state]}${decided}${when}`);
-  if (request.denyReason) lines.push(`Reason: ${request.denyReason}`);
-  if (request.outcome) lines.push(`Outcome: ${request.outcome}`);
+  if (request.denyReason) lines.push(`Reason: ${escapeMrkdwn(request.denyReason)}`);
+  // The outcome is the bot's sentence with the approver's mention, around names and ServiceNow's words.
+  if (request.outcome) lines.push(`Outcome: ${escapeMrkdwnKeepingMentions(request.outcome)}`);
   // A long reason or scope list takes more sections rather than losing the decision line at its end.
   const blocks: KnownBlock[] = textSections(lines);
   if (request.state === 'open') {
@@ -54,15 +56,16 @@ export function requestReceivedMessage(request: AccessRequest): Message {
   return {
     text,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `:inbox_tray: ${text}` } },
+      // Escaping lengthens a typed team; a long one takes more sections rather than being refused.
+      ...textSections([`:inbox_tray: ${text}`]),
       { type: 'actions', elements: [{ type: 'button', action_id: ACTION.withdrawRequest, text: { type: 'plain_text', text: 'Withdraw' }, value: String(request.id) }] },
     ],
   };
 }
 
 export function reannounceMessage(request: AccessRequest): Message {
-  const text = `Still undecided: request #${request.id} from <@${request.requester}> (${describeDetails(request.details)}).`;
-  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `:bell: ${text} The buttons are on the card above.` } }] };
+  const text = `Still undecided: request #${request.id} from ${mentionUser(request.requester)} (${describeDetails(request.details)}).`;
+  return { text, blocks: textSections([`:bell: ${text} The buttons are on the card above.`]) };
 }
 
 export function denyModal(request: AccessRequest, card: { channel: string; ts: string } | undefined): ModalView {
@@ -74,8 +77,14 @@ export function denyModal(request: AccessRequest, card: { channel: string; ts: s
     close: { type: 'plain_text', text: 'Cancel' },
     private_metadata: JSON.stringify({ id: request.id, ...(card ? { card } : {}) }),
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `<@${request.requester}> asked for ${describeDetails(request.details)}.` } },
-      { type: 'input', block_id: DENY_BLOCK.reason, label: { type: 'plain_text', text: 'Why not?' }, hint: { type: 'plain_text', text: 'The requester reads this.' }, element: { type: 'plain_text_input', action_id: SETUP_INPUT_ACTION, multiline: true } },
+      ...textSections([`${mentionUser(request.requester)} asked for ${describeDetails(request.details)}.`]),
+      {
+        type: 'input',
+        block_id: DENY_BLOCK.reason,
+        label: { type: 'plain_text', text: 'Why not?' },
+        hint: { type: 'plain_text', text: 'The requester reads this.' },
+        element: { type: 'plain_text_input', action_id: SETUP_INPUT_ACTION, multiline: true, max_length: INPUT_TEXT_LIMIT },
+      },
     ],
   };
 }

@@ -2,6 +2,7 @@ import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
 import type { SetupField } from '../../core/setup-request.js';
 import type { Connection } from '../../store/spoke-store.js';
 import { CALLBACK, ROTATE_BLOCK, SCOPED_TOKEN_VALUE, SETUP_INPUT_ACTION } from '../ids.js';
+import { INPUT_TEXT_LIMIT, clipText, escapeMrkdwn, textContexts, textSections } from './text-sections.js';
 
 export interface RotateModalOptions {
   connection: Connection;
@@ -16,15 +17,16 @@ export function rotateModal({ connection, defaultTokenExpiry, problem }: RotateM
   const token = connection.method === 'api_token';
   const scoped: PlainTextOption = { text: text('This is a scoped API token (used through api.atlassian.com)'), value: SCOPED_TOKEN_VALUE };
   const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `New ${token ? 'API token' : 'client secret'} for *${connection.name}* (${connection.siteOrigin}). spokebot signs in once with it before it replaces the one in ServiceNow.` } },
+    ...textSections([`New ${token ? 'API token' : 'client secret'} for *${escapeMrkdwn(connection.name)}* (${escapeMrkdwn(connection.siteOrigin)}). spokebot signs in once with it before it replaces the one in ServiceNow.`]),
     {
       type: 'input',
       block_id: ROTATE_BLOCK.secret,
-      label: text(token ? `New API token for ${connection.email ?? 'the account'}`.slice(0, 2000) : 'New client secret'),
-      element: { type: 'plain_text_input', action_id: SETUP_INPUT_ACTION },
+      label: text(token ? clipText(`New API token for ${connection.email ?? 'the account'}`, 2000) : 'New client secret'),
+      element: { type: 'plain_text_input', action_id: SETUP_INPUT_ACTION, max_length: INPUT_TEXT_LIMIT },
     },
   ];
-  const problemBlock = (): KnownBlock[] => (problem ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: `:x: ${problem.message}` }] }] : []);
+  // Advice may quote what Atlassian answered: shown as text.
+  const problemBlock = (): KnownBlock[] => (problem ? textContexts([`:x: ${escapeMrkdwn(problem.message)}`]) : []);
   // Advice about the token's kind goes under the kind; everything else under the credential.
   const underKind = problem?.field === 'tokenScoped';
   if (!underKind) blocks.push(...problemBlock());

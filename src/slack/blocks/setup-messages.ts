@@ -2,7 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import type { AuthMethod } from '../../core/spoke-catalogue.js';
 import type { WriteOutcome, WrittenRecord } from '../../servicenow/plan-writer.js';
 import { ACTION } from '../ids.js';
-import { textSections } from './text-sections.js';
+import { escapeMrkdwn, mentionChannel, mentionUser, textSections } from './text-sections.js';
 
 export interface Message {
   text: string;
@@ -10,11 +10,13 @@ export interface Message {
 }
 
 const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
+const e = escapeMrkdwn;
 
 /** One line per record: table, label, what happened to it and its sys_id. */
 export function recordLines(written: readonly WrittenRecord[]): string[] {
   if (written.length === 0) return ['_none yet_'];
-  return written.map((r) => `• \`${r.table}\` ${r.label} (${r.outcome}, \`${r.sysId}\`)`);
+  // Labels carry the connection name; sys_ids are what ServiceNow answered.
+  return written.map((r) => `• \`${e(r.table)}\` ${e(r.label)} (${r.outcome}, \`${e(r.sysId)}\`)`);
 }
 
 const OUTCOMES: readonly WriteOutcome[] = ['created', 'updated', 'unchanged', 'found'];
@@ -28,8 +30,8 @@ export function outcomeCounts(written: readonly WrittenRecord[]): string {
 }
 
 export function threadRootMessage(connectionName: string, spokeLabel: string, instanceUrl: string): Message {
-  const text = `Setting up *${connectionName}* (${spokeLabel}) in ${instanceUrl}`;
-  return { text, blocks: [section(`:gear: ${text}`)] };
+  const text = `Setting up *${e(connectionName)}* (${spokeLabel}) in ${e(instanceUrl)}`;
+  return { text, blocks: textSections([`:gear: ${text}`]) };
 }
 
 /** Every record, however many: the list is split into as many sections as it needs. */
@@ -38,13 +40,16 @@ export function recordsWrittenMessage(written: readonly WrittenRecord[]): Messag
   return { text, blocks: textSections([`*Records in ServiceNow* (${written.length}): ${outcomeCounts(written)}`, ...recordLines(written)]) };
 }
 
-/** After a failure the admin needs the whole list of what is already there, with its counts. */
+/**
+ * After a failure the admin needs the whole list of what is already there, with its counts.
+ * `problem` and `hint` are plain text (they quote ServiceNow's answer and record names).
+ */
 export function writeFailedMessage(setupId: string, problem: string, hint: string, written: readonly WrittenRecord[]): Message {
-  const text = `Setup stopped: ${problem}`;
+  const text = `Setup stopped: ${e(problem)}`;
   return {
     text,
     blocks: [
-      ...textSections([`:x: *Setup stopped.* ${problem}`, `*What to do:* ${hint}`]),
+      ...textSections([`:x: *Setup stopped.* ${e(problem)}`, `*What to do:* ${e(hint)}`]),
       ...textSections([`*Already in ServiceNow* (${written.length}: ${outcomeCounts(written)}). Retry keeps these and carries on:`, ...recordLines(written)]),
       { type: 'actions', elements: [{ type: 'button', action_id: ACTION.retrySetup, style: 'primary', text: { type: 'plain_text', text: 'Retry' }, value: setupId }] },
     ],
@@ -72,16 +77,17 @@ const CONNECTED_BECAUSE: Record<AuthMethod, string> = {
 };
 
 export function connectedMessage(connectionName: string, siteOrigin: string, method: AuthMethod): Message {
-  const text = `${connectionName} is connected: ${CONNECTED_BECAUSE[method]} for ${siteOrigin}.`;
-  return { text, blocks: [section(`:white_check_mark: ${text.replace(connectionName, `*${connectionName}*`)}`)] };
+  const rest = `is connected: ${CONNECTED_BECAUSE[method]} for ${e(siteOrigin)}.`;
+  return { text: `${e(connectionName)} ${rest}`, blocks: textSections([`:white_check_mark: *${e(connectionName)}* ${rest}`]) };
 }
 
 export function channelConnectedMessage(connectionName: string, spokeLabel: string, siteOrigin: string, adminId: string): Message {
-  const text = `${connectionName} (${spokeLabel}, ${siteOrigin}) is connected. This channel will hear about its health.`;
-  return { text, blocks: [section(`:white_check_mark: *${connectionName}* (${spokeLabel}, ${siteOrigin}) was connected by <@${adminId}>. This channel will hear about its health.`)] };
+  const what = `${e(connectionName)} (${spokeLabel}, ${e(siteOrigin)})`;
+  const text = `${what} is connected. This channel will hear about its health.`;
+  return { text, blocks: textSections([`:white_check_mark: *${e(connectionName)}* (${spokeLabel}, ${e(siteOrigin)}) was connected by ${mentionUser(adminId)}. This channel will hear about its health.`]) };
 }
 
-/** With a setup id, a Try again button; without (a re-consent), the way to start again. */
+/** With a setup id, a Try again button; without (a re-consent), the way to start again (`again` is mrkdwn). */
 export function consentTimeoutMessage(setupId: string | undefined, callbackUrl: string, waited: string, again?: string): Message {
   const text = `No refresh token reached ServiceNow within ${waited}.`;
   return {
@@ -89,7 +95,7 @@ export function consentTimeoutMessage(setupId: string | undefined, callbackUrl: 
     blocks: [
       section(
         `:hourglass: ${text} The usual causes:\n` +
-          `• the Atlassian app's callback URL is not \`${callbackUrl}\`\n` +
+          `• the Atlassian app's callback URL is not \`${e(callbackUrl)}\`\n` +
           `• a scope in the plan is not enabled on the Atlassian app (consent ends on "Something went wrong")\n` +
           `• the client secret is wrong (ServiceNow shows "OAuth token request failed" after consent)\n` +
           'Fix it, then try again: the records stay as they are.',
@@ -101,6 +107,12 @@ export function consentTimeoutMessage(setupId: string | undefined, callbackUrl: 
   };
 }
 
+/** A message of mrkdwn `text`: whoever builds it escapes what it quotes (escapeMrkdwn). */
 export function plainMessage(text: string): Message {
   return { text, blocks: textSections([text]) };
+}
+
+/** I could not post in a channel: how to invite the bot there. */
+export function cannotPostMessage(channel: string, code: string): Message {
+  return plainMessage(`I could not post in ${mentionChannel(channel)} (${e(code)}). Invite me there with \`/invite @spokebot\` so the channel hears about this connection's health.`);
 }

@@ -3,6 +3,7 @@ import { METHOD_FIELDS, type SetupField } from '../../core/setup-request.js';
 import { AUTH_METHOD_LABELS, SPOKES, type AuthMethod, type SpokeId } from '../../core/spoke-catalogue.js';
 import { ACTION, CALLBACK, SCOPED_TOKEN_VALUE, SETUP_BLOCK, SETUP_INPUT_ACTION } from '../ids.js';
 import { encodeMetadata } from '../private-metadata.js';
+import { INPUT_TEXT_LIMIT, clipText, escapeMrkdwn, textContexts, textSections } from './text-sections.js';
 
 export interface SetupModalValues {
   connectionName?: string;
@@ -44,7 +45,9 @@ function textInput(blockId: string, label: string, options: { initial?: string |
       type: 'plain_text_input',
       action_id: SETUP_INPUT_ACTION,
       multiline: options.multiline ?? false,
-      ...(options.initial ? { initial_value: options.initial } : {}),
+      max_length: INPUT_TEXT_LIMIT,
+      // A form drawn again shows what was typed; Slack takes no more in an input than it lets be typed.
+      ...(options.initial ? { initial_value: clipText(options.initial, INPUT_TEXT_LIMIT) } : {}),
       ...(options.placeholder ? { placeholder: text(options.placeholder) } : {}),
     },
   };
@@ -125,7 +128,7 @@ function fieldBlock(field: SetupField, o: SetupModalOptions, method: AuthMethod)
 const INTRO: Record<AuthMethod, (label: string, callbackUrl: string) => string[]> = {
   oauth_3lo: (label, callbackUrl) => [
     `Connect ServiceNow to *${label}* with OAuth 2.0 (3LO). ServiceNow will hold the tokens; spokebot never does.`,
-    `In the Atlassian developer console, your OAuth 2.0 app needs these scopes enabled and the callback URL \`${callbackUrl}\`.`,
+    `In the Atlassian developer console, your OAuth 2.0 app needs these scopes enabled and the callback URL \`${escapeMrkdwn(callbackUrl)}\`.`,
   ],
   api_token: (label) => [
     `Connect ServiceNow to *${label}* with an Atlassian API token (Basic auth). spokebot checks it works before writing anything.`,
@@ -143,7 +146,8 @@ export function setupModal(options: SetupModalOptions): ModalView {
   const method = options.method ?? spoke.methods[0]!;
   const [intro, context] = INTRO[method](spoke.label, options.callbackUrl);
   const blocks: KnownBlock[] = [];
-  if (options.problem) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:warning: ${options.problem}` } });
+  // Problems quote the site and what Atlassian or ServiceNow said: shown as text.
+  if (options.problem) blocks.push(...textSections([`:warning: ${escapeMrkdwn(options.problem)}`]));
   blocks.push({ type: 'section', text: { type: 'mrkdwn', text: intro! } }, { type: 'context', elements: [{ type: 'mrkdwn', text: context! }] });
   if (spoke.methods.length > 1) {
     const choices = spoke.methods.map((m) => option(m, AUTH_METHOD_LABELS[m]));
@@ -160,7 +164,7 @@ export function setupModal(options: SetupModalOptions): ModalView {
     const block = fieldBlock(field, options, method);
     if (block) blocks.push(block);
     const problem = options.fieldProblems?.[field];
-    if (problem) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:x: ${problem}` }] });
+    if (problem) blocks.push(...textContexts([`:x: ${escapeMrkdwn(problem)}`]));
   }
   return {
     type: 'modal',

@@ -10,6 +10,12 @@ import type { ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
 /** The most characters Slack takes in one section's (or one context element's) text. */
 export const SECTION_TEXT_LIMIT = 3000;
 
+/** The most characters a plain_text_input holds (its max_length can be no higher). */
+export const INPUT_TEXT_LIMIT = 3000;
+
+/** The most characters of a select option's value (a button's value takes 2,000). */
+export const OPTION_VALUE_LIMIT = 150;
+
 /** Blocks Slack takes per surface. */
 export const BLOCK_LIMITS = { message: 50, modal: 100, home: 100 } as const;
 
@@ -19,9 +25,68 @@ export const BLOCK_LIMITS = { message: 50, modal: 100, home: 100 } as const;
  */
 export const CONTINUED = '…';
 
-/** Slack reads `&`, `<` and `>` as markup in mrkdwn unless they are escaped. */
+/**
+ * Slack reads `&`, `<` and `>` as markup in mrkdwn unless they are escaped: a team typed as
+ * `<!channel> Security` would ping the whole channel, and `<https://evil|the admin console>` would
+ * show as a link under the bot's name. Every value the bot did not write itself (anything typed
+ * in a modal or a command, and what ServiceNow or Atlassian answered) goes through this one
+ * function before it enters mrkdwn, so it shows as typed. `*`, `_` and `~` have no escape in
+ * Slack and are left alone: they can only style the text, not link or notify.
+ */
 export function escapeMrkdwn(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+// Slack's ids as Slack hands them to the bot (user U…/W…, channel C…/G…/D…).
+const USER_ID = /^[UW][A-Z0-9]{2,}$/;
+const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
+
+/** `<@U…>` for a user id Slack gave the bot; anything that is not an id shows as text, never as markup. */
+export function mentionUser(id: string): string {
+  return USER_ID.test(id) ? `<@${id}>` : escapeMrkdwn(id);
+}
+
+/** `<#C…>` for a channel id; anything else as text. */
+export function mentionChannel(id: string): string {
+  return CHANNEL_ID.test(id) ? `<#${id}>` : escapeMrkdwn(id);
+}
+
+/**
+ * Text the bot stored with its own user mentions in it (a request's outcome: "setup offered to
+ * <@U…>") around values it did not write: escaped whole, then only well-formed user mentions
+ * are let through, so a typed `<!channel>` or link still shows as text.
+ */
+export function escapeMrkdwnKeepingMentions(text: string): string {
+  return escapeMrkdwn(text).replace(/&lt;@([UW][A-Z0-9]{2,})&gt;/g, '<@$1>');
+}
+
+/**
+ * A link the bot builds, `<url|label>`. The label may hold typed text, so it is escaped (a `>`
+ * in it would end the link early and let the rest be read as markup); in the URL, the
+ * characters that would end or split the link are percent-encoded. Only http(s) URLs become
+ * links; anything else shows as the label alone.
+ */
+export function mrkdwnLink(url: string, label: string): string {
+  if (!/^https?:\/\//i.test(url)) return escapeMrkdwn(label);
+  const safeUrl = url.replace(/[<>|\s]/g, (c) => encodeURIComponent(c)).replaceAll('&', '&amp;');
+  return `<${safeUrl}|${escapeMrkdwn(label)}>`;
+}
+
+/** A typed value echoed back in a sentence (No connection named "…"): escaped, quoted, cut to a readable length. */
+export function quoteTyped(text: string, max = 200): string {
+  return `"${escapeMrkdwn(clipText(text, max))}"`;
+}
+
+/**
+ * Plain text cut to at most `max` characters (Slack's option text, titles), never inside a
+ * surrogate pair, ending in CONTINUED when cut. For `plain_text` objects, which need no escaping.
+ */
+export function clipText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - CONTINUED.length;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return text.slice(0, end) + CONTINUED;
 }
 
 // An escaped character (`&amp;`, `&lt;`, `&#8212;`): cutting one in two would show as garbage.

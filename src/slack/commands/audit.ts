@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { AuditEvent } from '../../store/schema.js';
-import { BLOCK_LIMITS, escapeMrkdwn, pageFooter, paginate, sectionsOf, takePageOption, textSections } from '../blocks/text-sections.js';
+import { BLOCK_LIMITS, escapeMrkdwn, mentionUser, pageFooter, paginate, sectionsOf, takePageOption, textSections } from '../blocks/text-sections.js';
 import { SLASH_COMMAND } from '../surface.js';
 import { requireAdmin, type Subcommand } from './subcommand.js';
 
@@ -11,8 +11,8 @@ const USAGE = `Usage: \`${SLASH_COMMAND} audit [connection] [--since YYYY-MM-DD]
 
 /** Details hold what people typed (reasons, command text): escaped, so they show as typed. */
 function auditLine(e: AuditEvent): string {
-  const detail = e.detail ? ` · ${Object.entries(e.detail).map(([k, v]) => `${k}=${escapeMrkdwn(Array.isArray(v) ? v.join(' ') : String(v))}`).join(', ')}` : '';
-  return `\`${e.at.slice(0, 19).replace('T', ' ')}\` <@${e.actor}> *${e.action}* ${e.outcome}${e.connection ? ` · ${escapeMrkdwn(e.connection)}` : ''}${detail}`;
+  const detail = e.detail ? ` · ${Object.entries(e.detail).map(([k, v]) => `${escapeMrkdwn(k)}=${escapeMrkdwn(Array.isArray(v) ? v.join(' ') : String(v))}`).join(', ')}` : '';
+  return `\`${e.at.slice(0, 19).replace('T', ' ')}\` ${mentionUser(e.actor)} *${escapeMrkdwn(e.action)}* ${escapeMrkdwn(e.outcome)}${e.connection ? ` · ${escapeMrkdwn(e.connection)}` : ''}${detail}`;
 }
 
 /** `/spoke audit [connection] [--since YYYY-MM-DD] [--page N]`: the audit log, newest first, for admins. */
@@ -33,8 +33,9 @@ export const audit: Subcommand = async (args, words, deps) => {
   // Two context lines go under the list: the page line and where the full log is.
   const pages = paginate(lines, { perPage: AUDIT_PAGE_SIZE, maxBlocks: BLOCK_LIMITS.message - 2, blocksOf: sectionsOf });
   const shown = pages[page - 1];
-  const title = `Audit log${connection ? ` for ${connection}` : ''}`;
-  const options = `${connection ? ` ${connection}` : ''}${sinceText ? ` --since ${sinceText}` : ''}`;
+  // Both quote what was typed after the command.
+  const title = `Audit log${connection ? ` for ${escapeMrkdwn(connection)}` : ''}`;
+  const options = escapeMrkdwn(`${connection ? ` ${connection}` : ''}${sinceText ? ` --since ${sinceText}` : ''}`);
   const blocks: KnownBlock[] = [];
   if (lines.length === 0) blocks.push(...textSections(['No audit entries match.']));
   else if (!shown) blocks.push(...textSections([`There is no page ${page}: ${lines.length} entries fill ${pages.length} page(s). \`${SLASH_COMMAND} audit${options}\` shows the first.`]));

@@ -1,6 +1,7 @@
 import { defaultTokenExpiry } from '../../core/setup-request.js';
 import { rotateModal } from '../blocks/rotate-modal.js';
 import { ReconsentRunner } from '../flows/reconsent-runner.js';
+import { escapeMrkdwn } from '../blocks/text-sections.js';
 import { commandRecipient, openView } from '../tell-user.js';
 import { adminConnection, type Subcommand } from './subcommand.js';
 
@@ -13,7 +14,7 @@ export const rotate: Subcommand = async (args, words, deps) => {
   if (!connection) return;
   const { command, client, respond } = args;
   if (connection.method === 'oauth_3lo') {
-    await respond({ response_type: 'ephemeral', text: `I'm sending a fresh consent link for *${connection.name}* to your DM.` });
+    await respond({ response_type: 'ephemeral', text: `I'm sending a fresh consent link for *${escapeMrkdwn(connection.name)}* to your DM.` });
     deps.tasks.run('connection.reconsent', () => new ReconsentRunner(deps, client).run(connection, command.user_id, commandRecipient(command)));
     return;
   }

@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import { statusBlocks } from '../blocks/health-blocks.js';
-import { messageParts } from '../blocks/text-sections.js';
+import { messageParts, quoteTyped } from '../blocks/text-sections.js';
 import { SLASH_COMMAND } from '../surface.js';
 import type { Subcommand } from './subcommand.js';
 
@@ -12,7 +12,7 @@ export const status: Subcommand = async ({ ack, respond }, words, deps) => {
   const name = words.join(' ').trim();
   const connections = deps.store.listConnections().filter((c) => c.state === 'connected' && (!name || c.name === name));
   if (name && connections.length === 0) {
-    await ack({ response_type: 'ephemeral', text: `No connected connection named "${name}". \`${SLASH_COMMAND} list\` shows them.` });
+    await ack({ response_type: 'ephemeral', text: `No connected connection named ${quoteTyped(name)}. \`${SLASH_COMMAND} list\` shows them.` });
     return;
   }
   if (connections.length === 0) {

@@ -4,6 +4,7 @@ import { formatDuration } from '../../core/duration.js';
 import type { Reconsent } from '../../setup/connection-service.js';
 import type { Connection } from '../../store/spoke-store.js';
 import { consentTimeoutMessage, plainMessage, type Message } from '../blocks/setup-messages.js';
+import { escapeMrkdwn, mentionUser, textSections } from '../blocks/text-sections.js';
 import type { SlackDeps } from '../deps.js';
 import { ACTION } from '../ids.js';
 import { openDm, type Recipient } from '../tell-user.js';
@@ -24,12 +25,13 @@ export class ReconsentRunner {
     if (!channel) return;
     const reconsent = await this.deps.connections.startReconsent(connection, userId);
     const { link } = reconsent;
-    const text = `Fresh consent for ${connection.name}: ServiceNow asks Atlassian for new tokens.`;
+    const name = escapeMrkdwn(connection.name);
+    const text = `Fresh consent for ${name}: ServiceNow asks Atlassian for new tokens.`;
     const root = await this.client.chat.postMessage({
       channel,
       text,
       blocks: [
-        { type: 'section', text: { type: 'mrkdwn', text: `:key: ${text} I'll watch for ${formatDuration(this.deps.consentTimeoutMs)}.` } },
+        ...textSections([`:key: ${text} I'll watch for ${formatDuration(this.deps.consentTimeoutMs)}.`]),
         { type: 'actions', elements: [{ type: 'button', action_id: ACTION.openConsent, style: 'primary', text: { type: 'plain_text', text: 'Consent in ServiceNow' }, url: link, value: connection.name }] },
       ],
     });
@@ -44,14 +46,15 @@ export class ReconsentRunner {
   }
 
   private async watch(connection: Connection, userId: string, reconsent: Reconsent, thread: { channel: string; ts: string }): Promise<void> {
+    const name = escapeMrkdwn(connection.name);
     const say = (message: Message) => this.client.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, ...message });
     const outcome = await this.deps.connections.waitForReconsent(connection, userId, reconsent, this.deps.tasks.signal);
     if (outcome === 'connected') {
-      await say(plainMessage(`:white_check_mark: *${connection.name}* has a fresh refresh token in ServiceNow.`));
-      await this.client.chat.postMessage({ channel: connection.channel, ...plainMessage(`:arrows_counterclockwise: *${connection.name}* was re-consented by <@${userId}>.`) }).catch(() => undefined);
+      await say(plainMessage(`:white_check_mark: *${name}* has a fresh refresh token in ServiceNow.`));
+      await this.client.chat.postMessage({ channel: connection.channel, ...plainMessage(`:arrows_counterclockwise: *${name}* was re-consented by ${mentionUser(userId)}.`) }).catch(() => undefined);
     } else if (outcome === 'timeout') {
       // No Try again button here: `/spoke rotate` again starts a fresh watch.
-      await say(consentTimeoutMessage(undefined, oauthCallbackUrl(this.deps.instanceUrl), formatDuration(this.deps.consentTimeoutMs), `Run \`/spoke rotate ${connection.name}\` to try again.`));
+      await say(consentTimeoutMessage(undefined, oauthCallbackUrl(this.deps.instanceUrl), formatDuration(this.deps.consentTimeoutMs), `Run \`/spoke rotate ${name}\` to try again.`));
     }
   }
 }

@@ -2,7 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import { describeDetails, reannounceMessage, requestCard } from '../blocks/request-card.js';
 import { planBlocks } from '../blocks/plan-blocks.js';
 import { plainMessage, type Message } from '../blocks/setup-messages.js';
-import { messageParts } from '../blocks/text-sections.js';
+import { escapeMrkdwn, mentionUser, messageParts, textSections } from '../blocks/text-sections.js';
 import type { SlackDeps } from '../deps.js';
 import { ACTION } from '../ids.js';
 import { ReconsentRunner } from './reconsent-runner.js';
@@ -41,7 +41,7 @@ export class RequestRunner {
     const what = describeDetails(request.details);
     switch (request.state) {
       case 'denied':
-        await this.dm(request.requester, plainMessage(`:no_entry_sign: Your request #${request.id} (${what}) was denied by <@${request.decidedBy}>: ${request.denyReason ?? 'no reason given'}`));
+        await this.dm(request.requester, plainMessage(`:no_entry_sign: Your request #${request.id} (${what}) was denied by ${mentionUser(request.decidedBy ?? '')}: ${escapeMrkdwn(request.denyReason ?? 'no reason given')}`));
         break;
       case 'withdrawn':
         await this.dm(request.requester, plainMessage(`You withdrew request #${request.id}.`));
@@ -50,14 +50,14 @@ export class RequestRunner {
         await this.dm(request.requester, plainMessage(`:zzz: Your request #${request.id} (${what}) expired without a decision. Ask again with \`/spoke request\` if you still need it.`));
         break;
       case 'approved':
-        await this.dm(request.requester, plainMessage(`:white_check_mark: Your request #${request.id} (${what}) was approved by <@${request.decidedBy}>.`));
+        await this.dm(request.requester, plainMessage(`:white_check_mark: Your request #${request.id} (${what}) was approved by ${mentionUser(request.decidedBy ?? '')}.`));
         try {
           await this.followUp(request);
         } catch (error) {
           // The decision stands; what failed is said on the card and to the approver.
           const problem = error instanceof SpokeError ? `${error.message}. ${error.hint}` : (error as Error).message;
           await this.deps.requests.recordFailure(request, request.decidedBy!, problem);
-          await this.dm(request.decidedBy!, plainMessage(`:x: Request #${request.id} is approved, but its follow-up failed: ${problem}`));
+          await this.dm(request.decidedBy!, plainMessage(`:x: Request #${request.id} is approved, but its follow-up failed: ${escapeMrkdwn(problem)}`));
         }
         break;
       case 'open':
@@ -74,7 +74,7 @@ export class RequestRunner {
       await this.dm(approver, {
         text: `Set up ${SPOKES[details.spoke].label} for request #${request.id}`,
         blocks: [
-          { type: 'section', text: { type: 'mrkdwn', text: `Request #${request.id} is approved: ${describeDetails(details)}. The setup form opens with the site filled in.` } },
+          ...textSections([`Request #${request.id} is approved: ${describeDetails(details)}. The setup form opens with the site filled in.`]),
           {
             type: 'actions',
             block_id: `request_${request.id}`,
@@ -94,7 +94,7 @@ export class RequestRunner {
       const connection = this.deps.store.getConnection(details.connection)!;
       const summary = { setupId: String(request.id), connectionName: connection.name, spokeLabel: SPOKES[connection.spoke].label, siteOrigin: connection.siteOrigin, cloudId: connection.cloudId, instanceUrl: this.deps.instanceUrl };
       await this.dm(approver, {
-        text: `Scope change for ${connection.name}`,
+        text: `Scope change for ${escapeMrkdwn(connection.name)}`,
         blocks: [
           ...planBlocks(summary, plan),
           { type: 'actions', elements: [{ type: 'button', style: 'primary', action_id: ACTION.confirmScopeChange, text: { type: 'plain_text', text: 'Confirm and re-consent' }, value: String(request.id) }] },
@@ -110,7 +110,7 @@ export class RequestRunner {
     await this.dm(to, {
       text: `Set up ${SPOKES[request.details.spoke].label} for request #${request.id}`,
       blocks: [
-        { type: 'section', text: { type: 'mrkdwn', text: `<@${from}> approved request #${request.id} (${describeDetails(request.details)}) and asks you to set it up.` } },
+        ...textSections([`${mentionUser(from)} approved request #${request.id} (${describeDetails(request.details)}) and asks you to set it up.`]),
         { type: 'actions', elements: [{ type: 'button', style: 'primary', action_id: ACTION.openRequestedSetup, text: { type: 'plain_text', text: 'Open the setup' }, value: String(request.id) }] },
       ],
     });
@@ -127,7 +127,7 @@ export class RequestRunner {
       const problem = error instanceof SpokeError ? `${error.message}. ${error.hint}` : (error as Error).message;
       await this.deps.requests.recordFailure(request, actor, problem);
       await this.refreshCard(request.id);
-      await this.dm(actor, plainMessage(`:x: The scope change of request #${request.id} failed: ${problem}`));
+      await this.dm(actor, plainMessage(`:x: The scope change of request #${request.id} failed: ${escapeMrkdwn(problem)}`));
       return;
     }
     await this.deps.requests.recordOutcome(request, `scopes confirmed and written by <@${actor}>; fresh consent link sent`);

@@ -4,6 +4,7 @@ import { formatDuration } from '../../core/duration.js';
 import { SPOKES } from '../../core/spoke-catalogue.js';
 import type { PendingSetup } from '../../store/spoke-store.js';
 import {
+  cannotPostMessage,
   channelConnectedMessage,
   connectedMessage,
   consentMessage,
@@ -14,7 +15,7 @@ import {
   writeFailedMessage,
   type Message,
 } from '../blocks/setup-messages.js';
-import { escapeMrkdwn, messageParts, textSections } from '../blocks/text-sections.js';
+import { escapeMrkdwn, mentionUser, messageParts, textSections } from '../blocks/text-sections.js';
 import type { SlackDeps } from '../deps.js';
 import { planMessageBlocks, planModal, type PlanSummary } from '../blocks/plan-blocks.js';
 import { waitingModal } from '../blocks/progress-views.js';
@@ -102,7 +103,7 @@ export class SetupRunner {
       if (!result.setup) return;
       const text =
         result.reason === 'not_owner'
-          ? `Only <@${result.setup.userId}>, who started this setup, can confirm it.`
+          ? `Only ${mentionUser(result.setup.userId)}, who started this setup, can confirm it.`
           : `This setup ${STATUS_WORDS[result.setup.status] ?? `is ${result.setup.status.replace(/_/g, ' ')}`}; nothing more to do here.`;
       await this.say(result.setup, plainMessage(text));
       return;
@@ -218,7 +219,7 @@ export class SetupRunner {
     } catch (error) {
       const code = (error as { data?: { error?: string } }).data?.error;
       if (code !== 'not_in_channel' && code !== 'channel_not_found' && code !== 'is_archived') throw error;
-      await this.say(setup, plainMessage(`I could not post in <#${setup.channel}> (${code}). Invite me there with \`/invite @spokebot\` so the channel hears about this connection's health.`));
+      await this.say(setup, cannotPostMessage(setup.channel, code));
     }
   }
 }

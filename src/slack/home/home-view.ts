@@ -5,7 +5,7 @@ import type { AccessRequest, PendingSetup, SpokeStore } from '../../store/spoke-
 import { describeDetails } from '../blocks/request-card.js';
 import { notAnnouncedLine } from '../blocks/request-announce.js';
 import { STATE_EMOJI, expiryText } from '../blocks/health-blocks.js';
-import { BLOCK_LIMITS, fitLists, textContexts, textSections, type BlockList } from '../blocks/text-sections.js';
+import { BLOCK_LIMITS, escapeMrkdwn, fitLists, mentionChannel, mentionUser, textContexts, textSections, type BlockList } from '../blocks/text-sections.js';
 import { ACTION } from '../ids.js';
 import { SLASH_COMMAND } from '../surface.js';
 
@@ -35,7 +35,7 @@ export function homeView(store: Pick<SpokeStore, 'listConnections' | 'getHealth'
     const buttons = [button('Check now', ACTION.checkNow, c.name)];
     if (isAdmin) buttons.push(c.method === 'oauth_3lo' ? button('Re-consent', ACTION.fixReconsent, c.name) : button('Rotate', ACTION.fixRotate, c.name));
     return [
-      ...textSections([`*${c.name}* · ${SPOKES[c.spoke].label} · ${AUTH_METHOD_LABELS[c.method]}`, `${c.siteOrigin} · ${state}`, `${checked} · ${expiry} · reports to <#${c.channel}>`]),
+      ...textSections([`*${escapeMrkdwn(c.name)}* · ${SPOKES[c.spoke].label} · ${AUTH_METHOD_LABELS[c.method]}`, `${escapeMrkdwn(c.siteOrigin)} · ${state}`, `${checked} · ${expiry} · reports to ${mentionChannel(c.channel)}`]),
       { type: 'actions', elements: buttons },
     ];
   });
@@ -43,13 +43,14 @@ export function homeView(store: Pick<SpokeStore, 'listConnections' | 'getHealth'
     { head: [], items: cards, more: (hidden) => note(`…and ${hidden} more connection${hidden === 1 ? '' : 's'}: \`${SLASH_COMMAND} list\` lists them all.`) },
     {
       head: [{ type: 'divider' }, { type: 'header', text: { type: 'plain_text', text: 'Setups in progress' } }],
-      items: isAdmin ? pending.map((s) => textContexts([`*${s.connectionName}* (${SPOKES[s.spoke].label}) by <@${s.userId}>: ${s.status.replace(/_/g, ' ')}`])) : [],
+      items: isAdmin ? pending.map((s) => textContexts([`*${escapeMrkdwn(s.connectionName)}* (${SPOKES[s.spoke].label}) by ${mentionUser(s.userId)}: ${s.status.replace(/_/g, ' ')}`])) : [],
       // No command lists setups: each one's DM thread is where its admin follows it.
       more: (hidden) => note(`…and ${hidden} more setup${hidden === 1 ? '' : 's'} in progress, each in its admin's DM thread with spokebot.`),
     },
     {
       head: [{ type: 'divider' }, { type: 'header', text: { type: 'plain_text', text: 'Requests' } }],
-      items: requests.map((r) => textContexts([`#${r.id} from <@${r.requester}>: ${describeDetails(r.details)} · ${notAnnouncedLine(r) ?? r.state}`])),
+      // describeDetails escapes what the requester typed.
+      items: requests.map((r) => textContexts([`#${r.id} from ${mentionUser(r.requester)}: ${describeDetails(r.details)} · ${notAnnouncedLine(r) ?? r.state}`])),
       more: (hidden) => note(`…and ${hidden} more request${hidden === 1 ? '' : 's'}: \`${SLASH_COMMAND} requests\` lists them all.`),
     },
   ];

@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import { plainMessage } from '../blocks/setup-messages.js';
+import { escapeMrkdwn, mentionUser } from '../blocks/text-sections.js';
 import type { SlackDeps } from '../deps.js';
 import { CALLBACK } from '../ids.js';
 
@@ -12,7 +13,7 @@ export function register(app: App, deps: SlackDeps): void {
     deps.tasks.run('connection.remove', async () => {
       if (!(await deps.admins.isAdmin(body.user.id))) return;
       const removed = await deps.connections.deactivate(connection, body.user.id);
-      const text = `*${removed.name}* was deactivated in ServiceNow by <@${body.user.id}> (nothing deleted).`;
+      const text = `*${escapeMrkdwn(removed.name)}* was deactivated in ServiceNow by ${mentionUser(body.user.id)} (nothing deleted).`;
       const dm = await client.conversations.open({ users: body.user.id });
       if (dm.channel?.id) await client.chat.postMessage({ channel: dm.channel.id, ...plainMessage(`:no_entry: ${text}`) });
       await client.chat.postMessage({ channel: removed.channel, ...plainMessage(`:no_entry: ${text}`) }).catch(() => undefined);

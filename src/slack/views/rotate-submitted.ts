@@ -3,6 +3,7 @@ import { defaultTokenExpiry, tokenExpiryProblem } from '../../core/setup-request
 import { plainMessage } from '../blocks/setup-messages.js';
 import { waitingModal } from '../blocks/progress-views.js';
 import { rotateModal } from '../blocks/rotate-modal.js';
+import { escapeMrkdwn, mentionUser } from '../blocks/text-sections.js';
 import { SpokeError } from '../../errors.js';
 import { adminVerdict, refusalText } from '../admin-gate.js';
 import type { SlackDeps } from '../deps.js';
@@ -42,7 +43,8 @@ export function register(app: App, deps: SlackDeps): void {
       await ack({ response_action: 'errors', errors });
       return;
     }
-    await ack({ response_action: 'update', view: waitingModal('Checking', `:hourglass_flowing_sand: Signing in once with the new credential for *${connection.name}*…`) });
+    const name = escapeMrkdwn(connection.name);
+    await ack({ response_action: 'update', view: waitingModal('Checking', `:hourglass_flowing_sand: Signing in once with the new credential for *${name}*…`) });
     deps.tasks.run('connection.rotate', async () => {
       let result;
       try {
@@ -52,17 +54,17 @@ export function register(app: App, deps: SlackDeps): void {
         });
       } catch (error) {
         if (!(error instanceof SpokeError)) throw error;
-        await updateView(client, view.id, waitingModal('Not rotated', `:x: ${error.message}. ${error.hint} The old credential may still be in ServiceNow; run \`/spoke rotate ${connection.name}\` again.`));
+        await updateView(client, view.id, waitingModal('Not rotated', `:x: ${escapeMrkdwn(`${error.message}. ${error.hint}`)} The old credential may still be in ServiceNow; run \`/spoke rotate ${name}\` again.`));
         return;
       }
       if (!result.ok) {
         await updateView(client, view.id, rotateModal({ connection, defaultTokenExpiry: defaultTokenExpiry(deps.now()), problem: result.advice }));
         return;
       }
-      const rotated = `:white_check_mark: *${connection.name}* now uses the new credential in ServiceNow.`;
+      const rotated = `:white_check_mark: *${name}* now uses the new credential in ServiceNow.`;
       await updateView(client, view.id, waitingModal('Rotated', rotated));
       try {
-        await client.chat.postMessage({ channel: connection.channel, ...plainMessage(`:arrows_counterclockwise: The credential of *${connection.name}* was rotated by <@${body.user.id}>.`) });
+        await client.chat.postMessage({ channel: connection.channel, ...plainMessage(`:arrows_counterclockwise: The credential of *${name}* was rotated by ${mentionUser(body.user.id)}.`) });
       } catch (error) {
         // The rotation stands; the admin still hears that the channel did not.
         const failure = slackFailureOf(error);

@@ -5,6 +5,7 @@ import { SignInDeferredError } from '../../setup/sign-in-limiter.js';
 import { planMessageBlocks, planModal } from '../blocks/plan-blocks.js';
 import { checkingSiteModal } from '../blocks/progress-views.js';
 import { plainMessage } from '../blocks/setup-messages.js';
+import { escapeMrkdwn } from '../blocks/text-sections.js';
 import { adminVerdict, refusalText } from '../admin-gate.js';
 import type { SlackDeps } from '../deps.js';
 import { CALLBACK, SETUP_BLOCK } from '../ids.js';
@@ -74,7 +75,7 @@ async function showPlanOrProblem(deps: SlackDeps, client: WebClient, setupId: st
     const summary = planSummary(deps, result.setup);
     const shown = await updateView(client, viewId, planModal(summary, result.plan));
     // The admin closed the modal while we looked: the plan goes to their DM instead.
-    if (!shown) await runner.say(result.setup, { text: `Plan for ${result.setup.connectionName}`, blocks: planMessageBlocks(summary, result.plan) });
+    if (!shown) await runner.say(result.setup, { text: `Plan for ${escapeMrkdwn(result.setup.connectionName)}`, blocks: planMessageBlocks(summary, result.plan) });
     return;
   }
   const { setup, error, advice } = result;
@@ -88,6 +89,6 @@ async function showPlanOrProblem(deps: SlackDeps, client: WebClient, setupId: st
     ...(advice ? { fieldProblems: { [advice.field]: advice.message } } : {}),
   });
   const shown = await updateView(client, viewId, form);
-  if (!shown) await runner.say(setup, plainMessage(`:x: ${advice ? advice.message : problem} Run \`/spoke setup ${setup.spoke}\` again when it is fixed.`));
+  if (!shown) await runner.say(setup, plainMessage(`:x: ${escapeMrkdwn(advice ? advice.message : problem)} Run \`/spoke setup ${setup.spoke}\` again when it is fixed.`));
 }
 
