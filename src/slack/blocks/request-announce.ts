@@ -3,6 +3,7 @@ import type { AccessRequest } from '../../store/spoke-store.js';
 import { ACTION } from '../ids.js';
 import { describeDetails } from './request-card.js';
 import type { Message } from './setup-messages.js';
+import { escapeMrkdwn, mentionChannel, mentionUser, textSections } from './text-sections.js';
 
 /** The request card's message metadata: lets a later run find a card whose post was cut off. */
 export const CARD_EVENT_TYPE = 'spoke_request';
@@ -11,18 +12,18 @@ export const CARD_EVENT_TYPE = 'spoke_request';
 export function blockedReason(error: string, channel: string): { what: string; fix: string } {
   switch (error) {
     case 'not_in_channel':
-      return { what: `the approvers' channel <#${channel}> does not have spokebot in it`, fix: `ask an admin to \`/invite @spokebot\` in <#${channel}>` };
+      return { what: `the approvers' channel ${mentionChannel(channel)} does not have spokebot in it`, fix: `ask an admin to \`/invite @spokebot\` in ${mentionChannel(channel)}` };
     case 'channel_not_found':
       return {
-        what: `spokebot cannot see the approvers' channel <#${channel}> (a private channel it was not invited to, or one that is gone)`,
-        fix: `ask an admin to \`/invite @spokebot\` in <#${channel}>, or to set SPOKE_APPROVAL_CHANNEL to a channel that exists`,
+        what: `spokebot cannot see the approvers' channel ${mentionChannel(channel)} (a private channel it was not invited to, or one that is gone)`,
+        fix: `ask an admin to \`/invite @spokebot\` in ${mentionChannel(channel)}, or to set SPOKE_APPROVAL_CHANNEL to a channel that exists`,
       };
     case 'is_archived':
-      return { what: `the approvers' channel <#${channel}> is archived`, fix: 'ask an admin to unarchive it, or to set SPOKE_APPROVAL_CHANNEL to another channel' };
+      return { what: `the approvers' channel ${mentionChannel(channel)} is archived`, fix: 'ask an admin to unarchive it, or to set SPOKE_APPROVAL_CHANNEL to another channel' };
     case 'missing_scope':
-      return { what: `Slack did not grant spokebot the permission to post in <#${channel}>`, fix: 'ask an admin to reinstall the app from manifest.yml' };
+      return { what: `Slack did not grant spokebot the permission to post in ${mentionChannel(channel)}`, fix: 'ask an admin to reinstall the app from manifest.yml' };
     default:
-      return { what: `Slack refused the card (${error})`, fix: 'ask an admin to run `/spoke doctor`' };
+      return { what: `Slack refused the card (${escapeMrkdwn(error)})`, fix: 'ask an admin to run `/spoke doctor`' };
   }
 }
 
@@ -33,7 +34,8 @@ export function requesterBlockedMessage(request: AccessRequest, error: string, c
   return {
     text,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `:warning: ${text}` } },
+      // The details quote the typed team, which escaping lengthens: more sections, never a refusal.
+      ...textSections([`:warning: ${text}`]),
       { type: 'actions', elements: [{ type: 'button', action_id: ACTION.withdrawRequest, text: { type: 'plain_text', text: 'Withdraw' }, value: String(request.id) }] },
     ],
   };
@@ -42,8 +44,8 @@ export function requesterBlockedMessage(request: AccessRequest, error: string, c
 /** To the admins, once per channel and reason: what to fix so the waiting cards go out. */
 export function adminBlockedMessage(request: AccessRequest, error: string, channel: string): Message {
   const { what, fix } = blockedReason(error, channel);
-  const text = `:warning: Request #${request.id} from <@${request.requester}> could not be posted for the approvers: ${what}. To fix it: ${fix.replace(/^ask an admin to /, '')}. spokebot keeps the request and tries again every 30 minutes at most, so its card (and any other waiting for the same reason) goes out soon after.`;
-  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+  const text = `:warning: Request #${request.id} from ${mentionUser(request.requester)} could not be posted for the approvers: ${what}. To fix it: ${fix.replace(/^ask an admin to /, '')}. spokebot keeps the request and tries again every 30 minutes at most, so its card (and any other waiting for the same reason) goes out soon after.`;
+  return { text, blocks: textSections([text]) };
 }
 
 const minute = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
@@ -56,5 +58,5 @@ export function notAnnouncedLine(request: AccessRequest): string | undefined {
   const next = `next try ${minute(announce.nextAttemptAt)}`;
   if (isAnnounceBlocker(announce.lastError)) return `not yet announced: ${blockedReason(announce.lastError, announce.channel ?? '?').what}; ${next}`;
   if (announce.lastError === 'ratelimited') return `not yet announced: Slack is rate-limiting spokebot; ${next}`;
-  return `not yet announced: the last try failed (${announce.lastError}); ${next}`;
+  return `not yet announced: the last try failed (${escapeMrkdwn(announce.lastError)}); ${next}`;
 }
