@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { lastResort, type LastResort } from './startup/last-resort.js';
 import { StartupRefusedError, preflight, storeRefusalLine } from './startup/preflight.js';
+import { logStoreOpened } from './startup/store-notes.js';
 
 const EX_CONFIG = 78;
 
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
   try {
     await preflight(config, { logger });
     bot = await createApp({ config, logger });
+    logStoreOpened(logger, bot.store);
   } catch (error) {
     const line = error instanceof StartupRefusedError ? error.line : storeRefusalLine(error);
     if (line === undefined) throw error;

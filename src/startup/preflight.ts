@@ -13,7 +13,8 @@ import {
   ServiceNowUnreachableError,
 } from '../servicenow/errors.js';
 import { serviceNowClientFromConfig } from '../servicenow/client-from-config.js';
-import { StoreKeyError, StoreUnreadableError, checkStoreKey } from '../store/store-key.js';
+import { checkAuditLogFile } from '../store/audit-log.js';
+import { StoreAccessError, StoreKeyError, StoreUnreadableError, checkStoreKey } from '../store/store-key.js';
 
 /**
  * Misconfiguration no wait will fix (a refused token or password, a store the key does not
@@ -25,9 +26,9 @@ export class StartupRefusedError extends Error {
   }
 }
 
-/** The one line for a store the key does not open or that cannot be read, or undefined for any other error. */
+/** The one line for a store the key does not open, that cannot be read or used, or undefined for any other error. */
 export function storeRefusalLine(error: unknown): string | undefined {
-  if (error instanceof StoreKeyError || error instanceof StoreUnreadableError) return `spokebot cannot start: ${error.message}. ${error.hint}`;
+  if (error instanceof StoreKeyError || error instanceof StoreUnreadableError || error instanceof StoreAccessError) return `spokebot cannot start: ${error.message}. ${error.hint}`;
   return undefined;
 }
 
@@ -90,6 +91,8 @@ async function storeProbe(config: Config): Promise<void> {
   try {
     // Read-only: SpokeStore.open proves the key again when createApp opens it for real.
     await checkStoreKey(config.SPOKE_DB_PATH, config.SPOKE_ENCRYPTION_KEY);
+    // Before any wait for the network: an audit log the bot cannot append to is as final.
+    await checkAuditLogFile(`${config.SPOKE_DB_PATH}.audit.jsonl`);
   } catch (error) {
     const line = storeRefusalLine(error);
     if (line) throw new StartupRefusedError(line);

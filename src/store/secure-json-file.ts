@@ -1,11 +1,13 @@
-import { mkdir, open, readFile, rename, chmod } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import type { Dirent } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, chmod, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Adapter } from 'lowdb';
 
 /**
  * A lowdb adapter that writes the way the store must survive (a kill at any moment leaves the old file or the new one, never half of one): the file is
  * created 0600, every write goes to a temporary file that is fsynced and renamed over the old
- * one (atomic on POSIX), and writes are queued so two never interleave. lowdb's own JSONFile
+ * one (atomic on POSIX), the folder is fsynced so the rename itself survives a power loss, and
+ * writes are queued so two never interleave. lowdb's own JSONFile
  * (steno) is atomic too but creates files with the process umask, which leaves them readable.
  */
 export class SecureJsonFile<T> implements Adapter<T> {
@@ -67,14 +69,76 @@ export class SecureJsonFile<T> implements Adapter<T> {
       await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
       this.madeDir = true;
     }
-    const temp = `${this.path}.${process.pid}.tmp`;
-    const handle = await open(temp, 'w', 0o600);
+    const temp = tempPath(this.path);
     try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
+      const handle = await open(temp, 'w', 0o600);
+      try {
+        await handle.writeFile(text, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, this.path);
+    } catch (error) {
+      // A full disk or a refused write must not leave a copy of the store (secrets and all) behind.
+      await unlink(temp).catch(() => undefined);
+      throw error;
     }
-    await rename(temp, this.path);
+    // The rename is an entry in the folder: until the folder is synced, a power loss can bring
+    // back the old store, with the writes this promise already reported as durable.
+    await syncDirectory(dirname(this.path));
   }
+}
+
+/** Where a write of `path` goes before it is renamed over it; one per process, so two never share one. */
+const tempPath = (path: string): string => `${path}.${process.pid}.tmp`;
+
+/**
+ * fsync of a folder, which makes the names created, renamed or removed in it durable. Some file
+ * systems cannot sync a folder (EINVAL) and some platforms cannot open one (EISDIR, EPERM): there
+ * the rename is as durable as the system makes it, which is no reason to fail the write.
+ */
+export async function syncDirectory(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch (error) {
+    if (!['EINVAL', 'EISDIR', 'EPERM', 'ENOTSUP'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/**
+ * Removes the temporary copies that writes killed mid-way left beside the store: every
+ * `<name>.<pid>.tmp` in its folder but this process's own. Each is a whole copy of the store,
+ * sealed secrets included, that nothing will ever read. Nothing else in the folder is touched.
+ * Returns how many it removed.
+ */
+export async function removeStaleTemps(path: string): Promise<number> {
+  const dir = dirname(path);
+  const name = basename(path);
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  // This process's own name is spared: another opener in this process may be writing it. Left
+  // by an earlier process that had the same pid, it goes with this process's first write anyway.
+  const own = basename(tempPath(path));
+  let removed = 0;
+  for (const entry of entries) {
+    const file = entry.name;
+    if (!entry.isFile() || file === own || !file.startsWith(`${name}.`) || !/^\d+\.tmp$/.test(file.slice(name.length + 1))) continue;
+    try {
+      await unlink(join(dir, file));
+      removed++;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return removed;
 }

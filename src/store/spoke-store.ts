@@ -6,8 +6,8 @@ import { AuditLog } from './audit-log.js';
 import { formatDuration } from '../core/duration.js';
 import type { SetupRequest } from '../core/setup-request.js';
 import { SecretBox } from './secret-box.js';
-import { SecureJsonFile } from './secure-json-file.js';
-import { connectionCredentialBinding, setupSecretBinding, unlockStore } from './store-key.js';
+import { SecureJsonFile, removeStaleTemps } from './secure-json-file.js';
+import { StoreAccessError, connectionCredentialBinding, setupSecretBinding, storeFileProblem, unlockStore } from './store-key.js';
 import { TERMINAL_STATUSES, type AccessRequest, type AuditEvent, type Connection, type HealthRecord, type PendingSetup, type Rotation, type StoreData } from './schema.js';
 
 export type { AccessRequest, AuditEvent, Connection, HealthRecord, PendingSetup, Rotation };
@@ -38,18 +38,33 @@ export class SpokeStore {
    * the store is refused (StoreKeyError) before anything is written, audit log included.
    */
   static async open(path: string, encryptionKey: Buffer, now: () => Date = () => new Date()): Promise<SpokeStore> {
-    const file = new SecureJsonFile<StoreData>(path);
-    const db = new Low<StoreData>(file, await unlockStore(path, encryptionKey, file));
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    const auditLog = await AuditLog.open(`${path}.audit.jsonl`);
-    // Audit events from before the log had its own file move there, once.
-    if (db.data.audit.length > 0) {
-      for (const event of db.data.audit) await auditLog.append(event);
-      db.data.audit = [];
-      await db.write();
+    try {
+      const file = new SecureJsonFile<StoreData>(path);
+      const db = new Low<StoreData>(file, await unlockStore(path, encryptionKey, file));
+      // After the key is proven: a refused start changes nothing in the folder.
+      const staleTempsRemoved = await removeStaleTemps(path);
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      const auditLog = await AuditLog.open(`${path}.audit.jsonl`);
+      // Audit events from before the log had its own file move there, once.
+      if (db.data.audit.length > 0) {
+        for (const event of db.data.audit) await auditLog.append(event);
+        db.data.audit = [];
+        await db.write();
+      }
+      const store = new SpokeStore(db, new SecretBox(encryptionKey), now, auditLog);
+      store.staleTempsRemoved = staleTempsRemoved;
+      return store;
+    } catch (error) {
+      // A system error (a folder it may not write, the audit log a directory, a full disk) named
+      // with its file and fix, like an unreadable store, rather than as a bare code and a stack.
+      const problem = storeFileProblem((error as NodeJS.ErrnoException).path ?? path, error);
+      if (problem) throw new StoreAccessError((error as NodeJS.ErrnoException).path ?? path, problem.reason, problem.hint);
+      throw error;
     }
-    return new SpokeStore(db, new SecretBox(encryptionKey), now, auditLog);
   }
+
+  /** Temporary copies of the store that writes killed mid-way had left beside it, removed at open. */
+  staleTempsRemoved = 0;
 
   async createSetup(request: SetupRequest, userId: string, ttlMs: number, viewId?: string): Promise<PendingSetup> {
     const id = randomUUID();

@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { chmod, readFile } from 'node:fs/promises';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { SpokeError } from '../errors.js';
 import { SecretBox, type Sealed } from './secret-box.js';
 import { SecureJsonFile } from './secure-json-file.js';
@@ -43,10 +44,75 @@ export class StoreUnreadableError extends SpokeError {
   constructor(
     readonly path: string,
     reason: string,
-    hint = `Restore ${path} from a backup, or move it aside and start again (connections would then have to be set up again).`,
+    hint = moveAsideHint(path),
   ) {
     super(`cannot read the store ${path}: ${reason}`);
     this.hint = hint;
+  }
+}
+
+/**
+ * The store (or the audit log beside it) is there but the bot may not use it: a folder it cannot
+ * write, a file it does not own, a full disk. Raised by SpokeStore.open in place of the bare
+ * system error, so the start-up refusal can name the file and the fix in one line.
+ */
+export class StoreAccessError extends SpokeError {
+  readonly code = 'store_access';
+  constructor(
+    readonly path: string,
+    reason: string,
+    readonly hint: string,
+  ) {
+    super(`cannot use ${path}: ${reason}`);
+  }
+}
+
+/** `path` as one shell word, so the command in a hint can be pasted as it is, spaces and quotes included. */
+export function shellWord(path: string): string {
+  return /^[\w./@%+=:,-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
+}
+
+/** A name beside `path` that is free now, so the `mv` in a hint never overwrites an earlier one. */
+function asideName(path: string): string {
+  for (let i = 1; ; i++) {
+    const candidate = `${path}.unreadable${i === 1 ? '' : `.${i}`}`;
+    if (!existsSync(candidate)) return candidate;
+  }
+}
+
+/** The two ways out of a store the bot cannot read: its backup, or an empty store in its place. */
+function moveAsideHint(path: string, what = 'it'): string {
+  return `Restore ${path} from a backup, or move ${what} aside to start with an empty store (every connection then has to be set up again): mv ${shellWord(path)} ${shellWord(asideName(path))}`;
+}
+
+const uid = (): number | undefined => process.getuid?.();
+
+/** What to do about a system error on one of the store's files; undefined for an error that is not one. */
+export function storeFileProblem(path: string, error: unknown): { reason: string; hint: string } | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return undefined;
+  const who = uid() === undefined ? "the bot's user" : `the bot's user (uid ${uid()})`;
+  const owner = uid() ?? "the bot's user";
+  // The same problems meet the audit log beside the store (<store>.audit.jsonl).
+  const thing = path.endsWith('.audit.jsonl') ? 'audit log' : 'store';
+  switch (code) {
+    case 'EISDIR':
+      return {
+        reason: 'it is a directory, not a file',
+        hint: `A volume mounted at the file's own path makes a directory there: mount the folder instead, or move the directory aside to start with an empty ${thing}: mv ${shellWord(path)} ${shellWord(asideName(path))}`,
+      };
+    case 'EACCES':
+    case 'EPERM':
+      return { reason: `${who} may not read or write it (${code})`, hint: `Give it to that user: chown ${owner} ${shellWord(path)} && chmod 600 ${shellWord(path)} (and the folder it is in must be that user's too).` };
+    case 'EROFS':
+      return { reason: `it is on a read-only file system (${code})`, hint: 'Mount the store\'s folder read-write (the bot writes the store and appends to the audit log).' };
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return { reason: `the disk is full (${code})`, hint: `Free space on the file system that holds ${path}; nothing was lost, the store is written whole or not at all.` };
+    case 'ENOTDIR':
+      return { reason: `a part of its path is a file, not a folder (${code})`, hint: 'Point SPOKE_DB_PATH at a file inside a folder.' };
+    default:
+      return { reason: `it cannot be used (${code})`, hint: thing === 'store' ? moveAsideHint(path) : `Check ${path}: the bot's user must be able to read and append to it.` };
   }
 }
 
@@ -112,37 +178,76 @@ async function readStore(path: string): Promise<StoreData | undefined> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    throw new StoreUnreadableError(path, `the file cannot be read (${code ?? 'unknown error'})`, `Check that ${path} is a file the bot's user owns and can read.`);
+    const problem = storeFileProblem(path, error) ?? { reason: 'it cannot be read', hint: moveAsideHint(path) };
+    throw new StoreUnreadableError(path, problem.reason, problem.hint);
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new StoreUnreadableError(path, describeJsonError(error, text.length));
+    throw new StoreUnreadableError(path, describeJsonError(error, text));
   }
   const parsed = storeDataSchema.safeParse(raw);
   if (!parsed.success) throw new StoreUnreadableError(path, describeSchemaIssues(parsed.error.issues));
   return parsed.data;
 }
 
-/** Where the JSON broke, without V8's quote of the text around it (which is the store's content). */
-function describeJsonError(error: unknown, length: number): string {
+/**
+ * Where the JSON broke, without V8's quote of the text around it (which is the store's content).
+ * Empty files and runs of NUL bytes get their own words: they are what a crash or a power loss
+ * during a write leaves on file systems that grow a file before its data is on disk.
+ */
+function describeJsonError(error: unknown, text: string): string {
+  const length = text.length;
+  if (text.trim() === '') return length === 0 ? 'it is empty (0 bytes), as a write cut off by a crash can leave it' : `it holds nothing but ${length} blank characters`;
+  const nuls = length - text.replace(/\0+$/, '').length;
+  if (nuls === length) return `it holds nothing but NUL bytes (${length}), as a power loss during a write can leave it`;
+  if (nuls > 0) return `it ends in ${nuls} NUL bytes, as a power loss during a write can leave it`;
   const message = error instanceof Error ? error.message : '';
   const position = Number(/at position (\d+)/.exec(message)?.[1] ?? Number.NaN);
   if (/end of JSON input/i.test(message) || position >= length) return 'it is not valid JSON (it ends part-way, as if cut off)';
   return Number.isNaN(position) ? 'it is not valid JSON' : `it is not valid JSON (broken at character ${position} of ${length})`;
 }
 
+/** Every field name the store's schema declares: a path part that is not one is a record key, i.e. content. */
+const FIELD_NAMES: ReadonlySet<string> = (() => {
+  const names = new Set<string>();
+  const seen = new Set<z.ZodType>();
+  const walk = (schema: z.ZodType): void => {
+    if (seen.has(schema)) return;
+    seen.add(schema);
+    if (schema instanceof z.ZodObject) {
+      for (const [name, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+        names.add(name);
+        walk(field);
+      }
+    } else if (schema instanceof z.ZodArray) walk(schema.element as z.ZodType);
+    else if (schema instanceof z.ZodRecord) walk(schema.valueType as z.ZodType);
+    else if (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault || schema instanceof z.ZodNullable) walk(schema.unwrap() as z.ZodType);
+    else if (schema instanceof z.ZodUnion) for (const option of schema.options as z.ZodType[]) walk(option);
+  };
+  walk(storeDataSchema);
+  return names;
+})();
+
+/** What is wrong with a field, from the issue's kind and the schema's expectation, never from what the file holds. */
+function issueKind(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') return `expected ${issue.expected}`;
+  if (issue.code === 'invalid_value') return issue.values.length <= 3 ? `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}` : `not one of the ${issue.values.length} allowed values`;
+  if (issue.code === 'unrecognized_keys') return `${issue.keys.length} unexpected fields`;
+  return issue.code.replaceAll('_', ' ');
+}
+
 /**
  * Which fields are wrong, by path and kind only. Record keys (connection names) and values are
- * the file's content; zod's messages name expected types, not the values found.
+ * the file's content, so a path shows only the schema's own field names and array positions.
  */
 function describeSchemaIssues(issues: readonly z.core.$ZodIssue[]): string {
   const shown = issues.slice(0, 3).map((issue) => {
     const path = issue.path
-      .map((part, i) => (typeof part === 'number' ? `[${part}]` : typeof part === 'string' && /^[A-Za-z]\w{0,39}$/.test(part) ? `${i ? '.' : ''}${part}` : '[…]'))
+      .map((part, i) => (typeof part === 'number' ? `[${part}]` : typeof part === 'string' && FIELD_NAMES.has(part) ? `${i ? '.' : ''}${part}` : '[…]'))
       .join('');
-    return `${path || 'the top level'}: ${issue.message.slice(0, 120)}`;
+    return `${path || 'the top level'}: ${issueKind(issue)}`;
   });
   const more = issues.length > shown.length ? `; ${issues.length - shown.length} more` : '';
   return `it is not spokebot data (${shown.join('; ')}${more})`;

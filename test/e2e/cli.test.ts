@@ -17,7 +17,7 @@ import type { AuditEvent } from '../../src/store/schema.js';
  */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-const COMMANDS = ['doctor', 'rotate-key', 'audit export', 'start'];
+const COMMANDS = ['doctor', 'rotate-key', 'audit export', 'audit verify', 'start'];
 
 let app: string;
 let data: string;
@@ -125,6 +125,48 @@ describe('spokebot, compiled, with production dependencies only', () => {
     expect(all.code, all.stderr).toBe(0);
     expect(all.stdout.trimEnd().split('\n')).toHaveLength(3);
     expect(all.stderr).toMatch(/^3 audit events from /);
+  });
+
+  it('audit verify proves a clean log (0), calls a torn last line torn (0), and names the first broken entry (1)', async () => {
+    const store = join(data, 'verify.json');
+    const file = `${store}.audit.jsonl`;
+    const log = await AuditLog.open(file);
+    for (const action of ['setup.confirm', 'servicenow.write', 'connection.connected']) await log.append({ at: '2026-11-20T09:30:00.000Z', actor: 'U0ADMIN', action, outcome: 'ok' });
+    await log.close();
+
+    const clean = await spokebot(['audit', 'verify'], { SPOKE_DB_PATH: store });
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
+    expect(clean.stdout).toMatch(new RegExp(`^${file}: chain intact: 3 entries from line 1, each written after the one before it\n`));
+    const head = /newest entry: line 3, sha256 ([0-9a-f]{64})/.exec(clean.stdout)![1]!;
+
+    await appendFile(file, '{"at":"2026-11-21T08:00:00.000Z","actor":"U0A');
+    const torn = await spokebot(['audit', 'verify', '--file', file, '--noted', head]);
+    expect(torn.code, torn.stdout + torn.stderr).toBe(0);
+    expect(torn.stdout).toContain('torn: the last line (4) was cut off by a crash mid-append, not tampering');
+    expect(torn.stdout).toContain('the noted entry is still there, at line 3');
+
+    // The newest entry removed: the chain that is left holds, the hash kept from before does not.
+    const cut = join(data, 'cut.jsonl');
+    await writeFile(cut, (await readFile(file, 'utf8')).split('\n').slice(0, 2).join('\n') + '\n');
+    const shortened = await spokebot(['audit', 'verify', '--file', cut, '--noted', head]);
+    expect(shortened.code).toBe(1);
+    expect(shortened.stdout).toContain('chain intact: 2 entries');
+    expect(shortened.stdout).toContain(`MISSING: no line has the noted hash ${head}`);
+
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    lines[1] = lines[1]!.replace('servicenow.write', 'servicenow.read');
+    await writeFile(file, lines.join('\n'));
+    const edited = await spokebot(['audit', 'verify', '--file', file]);
+    expect(edited.code).toBe(1);
+    expect(edited.stdout).toMatch(new RegExp(`^${file}: BROKEN at line 2 \\(edited\\): line 2 was edited`));
+
+    // The log, chain and all, still exports.
+    const exported = await spokebot(['audit', 'export', '--file', file]);
+    expect(exported.stdout.trimEnd().split('\n').map((line) => (JSON.parse(line) as AuditEvent).action)).toEqual(['setup.confirm', 'servicenow.read', 'connection.connected']);
+
+    const none = await spokebot(['audit', 'verify', '--file', join(data, 'none.jsonl')]);
+    expect(none.code).toBe(66);
+    expect(none.stderr).toMatch(/^audit verify: no audit log at .*none\.jsonl/);
   });
 
   it('audit export refuses a date that is not YYYY-MM-DD with one line and 64', async () => {

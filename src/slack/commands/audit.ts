@@ -30,8 +30,9 @@ export const audit: Subcommand = async (args, words, deps) => {
   if (!(await requireAdmin(args, deps, 'audit', 'read the audit log of'))) return;
   const events = deps.store.auditLog.latest({ ...(connection ? { connection } : {}), ...(since ? { since } : {}), limit: Number.MAX_SAFE_INTEGER });
   const lines = events.map(auditLine);
-  // Two context lines go under the list: the page line and where the full log is.
-  const pages = paginate(lines, { perPage: AUDIT_PAGE_SIZE, maxBlocks: BLOCK_LIMITS.message - 2, blocksOf: sectionsOf });
+  // Context lines go under the list: the page line, unreadable lines in the log if any, and where the full log is.
+  const { unreadable } = deps.store.auditLog;
+  const pages = paginate(lines, { perPage: AUDIT_PAGE_SIZE, maxBlocks: BLOCK_LIMITS.message - (unreadable.count > 0 ? 3 : 2), blocksOf: sectionsOf });
   const shown = pages[page - 1];
   // Both quote what was typed after the command.
   const title = `Audit log${connection ? ` for ${escapeMrkdwn(connection)}` : ''}`;
@@ -44,6 +45,11 @@ export const audit: Subcommand = async (args, words, deps) => {
     const shownThrough = pages.slice(0, page).reduce((n, p) => n + p.length, 0);
     const footer = pageFooter({ page, pages: pages.length, total: lines.length, shownThrough, noun: 'entries', nextCommand: (next) => `${SLASH_COMMAND} audit${options} --page ${next}` });
     if (footer) blocks.push(footer);
+  }
+  if (unreadable.count > 0) {
+    // The list above cannot show what does not parse: say it is there and how to find out why.
+    const n = unreadable.count;
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${n} unreadable line${n === 1 ? '' : 's'} in the audit log (first at line ${unreadable.firstLine}): run \`spokebot audit verify\`` }] });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `The full log is JSON Lines at \`${deps.store.auditLog.path}\`; \`spokebot audit export --since YYYY-MM-DD\` (from a clone: \`npm run audit:export -- --since YYYY-MM-DD\`) prints it for a SIEM.` }] });
   await args.respond({ response_type: 'ephemeral', text: `${title}${shown && pages.length > 1 ? ` (page ${page} of ${pages.length})` : ''}`, blocks });

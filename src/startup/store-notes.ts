@@ -1,0 +1,23 @@
+import type { Logger } from '../logger.js';
+import type { SpokeStore } from '../store/spoke-store.js';
+
+/**
+ * What opening the store found and put right or could not: said once at start, in the log, so a
+ * crash's leftovers and a damaged audit log are never passed over in silence.
+ */
+export function logStoreOpened(logger: Logger, store: SpokeStore): void {
+  const removed = store.staleTempsRemoved;
+  if (removed > 0) {
+    logger.info({ removed }, `removed ${removed} stale temporary cop${removed === 1 ? 'y' : 'ies'} of the store that writes cut off by a crash or kill had left`);
+  }
+  const log = store.auditLog;
+  if (log.tornAtOpen.length > 0) {
+    const torn = log.tornAtOpen;
+    const which = torn.length === 1 ? `last line (line ${torn[0]}) was` : `last lines (lines ${torn.join(', ')}) were`;
+    logger.warn({ file: log.path, lines: torn }, `the audit log's ${which} cut off by a crash mid-append; noted in the log, and later entries chain past ${torn.length === 1 ? 'it' : 'them'}`);
+  }
+  const { count, firstLine } = log.unreadable;
+  if (count > 0) {
+    logger.warn({ file: log.path, unreadable: count, firstLine }, `${count} unreadable line${count === 1 ? '' : 's'} in the audit log ${log.path} (first at line ${firstLine}): run \`spokebot audit verify\``);
+  }
+}
