@@ -26,6 +26,12 @@ const STATE_LINE: Record<AccessRequest['state'], string> = {
   expired: ':zzz: expired undecided',
 };
 
+/** Who a request's outcome may mention: its requester, its approver, and the admin a setup was handed to. */
+function outcomePeople(request: AccessRequest): string[] {
+  const handedTo = /^setup handed by <@[UW][A-Z0-9]+> to <@([UW][A-Z0-9]+)>$/.exec(request.outcome ?? '')?.[1];
+  return [request.requester, ...(request.decidedBy ? [request.decidedBy] : []), ...(handedTo ? [handedTo] : [])];
+}
+
 /** The card in the approvers' channel; once decided it says who, when and what came of it, without buttons. */
 export function requestCard(request: AccessRequest): Message {
   const id = String(request.id);
@@ -35,8 +41,9 @@ export function requestCard(request: AccessRequest): Message {
   const when = request.decidedAt ? ` at ${escapeMrkdwn(request.decidedAt.slice(0, 16).replace('T', ' '))} UTC` : '';
   lines.push(`${STATE_LINE[request.state]}${decided}${when}`);
   if (request.denyReason) lines.push(`Reason: ${escapeMrkdwn(request.denyReason)}`);
-  // The outcome is the bot's sentence with the approver's mention, around names and ServiceNow's words.
-  if (request.outcome) lines.push(`Outcome: ${escapeMrkdwnKeepingMentions(request.outcome)}`);
+  // The outcome is the bot's sentence naming the approver (and, for a hand-off, the admin it went
+  // to), or names and ServiceNow's words: only those people's mentions stay mentions.
+  if (request.outcome) lines.push(`Outcome: ${escapeMrkdwnKeepingMentions(request.outcome, outcomePeople(request))}`);
   // A long reason or scope list takes more sections rather than losing the decision line at its end.
   const blocks: KnownBlock[] = textSections(lines);
   if (request.state === 'open') {

@@ -2,7 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import type { AuthMethod } from '../../core/spoke-catalogue.js';
 import type { WriteOutcome, WrittenRecord } from '../../servicenow/plan-writer.js';
 import { ACTION } from '../ids.js';
-import { escapeMrkdwn, mentionChannel, mentionUser, textSections } from './text-sections.js';
+import { escapeMrkdwn, mentionChannel, mentionUser, textContexts, textSections } from './text-sections.js';
 
 export interface Message {
   text: string;
@@ -93,16 +93,16 @@ export function consentTimeoutMessage(setupId: string | undefined, callbackUrl: 
   return {
     text,
     blocks: [
-      section(
+      ...textSections([
         `:hourglass: ${text} The usual causes:\n` +
           `• the Atlassian app's callback URL is not \`${e(callbackUrl)}\`\n` +
           `• a scope in the plan is not enabled on the Atlassian app (consent ends on "Something went wrong")\n` +
           `• the client secret is wrong (ServiceNow shows "OAuth token request failed" after consent)\n` +
           'Fix it, then try again: the records stay as they are.',
-      ),
-      setupId
-        ? { type: 'actions', elements: [{ type: 'button', action_id: ACTION.retryConsent, text: { type: 'plain_text', text: 'Try again' }, value: setupId }] }
-        : { type: 'context', elements: [{ type: 'mrkdwn', text: again ?? 'Start again when it is fixed.' }] },
+      ]),
+      ...(setupId
+        ? [{ type: 'actions' as const, elements: [{ type: 'button' as const, action_id: ACTION.retryConsent, text: { type: 'plain_text' as const, text: 'Try again' }, value: setupId }] }]
+        : textContexts([again ?? 'Start again when it is fixed.'])),
     ],
   };
 }

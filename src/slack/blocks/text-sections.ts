@@ -53,11 +53,13 @@ export function mentionChannel(id: string): string {
 
 /**
  * Text the bot stored with its own user mentions in it (a request's outcome: "setup offered to
- * <@U…>") around values it did not write: escaped whole, then only well-formed user mentions
- * are let through, so a typed `<!channel>` or link still shows as text.
+ * <@U…>") around values it did not write: escaped whole, then the mentions of `people` (ids the
+ * caller knows the bot wrote) are let through. Any other mention, `<!channel>` or link, even one
+ * that looks like a user's, shows as text.
  */
-export function escapeMrkdwnKeepingMentions(text: string): string {
-  return escapeMrkdwn(text).replace(/&lt;@([UW][A-Z0-9]{2,})&gt;/g, '<@$1>');
+export function escapeMrkdwnKeepingMentions(text: string, people: readonly string[]): string {
+  const known = new Set(people.filter((id) => USER_ID.test(id)));
+  return escapeMrkdwn(text).replace(/&lt;@([UW][A-Z0-9]{2,})&gt;/g, (escaped, id: string) => (known.has(id) ? `<@${id}>` : escaped));
 }
 
 /**
