@@ -165,6 +165,7 @@ export class ServiceNowTableClient {
     const started = performance.now();
     const table = path.split('/')[4];
     let response: Dispatcher.ResponseData;
+    let text: string;
     this.requestCount += 1;
     try {
       response = await request(`${this.base}${path}`, {
@@ -180,6 +181,9 @@ export class ServiceNowTableClient {
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });
+      // The body is part of the answer: a connection cut halfway through it is the same failure
+      // as no answer at all (for an insert: it may have been saved), never a plain error.
+      text = await response.body.text();
     } catch (error) {
       this.logger.warn({ method, table, err: { code: (error as { code?: string }).code } }, 'servicenow request failed without an answer');
       if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
@@ -187,7 +191,6 @@ export class ServiceNowTableClient {
       }
       throw new ServiceNowUnreachableError(`ServiceNow ${what} got no answer`, undefined, undefined, { cause: error });
     }
-    const text = await response.body.text();
     const ms = Math.round(performance.now() - started);
     this.logger.debug({ method, table, status: response.statusCode, ms }, 'servicenow request');
     const json = text ? safeJson(text) : undefined;

@@ -5,7 +5,7 @@ import type { AtlassianRequest } from '../standins/atlassian.js';
 import { blockAction } from '../standins/slack-driver.js';
 import { apiTokenConnection } from '../support/connections.js';
 import { chooseMethod, expectFastAck, mark, openSetupModal, runCommand, submitView } from '../support/setup-steps.js';
-import { ADMIN, OTHER_ADMIN, REPORT_CHANNEL, daysFromNow, startWorld, type World } from '../support/world.js';
+import { ADMIN, MEMBER, OTHER_ADMIN, REPORT_CHANNEL, daysFromNow, startWorld, type World } from '../support/world.js';
 
 const EMAIL = 'integration@acme.test';
 const TOKEN = 'ATATT3xFfGF0-limits-token-0001';
@@ -103,6 +103,20 @@ describe('health checks and rotation share the budget', () => {
     const answers = world.slack.calls.slice(since).filter((c) => c.method === 'response_url' && /Health of Jira token/.test(String(c.args.text)));
     expect(answers).toHaveLength(20);
     expect(world.bot.store.getHealth('Jira token')).toMatchObject({ state: 'ok' });
+  });
+
+  it('/spoke status from a member answers the last result and signs in to nothing; an admin\'s checks again', async () => {
+    world.atlassian.addApiToken({ email: EMAIL, token: TOKEN });
+    await apiTokenConnection(world, { name: 'Jira token', email: EMAIL, token: TOKEN, expiresOn: daysFromNow(100) });
+    await world.bot.monitor.sweep();
+    world.clock.advance(60_000);
+    const from = world.atlassian.requests.length;
+    for (let i = 0; i < 5; i++) await runCommand(world, 'status Jira token', MEMBER);
+    await world.bot.tasks.idle();
+    expect(signIns(EMAIL, from)).toHaveLength(0);
+    await runCommand(world, 'status Jira token', ADMIN);
+    await world.bot.tasks.idle();
+    expect(signIns(EMAIL, from)).toHaveLength(1);
   });
 
   it('setup, rotation and checks count against one budget; over it, a check is skipped and says until when', async () => {

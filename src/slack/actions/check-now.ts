@@ -3,14 +3,9 @@ import { statusBlocks } from '../blocks/health-blocks.js';
 import { escapeMrkdwn } from '../blocks/text-sections.js';
 import { adminOrRefuse } from '../admin-gate.js';
 import type { SlackDeps } from '../deps.js';
+import { LIVE_CHECK_REUSE_MS } from '../../health/health-monitor.js';
 import { ACTION } from '../ids.js';
 import { clickRecipient, tellUser } from '../tell-user.js';
-
-/**
- * A Check now within this long of the last check answers that check: twenty clicks make one
- * round of ServiceNow reads and at most one sign-in with the connection's stored credential.
- */
-export const CHECK_NOW_REUSE_MS = 30_000;
 
 /**
  * "Check now" on an alert, a reminder or App Home: for admins (it signs in to Atlassian with
@@ -27,7 +22,7 @@ export function register(app: App, deps: SlackDeps): void {
       const to = clickRecipient(body, connection.channel);
       const allowed = await adminOrRefuse(deps, client, to, { action: 'health.check_now', doing: `run a live check of *${escapeMrkdwn(connection.name)}*`, connection: connection.name });
       if (!allowed) return;
-      const record = await deps.monitor.check(connection, { reuseWithinMs: CHECK_NOW_REUSE_MS });
+      const record = await deps.monitor.check(connection, { reuseWithinMs: LIVE_CHECK_REUSE_MS });
       await tellUser(client, to, { text: `Health of ${escapeMrkdwn(connection.name)}`, blocks: statusBlocks(connection, record) }, { logger: deps.logger });
     });
   });
