@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SPOKES } from '../../src/core/spoke-catalogue.js';
 import { CALLBACK, SCOPED_TOKEN_VALUE, SETUP_BLOCK } from '../../src/slack/ids.js';
 import { chooseMethod, openSetupModal, setupWith, submitView, waitForPlanView } from '../support/setup-steps.js';
-import { CLIENT_ID, CLIENT_SECRET, REPORT_CHANNEL, daysFromNow, startWorld, type World } from '../support/world.js';
+import { CLIENT_ID, REPORT_CHANNEL, daysFromNow, startWorld, type World } from '../support/world.js';
 
 const EMAIL = 'integration@acme.test';
 const TOKEN = 'ATATT3xFfGF0-classic-token-5e1d';

@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SPOKES } from '../../src/core/spoke-catalogue.js';
-import { ACTION, SETUP_BLOCK } from '../../src/slack/ids.js';
+import { ACTION } from '../../src/slack/ids.js';
 import { acceptConsentWithoutBrowser } from '../support/consent.js';
 import { apiTokenConnection, serviceAccountConnection } from '../support/connections.js';
-import { consentUrl, runCommand, setupUntilConsent, setupWith, waitForMessage } from '../support/setup-steps.js';
-import { ADMIN, CLIENT_ID, CLIENT_SECRET, REPORT_CHANNEL, startWorld, type World } from '../support/world.js';
+import { consentUrl, runCommand, setupUntilConsent, waitForMessage } from '../support/setup-steps.js';
+import { ADMIN, REPORT_CHANNEL, startWorld, type World } from '../support/world.js';
 
 const EMAIL = 'integration@acme.test';
 const TOKEN = 'ATATT3xFfGF0-health-token-9999';

@@ -1,5 +1,5 @@
 import { ACTION } from '../../src/slack/ids.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { clickButton, setupAnswers, setupUntilConsent, waitForMessage } from '../support/setup-steps.js';
 import { startWorld, type World } from '../support/world.js';
 import type { ServiceNowStandIn } from '../standins/servicenow.js';

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACTION, CALLBACK, SETUP_BLOCK } from '../../src/slack/ids.js';
 import { decodeSetupMetadata } from '../../src/slack/private-metadata.js';
-import type { SlackCall } from '../standins/slack-api.js';
 import { clickButton, mark, openSetupModal, setupAnswers, submitView, waitForMessage, waitForPlanView } from '../support/setup-steps.js';
 import { CLIENT_SECRET, startWorld, type World } from '../support/world.js';
 

@@ -3,7 +3,7 @@
  * encrypted (password2) fields and defaults, plus the row store with its business rules.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { META_TABLES, StandInSchema, SYSTEM_COLUMNS, type Column } from './servicenow-tables.js';
+import { META_TABLES, StandInSchema, SYSTEM_COLUMNS } from './servicenow-tables.js';
 
 /** ServiceNow's JSON gives every value as a string. */
 export type Row = Record<string, string>;

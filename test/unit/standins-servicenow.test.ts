@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { atlassian, post, serviceNow } from '../support/standin-fixtures.js';
+import { post, serviceNow } from '../support/standin-fixtures.js';
 
 describe('ServiceNow stand-in', () => {
   it('requires Basic auth and answers unknown tables with 400', async () => {
