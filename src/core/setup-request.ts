@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { checkSite } from './site.js';
-import { hasOfflineAccess, malformedScopes, parseScopes } from './scopes.js';
+import { hasOfflineAccess, parseScopes, unknownScopesProblem } from './scopes.js';
 import { API_TOKEN_MAX_DAYS, AUTH_METHODS, OFFLINE_ACCESS, SPOKES, type AuthMethod, type SpokeId } from './spoke-catalogue.js';
 
 /**
@@ -76,6 +76,29 @@ export function tokenExpiryProblem(isoDate: string, today: Date): string | undef
   return undefined;
 }
 
+const EMAIL = z.email();
+const EMAIL_EXAMPLE = 'e.g. ada@acme.com';
+
+/**
+ * What is wrong with a typed email, in words that say what to change (plain text: a modal field
+ * error). The address signs in to Atlassian with the token, so it has to be one.
+ */
+export function emailProblem(email: string): string | undefined {
+  if (email === '') return `Enter the email of the Atlassian account that owns the token (${EMAIL_EXAMPLE}).`;
+  if (EMAIL.safeParse(email).success) return undefined;
+  // Backticks mark where the typed value starts and ends; a long one is clipped.
+  const shown = `\`${(email.length > 60 ? `${email.slice(0, 59)}…` : email).replaceAll('`', "'")}\``;
+  const parts = email.split('@');
+  const [name = '', domain = ''] = parts;
+  let why: string;
+  if (parts.length !== 2) why = `it needs one @ and a domain, ${EMAIL_EXAMPLE}`;
+  else if (/\s/.test(email)) why = `it has a space in it (an address has none), ${EMAIL_EXAMPLE}`;
+  else if (name === '') why = `it needs a name before the @, ${EMAIL_EXAMPLE}`;
+  else if (!/^[^.]+(\.[^.]+)+$/.test(domain)) why = 'after the @ it needs a whole domain, such as acme.com';
+  else why = `it has characters an address cannot have, ${EMAIL_EXAMPLE}`;
+  return `${shown} is not an email address: ${why}`;
+}
+
 function schemaFor(method: AuthMethod, options: ParseOptions) {
   const held = options.secretHeld ?? false;
   const common = {
@@ -99,15 +122,23 @@ function schemaFor(method: AuthMethod, options: ParseOptions) {
       .string()
       .transform((text) => parseScopes(text))
       .superRefine((list, ctx) => {
-        const malformed = malformedScopes(list);
-        if (malformed.length > 0) ctx.addIssue({ code: 'custom', message: `Not a scope: ${malformed.join(', ')}. Scopes look like read:jira-work.` });
+        // Malformed or merely unknown, a scope is refused here with its likely spelling: Atlassian
+        // would refuse it only at consent, without saying which one.
+        const unknown = unknownScopesProblem(list);
+        if (unknown) ctx.addIssue({ code: 'custom', message: unknown });
         else if (list.length === 0) ctx.addIssue({ code: 'custom', message: 'List the scopes the app should get.' });
         else if (needOffline && !hasOfflineAccess(list)) ctx.addIssue({ code: 'custom', message: `Add ${OFFLINE_ACCESS}: without it Atlassian issues no refresh token and the connection dies within the hour.` });
       });
   if (method === 'api_token') {
     return z.object({
       ...common,
-      email: z.email('The email of the Atlassian account that owns the token.'),
+      email: z
+        .string()
+        .trim()
+        .superRefine((email, ctx) => {
+          const problem = emailProblem(email);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
       apiToken: required('Paste the API token (id.atlassian.com → Security → API tokens).', held),
       tokenExpiry: z.string().superRefine((date, ctx) => {
         const problem = tokenExpiryProblem(date, options.today);

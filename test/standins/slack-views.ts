@@ -59,9 +59,28 @@ function checkMax(value: unknown, max: number, pointer: string, out: string[]): 
   else if (value.length > max) out.push(problem(`must be less than ${max + 1} characters`, pointer));
 }
 
+/**
+ * A confirmation dialog on an interactive element: title ≤ 100, text ≤ 300 (plain_text or
+ * mrkdwn), confirm and deny ≤ 30, each required; style primary or danger.
+ */
+function checkConfirm(confirm: unknown, pointer: string, out: string[]): void {
+  if (!isObject(confirm)) {
+    out.push(problem('must be a confirmation dialog object', pointer));
+    return;
+  }
+  checkText(confirm.title, 100, `${pointer}/title`, true, out);
+  const text = confirm.text;
+  if (!isObject(text) || (text.type !== 'plain_text' && text.type !== 'mrkdwn') || typeof text.text !== 'string') out.push(problem('must be a text object', `${pointer}/text`));
+  else if (text.text.length > 300) out.push(problem('must be less than 301 characters', `${pointer}/text/text`));
+  checkText(confirm.confirm, 30, `${pointer}/confirm`, true, out);
+  checkText(confirm.deny, 30, `${pointer}/deny`, true, out);
+  if (confirm.style !== undefined && confirm.style !== 'primary' && confirm.style !== 'danger') out.push(problem('must be one of primary, danger', `${pointer}/style`));
+}
+
 /** Options of selects, checkboxes and radio buttons: text ≤ 75, value ≤ 150. */
 function checkElement(el: Json, pointer: string, out: string[]): void {
   checkMax(el.action_id, 255, `${pointer}/action_id`, out);
+  if (el.confirm !== undefined) checkConfirm(el.confirm, `${pointer}/confirm`, out);
   const groups = Array.isArray(el.option_groups) ? el.option_groups.filter(isObject) : [];
   const lists: Array<[unknown, string]> = [[el.options, `${pointer}/options`]];
   groups.forEach((g, i) => lists.push([g.options, `${pointer}/option_groups/${i}/options`]));

@@ -8,6 +8,7 @@ import { describe, it, expect } from 'vitest';
 import type { App } from '@slack/bolt';
 import * as actionListeners from '../../src/slack/actions/index.js';
 import * as commandListeners from '../../src/slack/commands/index.js';
+import { SUBCOMMAND_NAMES } from '../../src/slack/commands/spoke-command.js';
 import type { SlackDeps } from '../../src/slack/deps.js';
 import * as eventListeners from '../../src/slack/events/index.js';
 import { BOT_SCOPES, SLASH_COMMAND, SUBSCRIBED_BOT_EVENTS } from '../../src/slack/surface.js';
@@ -34,7 +35,7 @@ function compileManifestSchema(): ValidateFunction {
 
 interface Manifest {
   display_information: { long_description?: string };
-  features: { slash_commands: { command: string }[] };
+  features: { slash_commands: { command: string; usage_hint?: string }[] };
   oauth_config: { scopes: { bot: string[] } };
   settings: { event_subscriptions: { bot_events: string[] } };
 }
@@ -84,6 +85,17 @@ describe('manifest.yml', () => {
 
   it('asks for exactly the bot scopes the code calls for', () => {
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...BOT_SCOPES].sort());
+  });
+
+  it('names every subcommand in the usage hint, in the order help lists them, within the length the schema allows', () => {
+    const hint = manifest.features.slash_commands[0]!.usage_hint ?? '';
+    // "setup jira|jsm|confluence · list · status [name] · …": the first word of each part.
+    expect(hint.split(' · ').map((part) => part.split(' ')[0])).toEqual([...SUBCOMMAND_NAMES]);
+    type SlashCommandSchema = { items: { properties: { usage_hint: { maxLength: number } } } };
+    const schema = readJson(path.join(schemaDir, 'manifest.schema.1.0.0.json')) as { definitions: Record<string, SlashCommandSchema> };
+    const maxLength = schema.definitions['app-manifests.v1.features.slash_commands']!.items.properties.usage_hint.maxLength;
+    expect(maxLength).toBe(1000);
+    expect(hint.length).toBeLessThanOrEqual(maxLength);
   });
 
   it('keeps long_description within the 175 to 4000 characters Slack accepts', () => {

@@ -1,7 +1,6 @@
 import { cardOwed, isAnnounceBlocker } from '../../core/access-request.js';
 import type { AccessRequest } from '../../store/spoke-store.js';
-import { ACTION } from '../ids.js';
-import { describeDetails } from './request-card.js';
+import { describeDetails, withdrawButton } from './request-card.js';
 import type { Message } from './setup-messages.js';
 import { escapeMrkdwn, mentionChannel, mentionUser, textSections } from './text-sections.js';
 
@@ -36,7 +35,7 @@ export function requesterBlockedMessage(request: AccessRequest, error: string, c
     blocks: [
       // The details quote the typed team, which escaping lengthens: more sections, never a refusal.
       ...textSections([`:warning: ${text}`]),
-      { type: 'actions', elements: [{ type: 'button', action_id: ACTION.withdrawRequest, text: { type: 'plain_text', text: 'Withdraw' }, value: String(request.id) }] },
+      { type: 'actions', elements: [withdrawButton(request)] },
     ],
   };
 }

@@ -1,8 +1,10 @@
-import type { KnownBlock, ModalView } from '@slack/types';
+import type { Button, ConfirmationDialog, KnownBlock, ModalView } from '@slack/types';
 import { REQUEST_KIND_LABELS, type RequestDetails } from '../../core/access-request.js';
 import { SPOKES } from '../../core/spoke-catalogue.js';
 import type { AccessRequest } from '../../store/spoke-store.js';
 import { ACTION, CALLBACK, DENY_BLOCK, SETUP_INPUT_ACTION } from '../ids.js';
+import { SLASH_COMMAND } from '../surface.js';
+import { CONFIRM_LIMITS, confirmDialog, namesWithin } from './confirm.js';
 import type { Message } from './setup-messages.js';
 import { INPUT_TEXT_LIMIT, escapeMrkdwn, escapeMrkdwnKeepingMentions, mentionUser, textSections } from './text-sections.js';
 
@@ -50,7 +52,7 @@ export function requestCard(request: AccessRequest): Message {
     blocks.push({
       type: 'actions',
       elements: [
-        { type: 'button', action_id: ACTION.approveRequest, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: id },
+        { type: 'button', action_id: ACTION.approveRequest, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: id, confirm: approveConfirm(request) },
         { type: 'button', action_id: ACTION.denyRequest, style: 'danger', text: { type: 'plain_text', text: 'Deny' }, value: id },
       ],
     });
@@ -65,8 +67,46 @@ export function requestReceivedMessage(request: AccessRequest): Message {
     blocks: [
       // Escaping lengthens a typed team; a long one takes more sections rather than being refused.
       ...textSections([`:inbox_tray: ${text}`]),
-      { type: 'actions', elements: [{ type: 'button', action_id: ACTION.withdrawRequest, text: { type: 'plain_text', text: 'Withdraw' }, value: String(request.id) }] },
+      { type: 'actions', elements: [withdrawButton(request)] },
     ],
+  };
+}
+
+/** Slack asks before it sends the click, saying what the approval sets going for this kind of request. */
+export function approveConfirm(request: AccessRequest): ConfirmationDialog {
+  const details = request.details;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  // The typed lists come last, where the count before them stays whole if they are cut short.
+  const withNames = (head: string, label: string, names: readonly string[]) => `${head} ${label}: ${namesWithin(names, CONFIRM_LIMITS.text - head.length - label.length - 4)}.`;
+  let text: string;
+  switch (details.kind) {
+    case 'new_connection':
+      text = `Approve a new ${SPOKES[details.spoke].label} connection at ${details.site} for ${details.team}? Nothing is written yet: the requester is told, and you get a button that opens the setup form.`;
+      break;
+    case 'confluence_group':
+      text = withNames(`Approve and write ${plural(details.groups.length, 'group')} into ServiceNow's Confluence Groups table for ${details.connection}?`, 'Groups', details.groups);
+      break;
+    case 'more_scopes':
+      text = withNames(`Approve ${plural(details.scopes.length, 'more scope')} on ${details.connection}? Nothing is written yet: you get the plan of scope records to confirm, then a fresh consent link.`, 'Scopes', details.scopes);
+      break;
+  }
+  return confirmDialog({ title: `Approve request #${request.id}?`, text, confirm: 'Approve', deny: 'Not yet' });
+}
+
+/** Withdraw acts at once and cannot be undone (a withdrawn request stays withdrawn), so Slack asks first. */
+export function withdrawButton(request: AccessRequest): Button {
+  return {
+    type: 'button',
+    action_id: ACTION.withdrawRequest,
+    text: { type: 'plain_text', text: 'Withdraw' },
+    value: String(request.id),
+    confirm: confirmDialog({
+      title: `Withdraw request #${request.id}?`,
+      text: `Withdraw your request #${request.id}? The approvers can no longer decide it, and it cannot be reopened: to ask again, use ${SLASH_COMMAND} request.`,
+      confirm: 'Withdraw',
+      deny: 'Keep it',
+      danger: true,
+    }),
   };
 }
 

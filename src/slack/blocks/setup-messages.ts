@@ -2,6 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import type { AuthMethod } from '../../core/spoke-catalogue.js';
 import type { WriteOutcome, WrittenRecord } from '../../servicenow/plan-writer.js';
 import { ACTION } from '../ids.js';
+import { confirmDialog } from './confirm.js';
 import { escapeMrkdwn, mentionChannel, mentionUser, textContexts, textSections } from './text-sections.js';
 
 export interface Message {
@@ -51,7 +52,25 @@ export function writeFailedMessage(setupId: string, problem: string, hint: strin
     blocks: [
       ...textSections([`:x: *Setup stopped.* ${e(problem)}`, `*What to do:* ${e(hint)}`]),
       ...textSections([`*Already in ServiceNow* (${written.length}: ${outcomeCounts(written)}). Retry keeps these and carries on:`, ...recordLines(written)]),
-      { type: 'actions', elements: [{ type: 'button', action_id: ACTION.retrySetup, style: 'primary', text: { type: 'plain_text', text: 'Retry' }, value: setupId }] },
+      {
+        type: 'actions',
+        elements: [
+          {
+            type: 'button',
+            action_id: ACTION.retrySetup,
+            style: 'primary',
+            text: { type: 'plain_text', text: 'Retry' },
+            value: setupId,
+            // Retry writes to ServiceNow at once, so Slack asks first.
+            confirm: confirmDialog({
+              title: 'Retry the setup?',
+              text: `Write the rest of this setup's records into ServiceNow? ${written.length === 0 ? 'None was written yet.' : `The ${written.length} already there are found and kept, not written twice.`} Then you get the consent link.`,
+              confirm: 'Retry',
+              deny: 'Not now',
+            }),
+          },
+        ],
+      },
     ],
   };
 }

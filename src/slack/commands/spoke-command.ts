@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import { closestMatch } from '../../core/suggest.js';
 import { helpText } from '../blocks/help.js';
 import { escapeMrkdwn } from '../blocks/text-sections.js';
 import type { SlackDeps } from '../deps.js';
@@ -32,9 +33,31 @@ const SUBCOMMANDS = new Map<string, Subcommand>([
   ['doctor', doctor],
 ]);
 
+/** Every word `/spoke` answers to, in the order help lists them; manifest.yml's usage_hint names each (a unit test holds them together). */
+export const SUBCOMMAND_NAMES: readonly string[] = [...SUBCOMMANDS.keys(), 'help'];
+
+/** The subcommand a mistyped word was probably meant to be: a third of its letters wrong at most, so `stauts` finds status and `frobnicate` nothing. */
+export function suggestSubcommand(word: string): string | undefined {
+  return closestMatch(word.toLowerCase(), SUBCOMMAND_NAMES, (name) => Math.max(1, Math.floor(name.length / 3)));
+}
+
+/** Shown as typed, inside a code span: escaped, without backticks that would end it, clipped. */
+const asTyped = (text: string, max: number) => escapeMrkdwn((text.length > max ? `${text.slice(0, max - 1)}…` : text).replaceAll('`', "'"));
+
+/** "`stauts` is not a /spoke command; did you mean `/spoke status`?", then help. */
+export function unknownCommandText(subcommand: string, words: readonly string[]): string {
+  const suggestion = suggestSubcommand(subcommand);
+  // The rest of what was typed goes with the suggestion when it is short enough to read at a glance.
+  const rest = words.join(' ');
+  const then = rest !== '' && rest.length <= 80 ? ` ${asTyped(rest, 80)}` : '';
+  const head = `\`${asTyped(subcommand, 50)}\` is not a ${SLASH_COMMAND} command${suggestion ? `; did you mean \`${SLASH_COMMAND} ${suggestion}${then}\`?` : '.'}`;
+  return `${head}\n\n${helpText()}`;
+}
+
 /**
  * `/spoke <subcommand>`. Answers that need no lookup go back in the ack itself; anything that
- * calls Slack or ServiceNow runs after it. Unknown or empty text shows help.
+ * calls Slack or ServiceNow runs after it. Empty text and `help` show help; an unknown word is
+ * named, with the subcommand it is closest to, before the help.
  */
 export function register(app: App, deps: SlackDeps): void {
   app.command(SLASH_COMMAND, async (args) => {
@@ -42,8 +65,7 @@ export function register(app: App, deps: SlackDeps): void {
     const handler = SUBCOMMANDS.get(subcommand.toLowerCase());
     if (!handler) {
       const known = subcommand === '' || subcommand.toLowerCase() === 'help';
-      const unknown = `Unknown command \`${escapeMrkdwn(subcommand.slice(0, 50).replaceAll('`', "'"))}\`. `;
-      await args.ack({ response_type: 'ephemeral', text: `${known ? '' : unknown}${helpText()}` });
+      await args.ack({ response_type: 'ephemeral', text: known ? helpText() : unknownCommandText(subcommand, words) });
       return;
     }
     await handler(args, words, deps);

@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import { describeDetails, reannounceMessage, requestCard } from '../blocks/request-card.js';
-import { planBlocks } from '../blocks/plan-blocks.js';
+import { planBlocks, scopeChangeConfirm } from '../blocks/plan-blocks.js';
 import { plainMessage, type Message } from '../blocks/setup-messages.js';
 import { escapeMrkdwn, mentionUser, messageParts, textSections } from '../blocks/text-sections.js';
 import type { SlackDeps } from '../deps.js';
@@ -97,7 +97,7 @@ export class RequestRunner {
         text: `Scope change for ${escapeMrkdwn(connection.name)}`,
         blocks: [
           ...planBlocks(summary, plan),
-          { type: 'actions', elements: [{ type: 'button', style: 'primary', action_id: ACTION.confirmScopeChange, text: { type: 'plain_text', text: 'Confirm and re-consent' }, value: String(request.id) }] },
+          { type: 'actions', elements: [{ type: 'button', style: 'primary', action_id: ACTION.confirmScopeChange, text: { type: 'plain_text', text: 'Confirm and re-consent' }, value: String(request.id), confirm: scopeChangeConfirm(summary, plan) }] },
         ],
       });
       await this.deps.requests.recordOutcome(request, `scope plan sent to <@${approver}> to confirm`);

@@ -58,7 +58,7 @@ export function rawMarkup(texts: readonly string[]): string[] {
   return found;
 }
 
-const MAX = { sectionText: 3000, contextText: 3000, field: 2000, header: 150, buttonText: 75, buttonValue: 2000, optionText: 75, optionValue: 150, privateMetadata: 3000, inputValue: 3000, url: 3000, blockId: 255 } as const;
+const MAX = { sectionText: 3000, contextText: 3000, field: 2000, header: 150, buttonText: 75, buttonValue: 2000, optionText: 75, optionValue: 150, privateMetadata: 3000, inputValue: 3000, url: 3000, blockId: 255, confirmTitle: 100, confirmText: 300, confirmButton: 30 } as const;
 
 /**
  * Slack's limits (Block Kit reference) that the stand-in does not check: text lengths, values,
@@ -90,6 +90,13 @@ export function limitProblems(args: Json, where: string): string[] {
       if (isObject(e.text)) over('button text', e.text.text, MAX.buttonText);
       over('button value', e.value, MAX.buttonValue);
       over('button url', e.url, MAX.url);
+    }
+    // A confirmation dialog quotes typed names (connections, groups, scopes).
+    if (isObject(e.confirm)) {
+      for (const [part, max] of [['title', MAX.confirmTitle], ['text', MAX.confirmText], ['confirm', MAX.confirmButton], ['deny', MAX.confirmButton]] as const) {
+        const text = e.confirm[part];
+        if (isObject(text)) over(`confirm ${part}`, text.text, max);
+      }
     }
     over('input initial_value', e.initial_value, MAX.inputValue);
     const options = [...(Array.isArray(e.options) ? e.options : []), ...(Array.isArray(e.initial_options) ? e.initial_options : []), ...(isObject(e.initial_option) ? [e.initial_option] : [])];
