@@ -65,7 +65,7 @@ export async function benchHealthSweep(): Promise<void> {
     const monitor = new HealthMonitor({
       store,
       probe,
-      notifier: { stateChanged: async () => void alerts++, reminder: async () => undefined, statesChanged: async () => undefined },
+      notifier: { stateChanged: async () => (alerts++, { delivered: true }), reminder: async () => ({ delivered: true }), statesChanged: async () => undefined },
       logger,
       now: () => new Date(),
       intervalMs: 3_600_000,

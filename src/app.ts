@@ -13,6 +13,7 @@ import { RequestService } from './requests/request-service.js';
 import { RequestSweep } from './slack/flows/request-sweep.js';
 import { ConnectionService } from './setup/connection-service.js';
 import { SlackHealthNotifier } from './slack/health-notifier.js';
+import { HomeRedraws, type HomeRedrawOptions } from './slack/home/home-redraws.js';
 import { CredentialVerifier } from './setup/credential-verifier.js';
 import { SignInLimiter } from './setup/sign-in-limiter.js';
 import type { Logger } from './logger.js';
@@ -48,6 +49,8 @@ export interface AppDeps {
     dispatcher?: Dispatcher;
     /** Socket Mode: how soon a missing pong drops the socket; also the wait before each reconnect (Bolt's default 5 s). */
     socketPingTimeoutMs?: number;
+    /** App Home redraws: publishes at once, the rate they keep to, whose Home. */
+    homeRedraws?: HomeRedrawOptions;
   };
 }
 
@@ -154,10 +157,11 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
 
   const admins = new AdminDirectory(app.client, config.SPOKE_ADMINS);
   const approvers = new AdminDirectory(app.client, config.SPOKE_APPROVERS);
+  const homes = new HomeRedraws({ store, admins, approvers, logger: logger.child({ component: 'home' }), now }, app.client, tuning.homeRedraws);
   const monitor = new HealthMonitor({
     store,
     probe,
-    notifier: new SlackHealthNotifier(app.client, store, admins, logger.child({ component: 'health' })),
+    notifier: new SlackHealthNotifier(app.client, store, homes, logger.child({ component: 'health' }), now),
     logger: logger.child({ component: 'health' }),
     now,
     intervalMs: config.SPOKE_CHECK_INTERVAL,
@@ -245,6 +249,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
       if (sweeper) clearInterval(sweeper);
       if (requestSweeper) clearInterval(requestSweeper);
       await monitor.stop();
+      await homes.stop();
       await tasks.stop();
       await app.stop();
       await store.close();

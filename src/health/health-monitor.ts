@@ -1,16 +1,22 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import { decideAlert } from '../core/alert-policy.js';
 import { evaluateHealth } from '../core/health.js';
+import { nextNoticeTry, noticeDue } from '../core/notice-retry.js';
 import { dueReminders, type DueReminder } from '../core/reminders.js';
 import type { Logger } from '../logger.js';
 import type { Connection, HealthRecord, SpokeStore } from '../store/spoke-store.js';
 import type { HealthProbe } from './health-probe.js';
 
+/** Whether a notice reached anyone (the channel, the admin's DM, or both), and why not when it reached nobody. */
+export type Delivery = { delivered: true } | { delivered: false; problem: string };
+
+type AlertKind = 'failing' | 'warning' | 'recovered';
+
 /** How the outside world hears about health: implemented by the Slack side. */
 export interface HealthNotifier {
-  stateChanged(connection: Connection, record: HealthRecord, kind: 'failing' | 'warning' | 'recovered'): Promise<void>;
-  reminder(connection: Connection, due: DueReminder): Promise<void>;
-  /** A state changed: views that show states (App Home) should be drawn again. */
+  stateChanged(connection: Connection, record: HealthRecord, kind: AlertKind): Promise<Delivery>;
+  reminder(connection: Connection, due: DueReminder): Promise<Delivery>;
+  /** A state changed: views that show states (App Home) should be drawn again. Schedules that work and returns at once. */
   statesChanged(): Promise<void>;
 }
 
@@ -88,8 +94,8 @@ export class HealthMonitor {
     await store.saveHealth(connection.name, record);
     if (decision.alert) {
       await store.audit({ actor: 'spokebot', action: 'health.alert', outcome: 'ok', connection: connection.name, detail: { state: report.state, kind: decision.kind } });
-      await this.options.notifier.stateChanged(connection, record, decision.kind);
-    }
+      await this.alert(connection, record, decision.kind, now);
+    } else await this.alertAgain(connection, record, now);
     await this.remind(connection, report.expiries, now);
     if (redraw && previous?.state !== record.state) await this.options.notifier.statesChanged();
     return record;
@@ -150,19 +156,75 @@ export class HealthMonitor {
     const { store } = this.options;
     const plan = dueReminders(connection.name, expiries, this.options.reminderDays, store.remindersHandled(), now);
     await store.markReminders(plan.skip);
+    for (const key of plan.skip) await store.setUndeliveredNotice(reminderNotice(key), undefined);
     for (const due of plan.send) {
-      // Marked once the channel has it: a failed post is tried again at the next check.
-      try {
-        await this.options.notifier.reminder(connection, due);
-      } catch (error) {
-        this.options.logger.warn({ connection: connection.name, err: { message: (error as Error).message } }, 'reminder not delivered; will try again');
-        continue;
-      }
+      const key = reminderNotice(due.key);
+      if (!noticeDue(store.undeliveredNotice(key), now)) continue;
+      const detail = { kind: due.expiry.kind, threshold: due.threshold, daysLeft: due.daysLeft };
+      const outcome = await this.notice(connection, key, 'reminder', detail, () => this.options.notifier.reminder(connection, due), now);
+      if (outcome === 'later') continue;
+      // Sent, or given up after its last try: not sent again either way.
       await store.markReminders([due.key]);
-      await store.audit({ actor: 'spokebot', action: 'reminder.sent', outcome: 'ok', connection: connection.name, detail: { kind: due.expiry.kind, threshold: due.threshold, daysLeft: due.daysLeft } });
+      if (outcome === 'delivered') await store.audit({ actor: 'spokebot', action: 'reminder.sent', outcome: 'ok', connection: connection.name, detail });
     }
   }
+
+  /** Tells of a state change. One that reaches nobody is owed, and tried again at later checks while the state holds. */
+  private async alert(connection: Connection, record: HealthRecord, kind: AlertKind, now: Date): Promise<void> {
+    const key = alertNotice(connection.name);
+    // A new alert replaces one still owed, with a fresh count of tries.
+    await this.options.store.setUndeliveredNotice(key, undefined);
+    await this.notice(connection, key, 'health.alert', { state: record.state, kind }, () => this.options.notifier.stateChanged(connection, record, kind), now, kind);
+  }
+
+  private async alertAgain(connection: Connection, record: HealthRecord, now: Date): Promise<void> {
+    const key = alertNotice(connection.name);
+    const owed = this.options.store.undeliveredNotice(key);
+    if (!owed?.alert || !noticeDue(owed, now)) return;
+    // The state it told of is over: what the channel hears now is the rules' call, not this alert's.
+    const holds = owed.alert === 'recovered' ? record.state === 'ok' : record.state === owed.alert;
+    if (!holds) return this.options.store.setUndeliveredNotice(key, undefined);
+    const kind = owed.alert;
+    await this.notice(connection, key, 'health.alert', { state: record.state, kind }, () => this.options.notifier.stateChanged(connection, record, kind), now, kind);
+  }
+
+  /**
+   * Sends one notice. It counts as sent when the channel or the admin's DM took it; when neither
+   * did, it waits and is tried again (core/notice-retry.ts), and after the last try it is given
+   * up, logged and audited, so a Slack that refuses both is not asked at every check for ever.
+   */
+  private async notice(
+    connection: Connection,
+    key: string,
+    action: string,
+    detail: Record<string, string | number>,
+    send: () => Promise<Delivery>,
+    now: Date,
+    alert?: AlertKind,
+  ): Promise<'delivered' | 'later' | 'given_up'> {
+    const { store, logger } = this.options;
+    const delivery = await send().catch((error: unknown): Delivery => ({ delivered: false, problem: (error as Error).message }));
+    if (delivery.delivered) {
+      await store.setUndeliveredNotice(key, undefined);
+      return 'delivered';
+    }
+    const tries = (store.undeliveredNotice(key)?.tries ?? 0) + 1;
+    const next = nextNoticeTry(tries, now);
+    if (next.giveUp) {
+      await store.setUndeliveredNotice(key, undefined);
+      logger.error({ connection: connection.name, notice: action, tries, problem: delivery.problem }, 'health notice reached nobody; given up');
+      await store.audit({ actor: 'spokebot', action: `${action.replace(/^health\./, '')}.undelivered`, outcome: 'failed', connection: connection.name, detail: { ...detail, problem: delivery.problem, tries } });
+      return 'given_up';
+    }
+    await store.setUndeliveredNotice(key, { tries, nextAt: next.nextAt, lastError: delivery.problem, ...(alert ? { alert } : {}) });
+    logger.warn({ connection: connection.name, notice: action, tries, nextAt: next.nextAt, problem: delivery.problem }, 'health notice reached nobody; will try again');
+    return 'later';
+  }
 }
+
+/** Keys of notices that reached nobody: one owed alert per connection, each reminder by its own key. */
+const alertNotice = (connection: string) => `alert|${connection}`;
+const reminderNotice = (key: string) => `reminder|${key}`;
 
 function pick(previous: HealthRecord | undefined): Partial<HealthRecord> {
   if (!previous?.alertedState) return {};

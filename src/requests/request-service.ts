@@ -76,13 +76,29 @@ export class RequestService {
     return { ok: true, request: decided };
   }
 
-  async recordFailure(request: AccessRequest, actor: string, problem: string): Promise<void> {
-    await this.recordOutcome(request, `failed: ${problem}`);
-    await this.audit(request, actor, 'request.follow_up', 'failed', { problem });
+  /** A follow-up failed: said on the card, and open to a Retry (`step` says which part runs again). */
+  async recordFailure(request: AccessRequest, actor: string, problem: string, step: 'approval' | 'scopes' = 'approval'): Promise<void> {
+    await this.deps.store.transitionRequest(request.id, [request.state], { outcome: `failed: ${problem}`, followUp: { step, state: 'failed', problem } });
+    await this.audit(request, actor, 'request.follow_up', 'failed', { problem, step });
   }
 
+  /** What came of the request; a follow-up that failed before is settled by it. */
   async recordOutcome(request: AccessRequest, outcome: string): Promise<AccessRequest> {
-    return (await this.deps.store.transitionRequest(request.id, [request.state], { outcome })) ?? request;
+    return (await this.deps.store.transitionRequest(request.id, [request.state], { outcome, followUp: undefined })) ?? request;
+  }
+
+  /**
+   * Claims a Retry of a failed follow-up, in the store, once: a second click, or one after the
+   * retry worked, finds nothing to retry. A retry left running by another run of the bot (a crash
+   * cut it off) may be claimed again.
+   */
+  async claimRetry(id: number, actor: string): Promise<AccessRequest | undefined> {
+    const before = this.deps.store.getRequest(id);
+    if (!before?.followUp) return undefined;
+    const retryable = (r: AccessRequest) => r.followUp !== undefined && (r.followUp.state === 'failed' || r.followUp.run !== this.run);
+    const claimed = await this.deps.store.transitionRequest(id, ['approved'], { outcome: 'retrying', followUp: { ...before.followUp, state: 'retrying', run: this.run } }, retryable);
+    if (claimed) await this.audit(claimed, actor, 'request.retry', 'ok', { step: before.followUp.step });
+    return claimed ? structuredClone(claimed) : undefined;
   }
 
   /** Requests whose card or receipt is still owed, oldest first. */
@@ -202,7 +218,9 @@ export class RequestService {
     const request = this.deps.store.getRequest(id);
     if (request?.state !== 'approved' || request.details.kind !== 'more_scopes' || request.decidedBy !== actor) return undefined;
     const claimed = (r: AccessRequest) => r.outcome?.startsWith('scopes confirmed') ?? false;
-    return this.deps.store.transitionRequest(id, ['approved'], { outcome: `scopes confirmed by <@${actor}>` }, (r) => !claimed(r));
+    // After a failed write Confirm works again, like Retry; never while a Retry is running.
+    const free = (r: AccessRequest) => r.followUp === undefined || (r.followUp.step === 'scopes' && r.followUp.state === 'failed');
+    return this.deps.store.transitionRequest(id, ['approved'], { outcome: `scopes confirmed by <@${actor}>`, followUp: undefined }, (r) => !claimed(r) && free(r));
   }
 
   /** Writes the approved scope rows; the caller then posts a fresh consent link. */

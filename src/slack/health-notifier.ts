@@ -1,52 +1,87 @@
 import type { WebClient } from '@slack/web-api';
-import type { HealthNotifier } from '../health/health-monitor.js';
+import type { Delivery, HealthNotifier } from '../health/health-monitor.js';
 import type { DueReminder } from '../core/reminders.js';
 import type { Logger } from '../logger.js';
 import type { Connection, HealthRecord, SpokeStore } from '../store/spoke-store.js';
-import type { AdminDirectory } from './admin-directory.js';
-import { reminderMessage, stateChangeMessage } from './blocks/health-blocks.js';
-import { homeView } from './home/home-view.js';
-import { homePending } from './home/home-pending.js';
+import { noticeForAdmin, reminderMessage, stateChangeMessage } from './blocks/health-blocks.js';
+import type { Message } from './blocks/setup-messages.js';
+import type { HomeRedraws } from './home/home-redraws.js';
+import { slackFailureOf } from './tell-user.js';
 
 /**
- * Health news into Slack: state changes to the connection's channel, reminders to the channel
- * and the admin who set the connection up, and fresh App Home views for those who opened it.
+ * Refusals of a channel that no wait fixes: a person has to invite the bot, unarchive the
+ * channel, choose another or grant a scope. Anything else (a 429, no answer) may pass by itself.
+ */
+const CHANNEL_REFUSALS: readonly string[] = ['not_in_channel', 'channel_not_found', 'is_archived', 'missing_scope', 'restricted_action'];
+
+/**
+ * Health news into Slack: state changes and reminders to the connection's channel and to the
+ * admin who set the connection up, each path on its own (a channel that refuses the bot does
+ * not keep the admin from hearing it), and App Home redraws for those who opened it lately.
  */
 export class SlackHealthNotifier implements HealthNotifier {
   constructor(
     private readonly client: WebClient,
     private readonly store: SpokeStore,
-    private readonly admins: AdminDirectory,
+    private readonly homes: HomeRedraws,
     private readonly logger: Logger,
+    private readonly now: () => Date,
   ) {}
 
-  async stateChanged(connection: Connection, record: HealthRecord, kind: 'failing' | 'warning' | 'recovered'): Promise<void> {
-    await this.post(connection.channel, stateChangeMessage(connection, record, kind));
+  stateChanged(connection: Connection, record: HealthRecord, kind: 'failing' | 'warning' | 'recovered'): Promise<Delivery> {
+    return this.deliver(connection, stateChangeMessage(connection, record, kind));
   }
 
-  /** The channel post must succeed (else the reminder is tried again); the DM is a courtesy. */
-  async reminder(connection: Connection, due: DueReminder): Promise<void> {
-    const message = reminderMessage(connection, due);
-    await this.client.chat.postMessage({ channel: connection.channel, text: message.text, blocks: message.blocks as never });
-    const dm = await this.client.conversations.open({ users: connection.createdBy }).catch(() => undefined);
-    if (dm?.channel?.id) await this.post(dm.channel.id, message);
+  reminder(connection: Connection, due: DueReminder): Promise<Delivery> {
+    return this.deliver(connection, reminderMessage(connection, due));
   }
 
+  /** Only schedules the redraws: a sweep must not wait for hundreds of views.publish calls. */
   async statesChanged(): Promise<void> {
-    for (const userId of this.store.homeViewers()) {
-      const isAdmin = await this.admins.isAdmin(userId);
-      await this.client.views.publish({ user_id: userId, view: homeView(this.store, homePending(this.store, isAdmin), isAdmin) }).catch((error: unknown) => {
-        this.logger.warn({ user: userId, err: { message: (error as Error).message } }, 'could not refresh App Home');
-      });
+    this.homes.schedule();
+  }
+
+  /**
+   * The channel first, then the admin's DM whatever the channel did; the DM says so when the
+   * channel refused, and how to fix it. Delivered when either took the message.
+   */
+  private async deliver(connection: Connection, message: Message): Promise<Delivery> {
+    const channel = await this.toChannel(connection, message);
+    const dm = await this.toAdmin(connection, noticeForAdmin(connection, message, channel === 'sent' ? undefined : channel.refused));
+    if (channel === 'sent' || dm === 'sent') return { delivered: true };
+    return { delivered: false, problem: `channel: ${channel.problem}; DM: ${dm.problem}` };
+  }
+
+  private async toChannel(connection: Connection, message: Message): Promise<'sent' | { problem: string; refused?: { channel: string; error: string } }> {
+    try {
+      await this.client.chat.postMessage({ channel: connection.channel, text: message.text, blocks: message.blocks });
+      await this.store.setReportRefusal(connection.name, undefined);
+      return 'sent';
+    } catch (error) {
+      const code = slackFailureOf(error)?.code ?? (error as Error).message;
+      this.logger.warn({ connection: connection.name, channel: connection.channel, code }, 'could not post health news in the report channel');
+      if (!CHANNEL_REFUSALS.includes(code)) return { problem: code };
+      const refused = { channel: connection.channel, error: code };
+      const known = this.store.reportRefusal(connection.name);
+      // Recorded (shown on App Home) and audited once per channel and reason, however many notices it refuses.
+      if (known?.channel !== refused.channel || known.error !== refused.error) {
+        await this.store.setReportRefusal(connection.name, { ...refused, at: this.now().toISOString() });
+        await this.store.audit({ actor: 'spokebot', action: 'health.channel_refused', outcome: 'failed', connection: connection.name, detail: refused });
+      }
+      return { problem: code, refused };
     }
   }
 
-  /** A channel that refuses the bot is logged, not fatal: the DM and App Home still carry it. */
-  private async post(channel: string, message: { text: string; blocks: unknown[] }): Promise<void> {
+  private async toAdmin(connection: Connection, message: Message): Promise<'sent' | { problem: string }> {
     try {
-      await this.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks as never });
+      const dm = await this.client.conversations.open({ users: connection.createdBy });
+      if (!dm.channel?.id) return { problem: 'no DM channel' };
+      await this.client.chat.postMessage({ channel: dm.channel.id, text: message.text, blocks: message.blocks });
+      return 'sent';
     } catch (error) {
-      this.logger.warn({ channel, err: { message: (error as Error).message } }, 'could not post health news');
+      const code = slackFailureOf(error)?.code ?? (error as Error).message;
+      this.logger.warn({ connection: connection.name, user: connection.createdBy, code }, 'could not DM health news to the admin');
+      return { problem: code };
     }
   }
 }

@@ -25,6 +25,9 @@ export const REQUEST_BLOCK = {
 
 export const DENY_BLOCK = { reason: 'deny_reason' } as const;
 
+/** The block holding ACTION.pickReportChannel: this prefix, then the connection's name. */
+export const REPORT_CHANNEL_BLOCK = 'report_channel:';
+
 /** Rotate modal inputs (their action_id is SETUP_INPUT_ACTION too). */
 export const ROTATE_BLOCK = {
   secret: 'rotate_secret',
@@ -76,4 +79,8 @@ export const ACTION = {
   confirmScopeChange: 'request_confirm_scopes',
   /** A users_select on the approver's "open the setup" DM: hand the setup to another admin. */
   handSetupTo: 'request_hand_setup',
+  /** After a follow-up of an approved request failed (groups, scopes): do it again; the value is the request number. */
+  retryFollowUp: 'request_retry_followup',
+  /** A conversations_select on a health notice DM'd because the report channel refused the bot; the block id names the connection. */
+  pickReportChannel: 'health_pick_report_channel',
 } as const;

@@ -149,6 +149,19 @@ export const accessRequestSchema = z.object({
   /** What approving did: records written, a setup offered, a plan awaiting confirmation. */
   outcome: z.string().optional(),
   /**
+   * The work an approval set going (the groups written, the scope plan sent, the scopes written
+   * after Confirm) failed: which step, and whether a Retry is running, by which run of the bot (a
+   * retry left by another run died with its process and may be pressed again). Gone once it worked.
+   */
+  followUp: z
+    .object({
+      step: z.enum(['approval', 'scopes']),
+      state: z.enum(['failed', 'retrying']),
+      problem: z.string(),
+      run: z.string().optional(),
+    })
+    .optional(),
+  /**
    * The outbox: the card (then the requester's receipt) still owed. Saved with the request, so
    * a crash before the card went out leaves it here for the next run to post. Gone once both are out.
    */
@@ -202,8 +215,28 @@ export const storeDataSchema = z.object({
   reminders: z.array(z.string()).default([]),
   requests: z.array(accessRequestSchema).default([]),
   rotations: z.array(rotationSchema).default([]),
-  /** Who has opened App Home, so a state change can refresh their view. */
+  /**
+   * Who had opened App Home before the bot kept when: with no time they count as past the redraw
+   * window, and the next prune drops them (opening Home again records them in homeOpens).
+   */
   homeViewers: z.array(z.string()).default([]),
+  /** When each user last opened App Home (user id → ISO time): a state change redraws the Home of recent ones. */
+  homeOpens: z.record(z.string(), z.string()).default({}),
+  /** Health notices (alerts, reminders) that reached nobody, by notice key: tried again later, a bounded number of times. */
+  undeliveredNotices: z
+    .record(
+      z.string(),
+      z.object({
+        tries: z.number().int(),
+        nextAt: z.string(),
+        lastError: z.string(),
+        /** An alert's kind, to send it again while the state it told of holds. */
+        alert: z.enum(['failing', 'warning', 'recovered']).optional(),
+      }),
+    )
+    .default({}),
+  /** A connection's report channel that refused the bot's last post there (by connection name), until a post there works. */
+  reportRefusals: z.record(z.string(), z.object({ channel: z.string(), error: z.string(), at: z.string() })).default({}),
   /**
    * A known text sealed under the store's key, so a wrong key is refused at start rather than
    * when a secret is first needed. Absent in files written before it existed (see store-key.ts).

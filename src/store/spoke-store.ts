@@ -14,6 +14,17 @@ export type { AccessRequest, AuditEvent, Connection, HealthRecord, PendingSetup,
 
 const TERMINAL = TERMINAL_STATUSES;
 
+/** How finely a user's last App Home open is kept. */
+const HOME_OPEN_PRECISION_MS = 86_400_000;
+
+/**
+ * Sets a key of a record keyed by names or ids. Defined, not assigned: assigning to `__proto__`
+ * would replace the object's prototype.
+ */
+function ownKey<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /**
  * States that wait for the admin while holding the sealed secret: left alone for the idle limit,
  * the secret is wiped. Writing runs on its own (and is turned into write_failed after a restart),
@@ -270,13 +281,66 @@ export class SpokeStore {
     });
   }
 
-  homeViewers(): readonly string[] {
-    return this.db.data.homeViewers;
+  /** Users who opened App Home at or after `since` (all with a known time when omitted), the most recent first. */
+  homeViewers(since?: Date): string[] {
+    const from = since?.getTime() ?? Number.NEGATIVE_INFINITY;
+    return Object.entries(this.db.data.homeOpens)
+      .filter(([, at]) => Date.parse(at) >= from)
+      .sort(([, a], [, b]) => Date.parse(b) - Date.parse(a))
+      .map(([user]) => user);
   }
 
+  /**
+   * Records that `userId` opened App Home now. Not rewritten more than once a day per user: the
+   * redraw window is counted in days, and every write rewrites the whole store file.
+   */
   async rememberHomeViewer(userId: string): Promise<void> {
-    if (this.db.data.homeViewers.includes(userId)) return;
-    await this.db.update((data) => void data.homeViewers.push(userId));
+    const now = this.now();
+    const last = Object.hasOwn(this.db.data.homeOpens, userId) ? Date.parse(this.db.data.homeOpens[userId]!) : Number.NaN;
+    if (now.getTime() - last < HOME_OPEN_PRECISION_MS) return;
+    await this.db.update((data) => ownKey(data.homeOpens, userId, now.toISOString()));
+  }
+
+  /** Forgets viewers who last opened Home before `before` (and those with no time); returns how many. */
+  async forgetHomeViewers(before: Date): Promise<number> {
+    const old = Object.entries(this.db.data.homeOpens).filter(([, at]) => !(Date.parse(at) >= before.getTime())).map(([user]) => user);
+    const legacy = this.db.data.homeViewers.length;
+    if (old.length === 0 && legacy === 0) return 0;
+    await this.db.update((data) => {
+      for (const user of old) delete data.homeOpens[user];
+      data.homeViewers = [];
+    });
+    return old.length + legacy;
+  }
+
+  undeliveredNotice(key: string): StoreData['undeliveredNotices'][string] | undefined {
+    return Object.hasOwn(this.db.data.undeliveredNotices, key) ? this.db.data.undeliveredNotices[key] : undefined;
+  }
+
+  undeliveredNoticeKeys(prefix: string): string[] {
+    return Object.keys(this.db.data.undeliveredNotices).filter((key) => key.startsWith(prefix));
+  }
+
+  /** Records a notice that reached nobody and when to try it again; undefined `notice` settles it (delivered, or given up). */
+  async setUndeliveredNotice(key: string, notice: StoreData['undeliveredNotices'][string] | undefined): Promise<void> {
+    if (notice === undefined && this.undeliveredNotice(key) === undefined) return;
+    await this.db.update((data) => {
+      if (notice === undefined) delete data.undeliveredNotices[key];
+      else ownKey(data.undeliveredNotices, key, notice);
+    });
+  }
+
+  reportRefusal(connection: string): StoreData['reportRefusals'][string] | undefined {
+    return Object.hasOwn(this.db.data.reportRefusals, connection) ? this.db.data.reportRefusals[connection] : undefined;
+  }
+
+  /** Records (or, with undefined, clears) the refusal of a connection's report channel. */
+  async setReportRefusal(connection: string, refusal: StoreData['reportRefusals'][string] | undefined): Promise<void> {
+    if (refusal === undefined && this.reportRefusal(connection) === undefined) return;
+    await this.db.update((data) => {
+      if (refusal === undefined) delete data.reportRefusals[connection];
+      else ownKey(data.reportRefusals, connection, refusal);
+    });
   }
 
   async audit(event: Omit<AuditEvent, 'at'>): Promise<void> {

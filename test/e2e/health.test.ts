@@ -211,11 +211,12 @@ describe('one state, three views', () => {
     const text = JSON.stringify(status.args.blocks);
     expect(text).toContain(':red_circle: *Confluence acme*');
     expect(text).toContain('renamed, moved or deleted');
-    // And a state change redraws the Home of whoever opened it.
+    // And a state change redraws the Home of whoever opened it, after the sweep.
     world.site.setCloudId(world.bot.store.getConnection('Confluence acme')!.cloudId);
-    const publishes = world.slack.calls.filter((c) => c.method === 'views.publish').length;
+    const publishes = world.slack.calls.length;
     await nextSweep();
-    expect(world.slack.calls.filter((c) => c.method === 'views.publish').length).toBeGreaterThan(publishes);
+    const redrawn = await world.slack.waitForCall('views.publish', (c) => world.slack.calls.indexOf(c) >= publishes && c.args.user_id === ADMIN);
+    expect(JSON.stringify(redrawn.args.view)).toContain(':large_green_circle: ok');
   });
 });
 

@@ -50,6 +50,12 @@ export interface SlackStandIn {
   newResponseUrl(): string;
   dmChannelFor(userId: string): string;
   faults: { next(fault: SlackFault): void; setLatency(ms: number): void; clear(): void };
+  /** Extra time before answering every call of one method (views.publish at 20 ms…), on top of the faults' latency. */
+  setMethodLatency(method: string, ms: number): void;
+  /** The most calls of `method` the stand-in was holding at one moment. */
+  maxInFlight(method: string): number;
+  /** A user users.info and views.publish will know (replaces one with the same id). */
+  addUser(user: SlackUser): void;
   /** The bot token's granted scopes, sent as x-oauth-scopes on every answer (default: manifest.yml's bot scopes). */
   scopes: { list(): string[]; set(scopes: string[]): void; drop(scope: string): void };
   /** A channel conversations.info will know (replaces one with the same id). */
@@ -89,6 +95,8 @@ export async function startSlackStandIn(opts: {
   let issueSocketLink: (() => string) | undefined;
   const calls: SlackCall[] = [];
   const faults = new FaultQueue<SlackFault>();
+  const methodLatency = new Map<string, number>();
+  const inFlight = new Map<string, { now: number; max: number }>();
   const waiters: Array<{ method: string; predicate: (c: SlackCall) => boolean; resolve: (c: SlackCall) => void }> = [];
   let responseCounter = 0;
 
@@ -106,7 +114,20 @@ export async function startSlackStandIn(opts: {
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = requestUrl(req);
     const args = decodeArgs((await readBody(req)).data);
-    if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+    const held = inFlight.get(url.pathname.replace(/^\/api\//, '')) ?? { now: 0, max: 0 };
+    inFlight.set(url.pathname.replace(/^\/api\//, ''), held);
+    held.now += 1;
+    held.max = Math.max(held.max, held.now);
+    try {
+      await answerCall(req, res, url, args);
+    } finally {
+      held.now -= 1;
+    }
+  };
+
+  const answerCall = async (req: IncomingMessage, res: ServerResponse, url: URL, args: Json): Promise<void> => {
+    const latency = faults.latencyMs + (methodLatency.get(url.pathname.replace(/^\/api\//, '')) ?? 0);
+    if (latency > 0) await sleep(latency);
     if (url.pathname.startsWith('/response/')) {
       record('response_url', { ...args, url: url.pathname }, { ok: true });
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
@@ -183,6 +204,9 @@ export async function startSlackStandIn(opts: {
       drop: (scope) => void (workspace.scopes = workspace.scopes.filter((s) => s !== scope)),
     },
     addChannel: (channel) => void workspace.channels.set(channel.id, channel),
+    setMethodLatency: (method, ms) => void methodLatency.set(method, ms),
+    maxInFlight: (method) => inFlight.get(method)?.max ?? 0,
+    addUser: (user) => workspace.addUser(user),
     refuseBotToken: (error) => void (botTokenRefusal = error),
     issueSocketLinksWith: (issue) => void (issueSocketLink = issue),
     waitForCall,

@@ -124,6 +124,10 @@ export class SlackWorkspace {
     this.registry = new ViewRegistry(now);
   }
 
+  addUser(user: SlackUser): void {
+    this.users.set(user.id, user);
+  }
+
   issueTriggerId(fromViewId?: string): string {
     this.triggerCounter += 1;
     const id = `${this.triggerCounter}${Math.floor(this.now() / 1000)}.${randomBytes(4).readUInt32BE()}.${randomBytes(16).toString('hex')}`;
@@ -201,6 +205,8 @@ export class SlackWorkspace {
     'chat.postMessage': (a) => {
       const channel = channelOf(a.channel);
       if (channel === '') return fail('channel_not_found');
+      // Slack takes no new messages in an archived channel.
+      if (this.channels.get(channel)?.is_archived === true) return fail('is_archived');
       const problem = messageProblem(a);
       if (problem !== undefined) return fail(problem);
       const msg: StoredMessage = {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp, type SpokeBot } from '../../src/app.js';
+import { createApp, type AppDeps, type SpokeBot } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { SPOKES } from '../../src/core/spoke-catalogue.js';
 import { createLogger } from '../../src/logger.js';
@@ -79,6 +79,8 @@ export interface WorldOptions {
   keepData?: boolean;
   /** The bot on Socket Mode (SLACK_APP_TOKEN, no signing secret); /healthz on a free PORT. */
   socketMode?: boolean;
+  /** Tuning over the world's own (quick retries, short polls). */
+  tuning?: AppDeps['tuning'];
 }
 
 /**
@@ -142,7 +144,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       config,
       logger,
       now: clock.now,
-      tuning: { slackRetries: 0, serviceNowRetryDelayMs: 20, consentFirstPollMs: 100, writer: { profileLookupDelayMs: 20 }, ...(socketMode ? { socketPingTimeoutMs: 1000 } : {}) },
+      tuning: { slackRetries: 0, serviceNowRetryDelayMs: 20, consentFirstPollMs: 100, writer: { profileLookupDelayMs: 20 }, ...(socketMode ? { socketPingTimeoutMs: 1000 } : {}), ...options.tuning },
     });
     const { url } = await bot.start(0);
     return { bot, url: url ?? `http://127.0.0.1:${healthPort}` };

@@ -9,6 +9,7 @@ import * as chooseMethod from './choose-method.js';
 import * as confirmPlan from './confirm-plan.js';
 import * as fixCredential from './fix-credential.js';
 import * as openConsent from './open-consent.js';
+import * as pickReportChannel from './pick-report-channel.js';
 import * as retryConsent from './retry-consent.js';
 import * as retrySetup from './retry-setup.js';
 import * as reopenSetup from './reopen-setup.js';
@@ -26,4 +27,5 @@ export function register(app: App, deps: SlackDeps): void {
   chooseRequestKind.register(app, deps);
   decideRequest.register(app, deps);
   requestFollowups.register(app, deps);
+  pickReportChannel.register(app, deps);
 }

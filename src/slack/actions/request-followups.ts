@@ -9,7 +9,8 @@ import { clickRecipient, openView } from '../tell-user.js';
 
 /**
  * The buttons around a request other than the decision: Request access (App Home, refusals),
- * Withdraw (requester's DM), Open the setup and Confirm scopes (approver's DM after approval).
+ * Withdraw (requester's DM), Open the setup and Confirm scopes (approver's DM after approval),
+ * and Retry when what an approval set going failed.
  */
 export function register(app: App, deps: SlackDeps): void {
   app.action<BlockButtonAction>(ACTION.openRequestModal, async ({ ack, body, client }) => {
@@ -50,6 +51,28 @@ export function register(app: App, deps: SlackDeps): void {
         return;
       }
       await new RequestRunner(deps, client).handSetup(request, body.user.id, to);
+    });
+  });
+
+  // After a follow-up failed: approvers and admins may run it again, once per failure however often it is clicked.
+  app.action<BlockButtonAction>(ACTION.retryFollowUp, async ({ ack, body, action, client, respond }) => {
+    await ack();
+    deps.tasks.run('request.retry', async () => {
+      const id = Number(action.value);
+      const user = body.user.id;
+      // Asked at the click, not when the button was handed out: a role may have gone since.
+      const allowed = (await deps.approvers.isAdmin(user).catch(() => false)) || (await deps.admins.isAdmin(user).catch(() => false));
+      if (!allowed) {
+        await deps.store.audit({ actor: user, action: 'request.retry', outcome: 'refused', detail: { request: String(id), reason: 'not an approver or admin' } });
+        await respond({ response_type: 'ephemeral', replace_original: false, text: 'Only approvers and spokebot admins can retry this. The approver who has the Retry button can press it.' });
+        return;
+      }
+      const request = await deps.requests.claimRetry(id, user);
+      if (!request) {
+        await respond({ response_type: 'ephemeral', replace_original: false, text: `Request #${id} has nothing to retry: it is done, or a retry is running. Its card says where it stands.` });
+        return;
+      }
+      await new RequestRunner(deps, client).retryFollowUp(request, user);
     });
   });
 

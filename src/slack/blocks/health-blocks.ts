@@ -5,9 +5,9 @@ import type { DueReminder } from '../../core/reminders.js';
 import { AUTH_METHOD_LABELS, SPOKES } from '../../core/spoke-catalogue.js';
 import type { Connection, HealthRecord } from '../../store/spoke-store.js';
 import { SLASH_COMMAND } from '../surface.js';
-import { ACTION } from '../ids.js';
+import { ACTION, REPORT_CHANNEL_BLOCK } from '../ids.js';
 import type { Message } from './setup-messages.js';
-import { escapeMrkdwn, textSections } from './text-sections.js';
+import { escapeMrkdwn, mentionChannel, mentionUser, textSections } from './text-sections.js';
 
 export const STATE_EMOJI: Record<HealthState, string> = { ok: ':large_green_circle:', warning: ':large_yellow_circle:', failing: ':red_circle:' };
 const CHECK_EMOJI: Record<CheckResult['status'], string> = { ok: ':white_check_mark:', warning: ':warning:', failing: ':x:', skipped: ':heavy_minus_sign:' };
@@ -83,6 +83,61 @@ export function reminderMessage(connection: Connection, due: DueReminder): Messa
       ...(fix ? [{ type: 'actions' as const, elements: [fix] }] : []),
     ],
   };
+}
+
+/** Why a report channel refused the bot, and what a person does about it. */
+function channelRefusalAdvice(error: string, channel: string): { why: string; fix: string } {
+  const here = mentionChannel(channel);
+  switch (error) {
+    case 'is_archived':
+      return { why: 'it is archived', fix: `unarchive ${here}` };
+    case 'not_in_channel':
+      return { why: 'I am not in it', fix: `invite me with \`/invite @spokebot\` in ${here}` };
+    case 'channel_not_found':
+      return { why: 'I cannot see it (a private channel I was not invited to, or one that is gone)', fix: `invite me with \`/invite @spokebot\` in ${here}` };
+    case 'missing_scope':
+      return { why: 'Slack did not grant me the permission to post there', fix: 'reinstall the app from manifest.yml' };
+    default:
+      return { why: `Slack refused (${escapeMrkdwn(error)})`, fix: `invite me with \`/invite @spokebot\` in ${here}` };
+  }
+}
+
+/**
+ * A health notice as DM'd to the admin: the same message, and, when the connection's report
+ * channel refused it, what happened there and a picker to send the reports somewhere else.
+ */
+export function noticeForAdmin(connection: Connection, message: Message, refusal: { channel: string; error: string } | undefined): Message {
+  if (!refusal) return message;
+  const { why, fix } = channelRefusalAdvice(refusal.error, refusal.channel);
+  const note = `:warning: I could not post this in ${mentionChannel(refusal.channel)}: ${why} (\`${escapeMrkdwn(refusal.error)}\`). To fix it, ${fix}, or pick another channel for *${escapeMrkdwn(connection.name)}*'s reports here:`;
+  const blockId = `${REPORT_CHANNEL_BLOCK}${connection.name}`;
+  // Slack takes block ids of 255 characters; a longer name gets the advice without the picker.
+  if (blockId.length > 255) return { text: message.text, blocks: [...message.blocks, ...textSections([note.replace(/, or pick another channel.*$/, '.')])] };
+  return {
+    text: message.text,
+    blocks: [
+      ...message.blocks,
+      ...textSections([note]),
+      {
+        type: 'actions',
+        block_id: blockId,
+        elements: [
+          {
+            type: 'conversations_select',
+            action_id: ACTION.pickReportChannel,
+            placeholder: { type: 'plain_text', text: 'Report to another channel' },
+            filter: { include: ['public', 'private'], exclude_bot_users: true },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** Posted in the channel a connection's reports were moved to, which also proves the bot may post there. */
+export function reportChannelMovedMessage(connection: Connection, by: string): Message {
+  const text = `This channel now hears about the health of ${escapeMrkdwn(connection.name)} (moved here by ${mentionUser(by)}).`;
+  return { text, blocks: textSections([`:satellite_antenna: ${text}`]) };
 }
 
 /** One connection's health as `/spoke status` answers it. */

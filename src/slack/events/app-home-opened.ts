@@ -1,7 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { SlackDeps } from '../deps.js';
-import { homePending, homeRequests } from '../home/home-pending.js';
-import { homeView } from '../home/home-view.js';
+import { homeForUser } from '../home/home-for-user.js';
 import { APP_HOME_OPENED } from '../surface.js';
 
 export function register(app: App, deps: SlackDeps): void {
@@ -9,8 +8,6 @@ export function register(app: App, deps: SlackDeps): void {
     // The event also fires for the Messages tab; only the Home tab is ours to publish.
     if (event.tab !== 'home') return;
     await deps.store.rememberHomeViewer(event.user);
-    const isAdmin = await deps.admins.isAdmin(event.user);
-    const requests = homeRequests(deps.store, event.user, await deps.approvers.isAdmin(event.user));
-    await client.views.publish({ user_id: event.user, view: homeView(deps.store, homePending(deps.store, isAdmin), isAdmin, requests) });
+    await client.views.publish({ user_id: event.user, view: await homeForUser(deps, event.user) });
   });
 }

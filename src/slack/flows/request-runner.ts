@@ -2,7 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import { describeDetails, reannounceMessage, requestCard } from '../blocks/request-card.js';
 import { planBlocks, scopeChangeConfirm } from '../blocks/plan-blocks.js';
 import { plainMessage, type Message } from '../blocks/setup-messages.js';
-import { escapeMrkdwn, mentionUser, messageParts, textSections } from '../blocks/text-sections.js';
+import { escapeMrkdwn, escapeMrkdwnKeepingMentions, mentionUser, messageParts, textSections } from '../blocks/text-sections.js';
 import type { SlackDeps } from '../deps.js';
 import { ACTION } from '../ids.js';
 import { ReconsentRunner } from './reconsent-runner.js';
@@ -10,6 +10,8 @@ import { RequestOutbox } from './request-outbox.js';
 import { SPOKES } from '../../core/spoke-catalogue.js';
 import type { AccessRequest } from '../../store/spoke-store.js';
 import { SpokeError } from '../../errors.js';
+import type { ConfirmationDialog } from '@slack/types';
+import { confirmDialog } from '../blocks/confirm.js';
 
 /**
  * The Slack side of a request: the card in the approvers' channel (updated in place as it is
@@ -51,14 +53,7 @@ export class RequestRunner {
         break;
       case 'approved':
         await this.dm(request.requester, plainMessage(`:white_check_mark: Your request #${request.id} (${what}) was approved by ${mentionUser(request.decidedBy ?? '')}.`));
-        try {
-          await this.followUp(request);
-        } catch (error) {
-          // The decision stands; what failed is said on the card and to the approver.
-          const problem = error instanceof SpokeError ? `${error.message}. ${error.hint}` : (error as Error).message;
-          await this.deps.requests.recordFailure(request, request.decidedBy!, problem);
-          await this.dm(request.decidedBy!, plainMessage(`:x: Request #${request.id} is approved, but its follow-up failed: ${escapeMrkdwn(problem)}`));
-        }
+        await this.approvalFollowUp(request, request.decidedBy!);
         break;
       case 'open':
         return;
@@ -118,21 +113,83 @@ export class RequestRunner {
     await this.refreshCard(request.id);
   }
 
-  /** The approver confirmed the scope plan: write it, then a fresh consent for the new scopes. */
-  async confirmScopes(request: AccessRequest, actor: string): Promise<void> {
+  /**
+   * The approver confirmed the scope plan: write it, then a fresh consent for the new scopes.
+   * `retried`: this is a Retry after a failed write, so the requester, told of the failure, is
+   * told it is done.
+   */
+  async confirmScopes(request: AccessRequest, actor: string, options: { retried?: boolean } = {}): Promise<void> {
     let connection;
     try {
       connection = await this.deps.requests.writeScopes(request, actor);
     } catch (error) {
-      const problem = error instanceof SpokeError ? `${error.message}. ${error.hint}` : (error as Error).message;
-      await this.deps.requests.recordFailure(request, actor, problem);
-      await this.refreshCard(request.id);
-      await this.dm(actor, plainMessage(`:x: The scope change of request #${request.id} failed: ${escapeMrkdwn(problem)}`));
+      await this.followUpFailed(request, 'scopes', actor, error);
       return;
     }
-    await this.deps.requests.recordOutcome(request, `scopes confirmed and written by <@${actor}>; fresh consent link sent`);
+    const done = await this.deps.requests.recordOutcome(request, `scopes confirmed and written by <@${actor}>; fresh consent link sent`);
     await this.refreshCard(request.id);
+    if (options.retried) await this.tellDone(done, actor);
     await new ReconsentRunner(this.deps, this.client).run(connection, actor);
+  }
+
+  /** What an approval sets going; a failure is told to both sides, with a Retry for the approver. */
+  private async approvalFollowUp(request: AccessRequest, actor: string, options: { retried?: boolean } = {}): Promise<void> {
+    try {
+      await this.followUp(request);
+    } catch (error) {
+      // The decision stands; what failed goes on the card, to the approver (with Retry) and to the requester.
+      await this.followUpFailed(request, 'approval', actor, error);
+      return;
+    }
+    if (options.retried) {
+      await this.refreshCard(request.id);
+      const done = this.deps.store.getRequest(request.id);
+      if (done) await this.tellDone(done, actor);
+    }
+  }
+
+  /** A Retry claimed (RequestService.claimRetry): the step that failed runs again. */
+  async retryFollowUp(request: AccessRequest, actor: string): Promise<void> {
+    await this.refreshCard(request.id);
+    if (request.followUp?.step === 'scopes') await this.confirmScopes(request, actor, { retried: true });
+    else await this.approvalFollowUp(request, actor, { retried: true });
+  }
+
+  /**
+   * A follow-up failed after the requester heard "approved": the card says so, the one who acted
+   * gets what went wrong and a Retry, and the requester hears it is not done yet and who can retry.
+   * Each DM on its own: one that Slack refuses does not keep the other from going out.
+   */
+  private async followUpFailed(request: AccessRequest, step: 'approval' | 'scopes', actor: string, error: unknown): Promise<void> {
+    const problem = error instanceof SpokeError ? `${error.message}. ${error.hint}` : (error as Error).message;
+    await this.deps.requests.recordFailure(request, actor, problem, step);
+    await this.refreshCard(request.id).catch((failure: unknown) => this.warn(request, 'could not redraw the card', failure));
+    const head = step === 'scopes' ? `:x: The scope change of request #${request.id} failed: ${escapeMrkdwn(problem)}` : `:x: Request #${request.id} is approved, but its follow-up failed: ${escapeMrkdwn(problem)}`;
+    await this.dm(actor, {
+      text: head,
+      blocks: [
+        ...textSections([head, `${mentionUser(request.requester)} has been told it is not done yet. Retry runs it again; it looks for what ServiceNow already has before writing.`]),
+        { type: 'actions', elements: [{ type: 'button', style: 'primary', action_id: ACTION.retryFollowUp, text: { type: 'plain_text', text: 'Retry' }, value: String(request.id), confirm: retryConfirm(request, step) }] },
+      ],
+    }).catch((failure: unknown) => this.warn(request, 'could not tell the approver that the follow-up failed', failure));
+    const what = describeDetails(request.details);
+    const failed = step === 'scopes' || request.details.kind === 'confluence_group' ? 'writing it into ServiceNow failed' : 'sending what comes next to the approver failed';
+    const said = escapeMrkdwn(error instanceof Error ? error.message : String(error));
+    await this.dm(request.requester, plainMessage(`:warning: Your request #${request.id} (${what}) is approved but not done yet: ${failed} (${said}). ${mentionUser(actor)} can retry it; I'll tell you here when it is done.`)).catch((failure: unknown) =>
+      this.warn(request, 'could not tell the requester that the follow-up failed', failure),
+    );
+  }
+
+  /** After a Retry worked: the requester, who heard of the failure, hears it is done. */
+  private async tellDone(request: AccessRequest, actor: string): Promise<void> {
+    const outcome = request.outcome ? `: ${escapeMrkdwnKeepingMentions(request.outcome, [request.requester, actor, ...(request.decidedBy ? [request.decidedBy] : [])])}` : '.';
+    await this.dm(request.requester, plainMessage(`:white_check_mark: Your request #${request.id} (${describeDetails(request.details)}) is done${outcome}`)).catch((failure: unknown) =>
+      this.warn(request, 'could not tell the requester that the retry worked', failure),
+    );
+  }
+
+  private warn(request: AccessRequest, what: string, error: unknown): void {
+    this.deps.logger.warn({ request: request.id, err: { message: (error as Error).message } }, what);
   }
 
   /** A message longer than Slack takes in one (a long scope plan) goes on in the next DMs, in order. */
@@ -141,4 +198,10 @@ export class RequestRunner {
     if (!dm.channel?.id) return;
     for (const part of messageParts(message)) await this.client.chat.postMessage({ channel: dm.channel.id, ...part });
   }
+}
+
+/** Slack asks before a Retry writes to ServiceNow again. */
+function retryConfirm(request: AccessRequest, step: 'approval' | 'scopes'): ConfirmationDialog {
+  const what = step === 'scopes' ? 'write the scope records again and send a fresh consent link' : request.details.kind === 'confluence_group' ? 'write the Confluence groups into ServiceNow again' : 'send what comes next again';
+  return confirmDialog({ title: `Retry request #${request.id}?`, text: `Retry request #${request.id}: ${what}? What ServiceNow already has is looked up first and kept.`, confirm: 'Retry' });
 }

@@ -18,7 +18,12 @@ const note = (text: string): KnownBlock => ({ type: 'context', elements: [{ type
  * `/spoke list` and `/spoke status`. Slack takes 100 blocks: when the lists need more, each
  * shows what fits and says how many more there are and which command lists them.
  */
-export function homeView(store: Pick<SpokeStore, 'listConnections' | 'getHealth'>, pending: readonly PendingSetup[], isAdmin: boolean, requests: readonly AccessRequest[] = []): HomeView {
+export function homeView(
+  store: Pick<SpokeStore, 'listConnections' | 'getHealth'> & Partial<Pick<SpokeStore, 'reportRefusal'>>,
+  pending: readonly PendingSetup[],
+  isAdmin: boolean,
+  requests: readonly AccessRequest[] = [],
+): HomeView {
   const fixed: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: 'Atlassian connections' } },
     { type: 'actions', elements: [button('Request access', ACTION.openRequestModal, 'home')] },
@@ -33,9 +38,12 @@ export function homeView(store: Pick<SpokeStore, 'listConnections' | 'getHealth'
     const checked = health ? `last check ${health.checkedAt.slice(0, 16).replace('T', ' ')} UTC` : 'never checked';
     const expiry = expiryText(health ? nextExpiry(health.expiries) : c.tokenExpiresOn ? { kind: 'api_token', at: c.tokenExpiresOn } : undefined);
     const buttons = [button('Check now', ACTION.checkNow, c.name)];
+    // A channel that refused the bot hears nothing: said here, and in the DM of each notice it refused.
+    const refusal = store.reportRefusal?.(c.name);
+    const refused = refusal?.channel === c.channel ? ` (:warning: refused: ${escapeMrkdwn(refusal.error)})` : '';
     if (isAdmin) buttons.push(c.method === 'oauth_3lo' ? button('Re-consent', ACTION.fixReconsent, c.name) : button('Rotate', ACTION.fixRotate, c.name));
     return [
-      ...textSections([`*${escapeMrkdwn(c.name)}* · ${SPOKES[c.spoke].label} · ${AUTH_METHOD_LABELS[c.method]}`, `${escapeMrkdwn(c.siteOrigin)} · ${state}`, `${checked} · ${expiry} · reports to ${mentionChannel(c.channel)}`]),
+      ...textSections([`*${escapeMrkdwn(c.name)}* · ${SPOKES[c.spoke].label} · ${AUTH_METHOD_LABELS[c.method]}`, `${escapeMrkdwn(c.siteOrigin)} · ${state}`, `${checked} · ${expiry} · reports to ${mentionChannel(c.channel)}${refused}`]),
       { type: 'actions', elements: buttons },
     ];
   });
