@@ -15,6 +15,13 @@ import { ServiceNowError } from '../servicenow/errors.js';
 import type { ServiceNowRecord, ServiceNowTableClient } from '../servicenow/table-client.js';
 import type { PendingSetup, SpokeStore } from '../store/spoke-store.js';
 
+/**
+ * Where cancel can end a setup: nothing of it is in ServiceNow yet, or what is there is left for
+ * Retry. Once the records are written and wait for a consent, the connection exists, and ending
+ * it is `/spoke remove`.
+ */
+export const CANCELLABLE_STATUSES: readonly PendingSetup['status'][] = ['checking_site', 'site_failed', 'credential_failed', 'planned', 'write_failed'];
+
 export interface SetupServiceConfig {
   instanceUrl: string;
   authUrl: string;
@@ -385,7 +392,7 @@ export class SetupService {
   async cancel(setupId: string, userId: string): Promise<PendingSetup | undefined> {
     const setup = this.deps.store.getSetup(setupId);
     if (!setup || setup.userId !== userId) return undefined;
-    const cancelled = await this.deps.store.transitionSetup(setupId, ['checking_site', 'site_failed', 'planned', 'write_failed'], { status: 'cancelled' });
+    const cancelled = await this.deps.store.transitionSetup(setupId, CANCELLABLE_STATUSES, { status: 'cancelled' });
     if (cancelled) await this.audit(cancelled, userId, 'setup.cancelled', 'ok', {});
     return cancelled;
   }

@@ -64,6 +64,11 @@ export const ACTION = {
   /** After a setup ended without its secret (interrupted check, expiry): its form again, prefilled; the value is the setup id. */
   reopenSetup: 'setup_reopen',
   openConsent: 'setup_open_consent',
+  /** App Home, admins: the setup form for a spoke (the value is its id), as `/spoke setup <spoke>` opens it. */
+  openSetup: 'setup_open_from_home',
+  /** App Home, a setup's own admin: go on from where it stands, or end it; the value is the setup id. */
+  resumeSetup: 'setup_resume',
+  cancelSetup: 'setup_cancel_from_home',
   retryConsent: 'setup_retry_consent',
   /** On alerts, reminders and App Home cards; the value is the connection name. */
   checkNow: 'health_check_now',

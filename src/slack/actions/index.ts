@@ -8,6 +8,7 @@ import * as requestFollowups from './request-followups.js';
 import * as chooseMethod from './choose-method.js';
 import * as confirmPlan from './confirm-plan.js';
 import * as fixCredential from './fix-credential.js';
+import * as homeSetups from './home-setups.js';
 import * as openConsent from './open-consent.js';
 import * as pickReportChannel from './pick-report-channel.js';
 import * as retryConsent from './retry-consent.js';
@@ -20,6 +21,7 @@ export function register(app: App, deps: SlackDeps): void {
   cancelPlan.register(app, deps);
   retrySetup.register(app, deps);
   reopenSetup.register(app, deps);
+  homeSetups.register(app, deps);
   openConsent.register(app, deps);
   retryConsent.register(app, deps);
   checkNow.register(app, deps);

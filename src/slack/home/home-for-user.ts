@@ -9,5 +9,5 @@ import { homeView } from './home-view.js';
  */
 export async function homeForUser(deps: Pick<SlackDeps, 'store' | 'admins' | 'approvers'>, userId: string): Promise<HomeView> {
   const [isAdmin, isApprover] = await Promise.all([deps.admins.isAdmin(userId), deps.approvers.isAdmin(userId)]);
-  return homeView(deps.store, homePending(deps.store, isAdmin), isAdmin, homeRequests(deps.store, userId, isApprover));
+  return homeView(deps.store, homePending(deps.store, isAdmin), isAdmin, homeRequests(deps.store, userId, isApprover), userId);
 }
