@@ -6,6 +6,9 @@ import type { SetupRequest } from './setup-request.js';
 import { ATLASSIAN_OAUTH, GRANT_TYPE, SERVICENOW_FACTS, SPOKES, connectionUrlForMethod } from './spoke-catalogue.js';
 
 
+/** How the extra-scopes warning begins: the plan shows it beside the scopes it is about. */
+export const EXTRA_SCOPES_WARNING = 'Scopes beyond the';
+
 export interface AtlassianEndpoints {
   authUrl: string;
   apiUrl: string;
@@ -79,7 +82,7 @@ export function planOAuthRecords(request: SetupRequest, cloudId: string, atlassi
   const defaults = clientCredentials ? spoke.serviceAccountScopes : spoke.defaultScopes;
   const extra = extraScopes(request.scopes, defaults);
   const warnings = extra.length
-    ? [`Scopes beyond the ${spoke.label} defaults: ${extra.join(', ')}. Least privilege: keep them only if a flow needs them, and enable them on the Atlassian app too.`]
+    ? [`${EXTRA_SCOPES_WARNING} ${spoke.label} defaults: ${extra.join(', ')}. Least privilege: keep them only if a flow needs them, and enable them on the Atlassian app too.`]
     : [];
   return { records, warnings };
 }

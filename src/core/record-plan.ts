@@ -34,6 +34,18 @@ export interface RecordPlan {
   records: PlannedRecord[];
   /** Things the admin should know before confirming (extra scopes, policy notes). */
   warnings: string[];
+  /**
+   * What ServiceNow said about the alias when the plan was drawn; absent when it was not asked
+   * or did not answer. The writer decides again when it writes: ServiceNow may change meanwhile.
+   */
+  alias?: AliasPreview;
+}
+
+export interface AliasPreview {
+  /** The shipped alias's name (Confluence Cloud). */
+  shipped: string;
+  /** A child alias of this name, because the shipped one already serves other connections. */
+  child?: { name: string; servedBy: string[]; exists: boolean };
 }
 
 export const SECRET_MASK = '••••';

@@ -1,7 +1,7 @@
 import { planLevels, refsIn, type FieldValue, type PlannedRecord, type RecordPlan, type SecretName } from '../core/record-plan.js';
 import { SpokeError } from '../errors.js';
 import { SPOKES } from '../core/spoke-catalogue.js';
-import { findShippedAlias } from './shipped-alias.js';
+import { decideAlias } from './shipped-alias.js';
 import { DefaultProfileMissingError, ServiceNowError, ServiceNowUnavailableError, ServiceNowUnreachableError } from './errors.js';
 import type { ServiceNowRecord, ServiceNowTableClient } from './table-client.js';
 
@@ -169,8 +169,8 @@ export class PlanWriter {
   }
 
   /**
-   * The shipped alias, unless it already serves another connection: then a child alias named
-   * after ours, as the spoke docs do for a second instance ("Child Aliases → New").
+   * The alias decision made again at write time (ServiceNow may have changed since the plan was
+   * shown), by the same function the plan used to say what it found.
    */
   private async resolveAlias(
     record: PlannedRecord,
@@ -179,18 +179,14 @@ export class PlanWriter {
     done: (row: ServiceNowRecord, outcome: WriteOutcome) => WrittenRecord,
   ): Promise<WrittenRecord> {
     const spoke = record.spoke === undefined ? undefined : SPOKES[record.spoke];
-    const shipped = spoke === undefined ? undefined : await findShippedAlias(this.client, spoke);
-    if (!shipped) throw new SpokeNotInstalledError(match.name ?? record.label);
     const connectionName = child.name ?? '';
-    const [existingChild, ours, onShipped] = await Promise.all([
-      this.client.findOne('sys_alias', { name: connectionName, parent: shipped.sys_id }),
-      this.client.findOne('http_connection', { name: connectionName }),
-      this.client.findRecords('http_connection', { connection_alias: shipped.sys_id }, { limit: 5, fields: ['name'] }),
-    ]);
+    const decision = spoke === undefined ? undefined : await decideAlias(this.client, spoke, connectionName);
+    if (!decision) throw new SpokeNotInstalledError(match.name ?? record.label);
+    const { shipped } = decision;
     const shippedName = String(shipped.name);
     const asChild = (row: ServiceNowRecord, outcome: WriteOutcome): WrittenRecord => ({ ...done(row, outcome), label: connectionName, childOf: shippedName });
-    if (existingChild) return asChild(existingChild, 'found');
-    if (ours?.connection_alias === shipped.sys_id || !onShipped.some((row) => row.name !== connectionName)) return { ...done(shipped, 'found'), label: shippedName };
+    if (decision.existingChild) return asChild(decision.existingChild, 'found');
+    if (decision.useShipped) return { ...done(shipped, 'found'), label: shippedName };
     return asChild(await this.insert({ ...record, action: 'upsert' }, { name: connectionName, parent: shipped.sys_id }, child), 'created');
   }
 }

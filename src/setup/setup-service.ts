@@ -5,7 +5,9 @@ import { adviceFor, type FieldAdvice } from '../core/verification-advice.js';
 import { CredentialRejectedError } from '../atlassian/errors.js';
 import type { CredentialVerifier } from './credential-verifier.js';
 import { SignInDeferredError, type SignInLimiter, type SignInSubject } from './sign-in-limiter.js';
-import type { RecordPlan } from '../core/record-plan.js';
+import type { AliasPreview, RecordPlan } from '../core/record-plan.js';
+import { SPOKES } from '../core/spoke-catalogue.js';
+import { decideAlias } from '../servicenow/shipped-alias.js';
 import type { SetupRequest } from '../core/setup-request.js';
 import { SpokeError } from '../errors.js';
 import type { TenantInfoClient } from '../atlassian/tenant-info.js';
@@ -115,9 +117,28 @@ export class SetupService {
   /** The plan as the admin should see it now: with a warning for each record Confirm would take over. */
   async planToShow(setup: PendingSetup): Promise<RecordPlan> {
     const plan = this.planFor(setup);
-    return { ...plan, warnings: [...plan.warnings, ...(await this.takeoverWarnings(setup, plan))] };
+    const [takeovers, alias] = await Promise.all([this.takeoverWarnings(setup, plan), this.aliasPreview(setup)]);
+    return { ...plan, warnings: [...plan.warnings, ...takeovers], ...(alias ? { alias } : {}) };
   }
 
+  /**
+   * Which alias the connection would go under, asked of ServiceNow now so the plan can say it;
+   * the writer asks again when it writes. No answer (ServiceNow down, spoke not installed) leaves
+   * the plan saying it is decided when writing, where a missing spoke is reported with its fix.
+   */
+  private async aliasPreview(setup: PendingSetup): Promise<AliasPreview | undefined> {
+    try {
+      const decision = await decideAlias(this.deps.serviceNow, SPOKES[setup.spoke], setup.connectionName);
+      if (!decision) return undefined;
+      const shipped = String(decision.shipped.name ?? SPOKES[setup.spoke].aliasName);
+      if (decision.existingChild) return { shipped, child: { name: setup.connectionName, servedBy: decision.servedBy, exists: true } };
+      if (decision.useShipped) return { shipped };
+      return { shipped, child: { name: setup.connectionName, servedBy: decision.servedBy, exists: false } };
+    } catch (error) {
+      if (!(error instanceof ServiceNowError)) throw error;
+      return undefined;
+    }
+  }
   /** API tokens and service accounts are proven to work before anything is written; once, never in a loop. */
   private async verifyBeforeWriting(setup: PendingSetup, cloudId: string): Promise<DiscoverResult | undefined> {
     const subject = this.signInSubject(setup);

@@ -60,6 +60,8 @@ export const ACTION = {
   chooseMethod: 'setup_choose_method',
   confirmPlan: 'setup_confirm',
   cancelPlan: 'setup_cancel',
+  /** On the plan modal: the form again in its place, every answer kept and the secret held; the value is the setup id. */
+  editSetupForm: 'setup_edit_form',
   retrySetup: 'setup_retry',
   /** After a setup ended without its secret (interrupted check, expiry): its form again, prefilled; the value is the setup id. */
   reopenSetup: 'setup_reopen',

@@ -7,6 +7,7 @@ import * as decideRequest from './decide-request.js';
 import * as requestFollowups from './request-followups.js';
 import * as chooseMethod from './choose-method.js';
 import * as confirmPlan from './confirm-plan.js';
+import * as editSetupForm from './edit-setup-form.js';
 import * as fixCredential from './fix-credential.js';
 import * as homeSetups from './home-setups.js';
 import * as openConsent from './open-consent.js';
@@ -19,6 +20,7 @@ export function register(app: App, deps: SlackDeps): void {
   chooseMethod.register(app, deps);
   confirmPlan.register(app, deps);
   cancelPlan.register(app, deps);
+  editSetupForm.register(app, deps);
   retrySetup.register(app, deps);
   reopenSetup.register(app, deps);
   homeSetups.register(app, deps);

@@ -3,7 +3,9 @@ import type { AuthMethod } from '../../core/spoke-catalogue.js';
 import type { WriteOutcome, WrittenRecord } from '../../servicenow/plan-writer.js';
 import { ACTION } from '../ids.js';
 import { confirmDialog } from './confirm.js';
-import { escapeMrkdwn, mentionChannel, mentionUser, textContexts, textSections } from './text-sections.js';
+import { escapeMrkdwn, mentionChannel, mentionUser, mrkdwnLink, textContexts, textSections } from './text-sections.js';
+import { recordKindName } from './plan-blocks.js';
+import { RECORD_KEYS } from '../../core/record-keys.js';
 
 export interface Message {
   text: string;
@@ -35,10 +37,31 @@ export function threadRootMessage(connectionName: string, spokeLabel: string, in
   return { text, blocks: textSections([`:gear: ${text}`]) };
 }
 
-/** Every record, however many: the list is split into as many sections as it needs. */
-export function recordsWrittenMessage(written: readonly WrittenRecord[]): Message {
+/** The records an admin opens after a setup, in this order: what the spoke calls, what signs in, what holds the client. */
+const LINKED_RECORDS: readonly string[] = [RECORD_KEYS.connection, RECORD_KEYS.credential, RECORD_KEYS.entity];
+
+/**
+ * Links to the records an admin looks at in ServiceNow, by their sys_ids: `{instance}/{table}.do?sys_id=…`
+ * opens the record's form. Names are ServiceNow's (HTTP(s) Connection), labels the connection's.
+ */
+export function recordLinks(written: readonly WrittenRecord[], instanceUrl: string): string[] {
+  const base = instanceUrl.replace(/\/+$/, '');
+  return LINKED_RECORDS.flatMap((key) => {
+    const record = written.find((r) => r.key === key);
+    if (!record) return [];
+    const url = `${base}/${encodeURIComponent(record.table)}.do?sys_id=${encodeURIComponent(record.sysId)}`;
+    return [`${recordKindName(record.table)}: ${mrkdwnLink(url, record.label)}`];
+  });
+}
+
+/** Every record, however many: the list is split into as many sections as it needs; then links to the ones an admin opens. */
+export function recordsWrittenMessage(written: readonly WrittenRecord[], instanceUrl?: string): Message {
   const text = `Records in ServiceNow: ${outcomeCounts(written)}.`;
-  return { text, blocks: textSections([`*Records in ServiceNow* (${written.length}): ${outcomeCounts(written)}`, ...recordLines(written)]) };
+  const links = instanceUrl ? recordLinks(written, instanceUrl) : [];
+  return {
+    text,
+    blocks: textSections([`*Records in ServiceNow* (${written.length}): ${outcomeCounts(written)}`, ...recordLines(written), ...(links.length > 0 ? ['*Open in ServiceNow:*', ...links.map((l) => `• ${l}`)] : [])]),
+  };
 }
 
 /**

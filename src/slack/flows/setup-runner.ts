@@ -113,7 +113,7 @@ export class SetupRunner {
       await this.say(result.setup, writeFailedMessage(setupId, `ServiceNow refused ${error.failedRecord.table} "${error.failedRecord.label}": ${error.failure.message}.`, error.hint, result.setup.written));
       return;
     }
-    await this.say(result.setup, recordsWrittenMessage(result.written));
+    await this.say(result.setup, recordsWrittenMessage(result.written, this.deps.instanceUrl));
     if (!result.link) {
       // API token or service account: verified before writing, so connected now.
       await this.say(result.setup, connectedMessage(result.setup.connectionName, result.setup.siteOrigin, result.setup.method));
