@@ -73,8 +73,10 @@ export class HealthMonitor {
     return check;
   }
 
-  private async runCheck(connection: Connection, redraw: boolean): Promise<HealthRecord> {
+  private async runCheck(given: Connection, redraw: boolean): Promise<HealthRecord> {
     const { store, now: clock, intervalMs } = this.options;
+    // The connection as it is now, not as the caller read it: a sweep's copy may predate a rotation.
+    const connection = store.getConnection(given.name) ?? given;
     const previous = store.getHealth(connection.name);
     const { facts, authFailedAt } = await this.options.probe.probe(connection, previous);
     const now = clock();
@@ -91,7 +93,12 @@ export class HealthMonitor {
       ...(decision.alert ? { alertedState: report.state, alertedAt: now.toISOString() } : pick(previous)),
       ...(failedAt ? { authFailedAt: failedAt } : {}),
     };
-    await store.saveHealth(connection.name, record);
+    if (!(await store.saveCheckResult(connection.name, connection.credentialVersion, record))) {
+      // Rotated, set up again or removed while this check ran: what it found is about a credential
+      // nobody uses now. No back-off, no alert; the check still due judges the connection as it is.
+      this.options.logger.info({ connection: connection.name }, 'check result dropped: the connection changed while it ran');
+      return store.getHealth(connection.name) ?? record;
+    }
     if (decision.alert) {
       await store.audit({ actor: 'spokebot', action: 'health.alert', outcome: 'ok', connection: connection.name, detail: { state: report.state, kind: decision.kind } });
       await this.alert(connection, record, decision.kind, now);
@@ -129,7 +136,12 @@ export class HealthMonitor {
       .filter((c) => Date.parse(this.options.store.getHealth(c.name)?.nextCheckAt ?? '1970-01-01') <= now);
     const before = new Map(due.map((c) => [c.name, this.options.store.getHealth(c.name)?.state]));
     // The site slot first, then a global one: a busy site must not hold slots other sites could use.
-    const results = await Promise.allSettled(due.map((c) => this.site(c.siteOrigin)(() => this.all(() => this.check(c, { redraw: false })))));
+    // A check waiting for a slot reads the connection when its turn comes: removed meanwhile, it is not checked.
+    const checkIfConnected = (name: string) => {
+      const current = this.options.store.getConnection(name);
+      return current?.state === 'connected' ? this.check(current, { redraw: false }) : undefined;
+    };
+    const results = await Promise.allSettled(due.map((c) => this.site(c.siteOrigin)(() => this.all(() => checkIfConnected(c.name)))));
     for (const [i, result] of results.entries()) {
       if (result.status === 'fulfilled') continue;
       const connection = due[i]!;

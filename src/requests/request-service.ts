@@ -231,8 +231,11 @@ export class RequestService {
     for (const record of written.values()) {
       if (record.outcome !== 'found') await this.audit(request, actor, 'servicenow.write', 'ok', { table: record.table, sysId: record.sysId, outcome: record.outcome });
     }
-    const updated: Connection = { ...connection, scopes: [...new Set([...connection.scopes, ...request.details.scopes])] };
-    await this.deps.store.saveConnection(updated);
+    const added = request.details.scopes;
+    // Onto the connection as it is now, not the copy read before the write: a rotation or a
+    // removal that landed meanwhile stands.
+    const updated = await this.deps.store.transitionConnection(connection.name, ['connected', 'awaiting_consent'], (current) => ({ scopes: [...new Set([...current.scopes, ...added])] }));
+    if (!updated) throw new Error(`connection ${connection.name} was removed while its scopes were written`);
     return updated;
   }
 

@@ -68,6 +68,15 @@ export class SpokeNotInstalledError extends ServiceNowError {
  * updates or skips what exists and never duplicates.
  */
 export class PlanWriter {
+  /**
+   * One alias decision per spoke at a time, held from the alias step until the plan's connection
+   * is written (the end of the write): whether the shipped alias is free is read from the
+   * connections on it, so two setups deciding together would both find it free. This lock is per
+   * process, which is enough for the one replica the lowdb store allows; several replicas will
+   * need the lock in a shared store.
+   */
+  private readonly aliasLocks = new Map<string, Promise<void>>();
+
   constructor(
     private readonly client: ServiceNowTableClient,
     private readonly options: PlanWriterOptions = {},
@@ -76,22 +85,47 @@ export class PlanWriter {
   async write(plan: RecordPlan, secrets: Secrets, onRecord = this.options.onRecord): Promise<Map<string, WrittenRecord>> {
     await this.requirePlanColumns(plan);
     const written = new Map<string, WrittenRecord>();
-    for (const level of planLevels(plan)) {
-      const results = await Promise.allSettled(level.map((record) => this.writeRecord(record, written, secrets)));
-      results.forEach((result) => {
-        if (result.status === 'fulfilled') {
-          written.set(result.value.key, result.value);
-          onRecord?.(result.value);
-        }
-      });
-      const failed = results.findIndex((r) => r.status === 'rejected');
-      if (failed >= 0) {
-        const reason = (results[failed] as PromiseRejectedResult).reason;
-        if (!(reason instanceof SpokeError)) throw reason;
-        throw new PlanWriteError(reason, level[failed]!, [...written.values()]);
+    let unlock: (() => void) | undefined;
+    try {
+      for (const level of planLevels(plan)) {
+        const alias = level.find((record) => record.action === 'alias');
+        if (alias?.spoke !== undefined && !unlock) unlock = await this.lockAlias(alias.spoke);
+        await this.writeLevel(level, written, secrets, onRecord);
       }
+    } finally {
+      unlock?.();
     }
     return written;
+  }
+
+  /** Waits for the spoke's alias lock; resolves with the function that releases it. */
+  private async lockAlias(spoke: string): Promise<() => void> {
+    const before = this.aliasLocks.get(spoke) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const tail = before.then(() => mine);
+    this.aliasLocks.set(spoke, tail);
+    await before;
+    return () => {
+      release();
+      if (this.aliasLocks.get(spoke) === tail) this.aliasLocks.delete(spoke);
+    };
+  }
+
+  private async writeLevel(level: PlannedRecord[], written: Map<string, WrittenRecord>, secrets: Secrets, onRecord: PlanWriterOptions['onRecord']): Promise<void> {
+    const results = await Promise.allSettled(level.map((record) => this.writeRecord(record, written, secrets)));
+    results.forEach((result) => {
+      if (result.status === 'fulfilled') {
+        written.set(result.value.key, result.value);
+        onRecord?.(result.value);
+      }
+    });
+    const failed = results.findIndex((r) => r.status === 'rejected');
+    if (failed >= 0) {
+      const reason = (results[failed] as PromiseRejectedResult).reason;
+      if (!(reason instanceof SpokeError)) throw reason;
+      throw new PlanWriteError(reason, level[failed]!, [...written.values()]);
+    }
   }
 
   /**

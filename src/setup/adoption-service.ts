@@ -63,7 +63,9 @@ export class AdoptionService {
       state: 'connected',
       records,
     };
-    await this.deps.store.saveConnection(connection);
+    // Only over nothing or a removed connection, checked as it is saved: a setup of this name may
+    // have finished while ServiceNow was read.
+    if (!(await this.deps.store.saveConnection(connection, ['removed']))) return { ok: false, problem: `spokebot already watches "${name}".` };
     await this.deps.store.audit({ actor: userId, action: 'connection.adopted', outcome: 'ok', connection: name, detail: { spoke, method } });
     return { ok: true, connection };
   }

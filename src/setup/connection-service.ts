@@ -31,7 +31,11 @@ export interface RotationsAfterRestart {
   watches: Array<{ rotation: Rotation; connection: Connection; reconsent: Reconsent }>;
 }
 
-export type RotateResult = { ok: true; connection: Connection } | { ok: false; advice: FieldAdvice };
+export type RotateResult =
+  | { ok: true; connection: Connection }
+  | { ok: false; advice: FieldAdvice }
+  /** Removed while the rotation ran: it stays removed. `written`: the new credential reached ServiceNow's (inactive) credential first. */
+  | { ok: false; removed: true; written: boolean };
 
 /**
  * Changes to a connection that exists: a new API token or client secret (verified first, then
@@ -73,7 +77,7 @@ export class ConnectionService {
   private async verifyAndWrite(asOpened: Connection, userId: string, next: NewCredential, rotationId: string): Promise<RotateResult> {
     // The modal may have been open for minutes: act on the connection as it is now.
     const connection = this.active(asOpened.name);
-    if (!connection) return { ok: false, advice: { field: 'apiToken', message: 'This connection was removed meanwhile; nothing was changed.' } };
+    if (!connection) return this.removedMeanwhile(asOpened, userId, false);
     const scopedToken = next.scopedToken ?? connection.scopedToken ?? false;
     const subject: SignInSubject = {
       method: connection.method,
@@ -99,6 +103,8 @@ export class ConnectionService {
       await this.audit(connection, userId, 'connection.rotate', 'failed', { reason: error.reason });
       return { ok: false, advice: adviceFor(error.reason, connection.method, scopedToken) };
     }
+    // Removed while the new credential was being checked: nothing is written to its records.
+    if (!this.active(connection.name)) return this.removedMeanwhile(connection, userId, false);
     await this.deps.store.updateRotation(rotationId, { step: 'writing' });
     if (connection.method === 'api_token') {
       await this.deps.serviceNow.updateRecord('basic_auth_credentials', this.record(connection, RECORD_KEYS.credential), { password: next.secret }, { encryptedFields: true });
@@ -110,14 +116,19 @@ export class ConnectionService {
     } else {
       await this.deps.serviceNow.updateRecord('oauth_entity', this.record(connection, RECORD_KEYS.entity), { client_secret: next.secret }, { encryptedFields: true });
     }
-    const rotated: Connection = {
-      ...connection,
-      scopedToken: connection.method === 'api_token' ? scopedToken : connection.scopedToken,
-      ...(next.tokenExpiresOn ? { tokenExpiresOn: next.tokenExpiresOn } : {}),
-      sealedCredential: this.deps.store.sealCredential(connection.name, next.secret),
-    };
-    if (connection.method !== 'api_token') delete rotated.scopedToken;
-    await this.deps.store.saveConnection(rotated);
+    // Saved over the connection as it is now, and only if it is still active: a removal that
+    // landed during the writes stands.
+    const rotated = await this.deps.store.transitionConnection(
+      connection.name,
+      ['connected', 'awaiting_consent'],
+      {
+        ...(connection.method === 'api_token' ? { scopedToken } : {}),
+        ...(next.tokenExpiresOn ? { tokenExpiresOn: next.tokenExpiresOn } : {}),
+        sealedCredential: this.deps.store.sealCredential(connection.name, next.secret),
+      },
+      { newCredential: true, ...(connection.method === 'api_token' ? {} : { unset: ['scopedToken'] }) },
+    );
+    if (!rotated) return this.removedMeanwhile(connection, userId, true);
     // A fresh credential starts with a clean slate: the sign-in back-off of the old one is over.
     const health = this.deps.store.getHealth(connection.name);
     if (health?.authFailedAt) {
@@ -126,6 +137,11 @@ export class ConnectionService {
     }
     await this.audit(connection, userId, 'connection.rotate', 'ok', { method: connection.method, ...(next.tokenExpiresOn ? { tokenExpiresOn: next.tokenExpiresOn } : {}) });
     return { ok: true, connection: rotated };
+  }
+
+  private async removedMeanwhile(connection: Connection, userId: string, written: boolean): Promise<RotateResult> {
+    await this.deps.store.audit({ actor: userId, action: 'connection.rotate', outcome: 'refused', connection: connection.name, detail: { reason: 'removed', credentialWritten: written } });
+    return { ok: false, removed: true, written };
   }
 
   /** A fresh consent link for a 3LO connection; the watch starts from now. */
@@ -177,9 +193,9 @@ export class ConnectionService {
       baseline: reconsent.baseline,
       ...(signal ? { signal } : {}),
     });
-    const current = this.active(connection.name);
-    if (result.status === 'connected' && current) {
-      await this.deps.store.saveConnection({ ...current, state: 'connected', connectedAt: this.deps.now().toISOString() });
+    // Only over a connection still active: a removal during the watch stands.
+    const current = result.status === 'connected' ? await this.deps.store.transitionConnection(connection.name, ['connected', 'awaiting_consent'], { state: 'connected', connectedAt: this.deps.now().toISOString() }, { newCredential: true }) : undefined;
+    if (current && result.status === 'connected') {
       await this.audit(connection, userId, 'connection.reconsented', 'ok', { tokenUpdatedOn: result.tokenUpdatedOn });
     } else if (result.status === 'timeout') {
       await this.audit(connection, userId, 'connection.reconsented', 'failed', { reason: 'timeout' });
@@ -189,16 +205,18 @@ export class ConnectionService {
     return result.status;
   }
 
-  /** Sets the connection and its credential inactive in ServiceNow; deletes nothing. */
-  async deactivate(connection: Connection, userId: string): Promise<Connection> {
+  /**
+   * Sets the connection and its credential inactive in ServiceNow; deletes nothing. Undefined when
+   * someone else removed it meanwhile.
+   */
+  async deactivate(connection: Connection, userId: string): Promise<Connection | undefined> {
     const credentialTable = CREDENTIAL_TABLE[connection.method];
     await Promise.all([
       this.deps.serviceNow.updateRecord('http_connection', this.record(connection, RECORD_KEYS.connection), { active: 'false' }),
       this.deps.serviceNow.updateRecord(credentialTable, this.record(connection, RECORD_KEYS.credential), { active: 'false' }),
     ]);
-    const { sealedCredential: _wiped, ...rest } = connection;
-    const removed: Connection = { ...rest, state: 'removed', removedAt: this.deps.now().toISOString() };
-    await this.deps.store.saveConnection(removed);
+    const removed = await this.deps.store.transitionConnection(connection.name, ['connected', 'awaiting_consent'], { state: 'removed', removedAt: this.deps.now().toISOString() }, { unset: ['sealedCredential'], newCredential: true });
+    if (!removed) return undefined;
     await this.audit(connection, userId, 'connection.removed', 'ok', { tables: ['http_connection', credentialTable] });
     return removed;
   }

@@ -4,6 +4,7 @@ import { planRecords } from '../core/plan-for-method.js';
 import { adviceFor, type FieldAdvice } from '../core/verification-advice.js';
 import { CredentialRejectedError } from '../atlassian/errors.js';
 import type { CredentialVerifier } from './credential-verifier.js';
+import { ConnectionNameHeldError, SetupEndedError } from './setup-conflicts.js';
 import { SignInDeferredError, type SignInLimiter, type SignInSubject } from './sign-in-limiter.js';
 import type { AliasPreview, RecordPlan } from '../core/record-plan.js';
 import { SPOKES } from '../core/spoke-catalogue.js';
@@ -56,7 +57,9 @@ export type ConfirmResult =
   /** `link` is ServiceNow's consent link for 3LO; API tokens and service accounts are connected at once. */
   | { ok: true; setup: PendingSetup; link?: string; written: WrittenRecord[] }
   | { ok: false; reason: 'not_owner' | 'not_ready'; setup?: PendingSetup }
-  | { ok: false; reason: 'write_failed'; setup: PendingSetup; error: PlanWriteError };
+  | { ok: false; reason: 'write_failed'; setup: PendingSetup; error: PlanWriteError }
+  /** ServiceNow now has a record of this name the plan did not warn of: nothing written, the plan to draw again. */
+  | { ok: false; reason: 'plan_changed'; setup: PendingSetup; plan: RecordPlan };
 
 /**
  * The setup of one connection (3LO, API token or service account), from a validated request to
@@ -94,6 +97,9 @@ export class SetupService {
 
   async discoverSite(setupId: string): Promise<DiscoverResult> {
     const setup = this.requireSetup(setupId);
+    // Another admin's setup holds the name: said before anything goes to Atlassian.
+    const holder = this.deps.store.nameHolder(setup);
+    if (holder) return this.nameHeld(setup, holder);
     // Over the budget, not even the Cloud ID lookup goes out: the answer would be the same.
     const subject = this.signInSubject(setup);
     const block = subject ? this.deps.signIns.blocked(subject) : undefined;
@@ -103,22 +109,66 @@ export class SetupService {
       cloudId = await this.deps.tenantInfo.discoverCloudId(setup.siteOrigin);
     } catch (error) {
       if (!(error instanceof SpokeError)) throw error;
-      const failed = await this.deps.store.updateSetup(setupId, { status: 'site_failed', failure: describe(error) });
+      const failed = await this.deps.store.transitionSetup(setupId, ['checking_site'], { status: 'site_failed', failure: describe(error) });
+      if (!failed) return this.ended(setupId);
       await this.audit(failed, setup.userId, 'setup.site_failed', 'failed', { reason: error.code });
       return { ok: false, setup: failed, error };
     }
     const refused = await this.verifyBeforeWriting(setup, cloudId);
     if (refused) return refused;
-    const planned = await this.deps.store.updateSetup(setupId, { cloudId, status: 'planned' });
+    // The plan reserves the name, looked up and taken in one step: of two setups of one name
+    // checked at the same time, one plans and the other is told who holds it.
+    const outcome = await this.deps.store.planSetup(setupId, { cloudId });
+    if (!outcome) return this.ended(setupId);
+    if ('heldBy' in outcome) return this.nameHeld(setup, outcome.heldBy, cloudId);
+    for (const replaced of outcome.superseded) await this.audit(replaced, setup.userId, 'setup.superseded', 'ok', { by: setupId });
+    const planned = outcome.planned;
     await this.audit(planned, setup.userId, 'setup.planned', 'ok', { cloudId });
     return { ok: true, setup: planned, plan: await this.planToShow(planned) };
   }
 
-  /** The plan as the admin should see it now: with a warning for each record Confirm would take over. */
+  /** The form comes back with who holds the name; the setup may be resubmitted with another. */
+  private async nameHeld(setup: PendingSetup, holder: PendingSetup, cloudId?: string): Promise<DiscoverResult> {
+    const error = new ConnectionNameHeldError(setup.connectionName, holder, this.now());
+    const failed = await this.deps.store.transitionSetup(setup.id, ['checking_site'], { ...(cloudId ? { cloudId } : {}), status: 'site_failed', failure: describe(error) });
+    if (!failed) return this.ended(setup.id);
+    await this.audit(failed, setup.userId, 'setup.name_held', 'refused', { heldBy: holder.id });
+    return { ok: false, setup: failed, error, advice: { field: 'connectionName', message: error.advice } };
+  }
+
+  /** The setup ended (cancelled, expired, replaced) while its check ran: nothing to show for it. */
+  private ended(setupId: string): DiscoverResult {
+    const setup = this.requireSetup(setupId);
+    return { ok: false, setup, error: new SetupEndedError(setup.status) };
+  }
+
+  /**
+   * The plan as the admin should see it now: with a warning for each record Confirm would take
+   * over. Those warnings are kept with the setup: Confirm compares what it finds with them.
+   */
   async planToShow(setup: PendingSetup): Promise<RecordPlan> {
     const plan = this.planFor(setup);
     const [takeovers, alias] = await Promise.all([this.takeoverWarnings(setup, plan), this.aliasPreview(setup)]);
+    // Saved only when they changed: drawing the same plan again (after a restart) is not the admin acting.
+    if (!sameList(this.deps.store.getSetup(setup.id)?.shownWarnings ?? [], takeovers)) await this.deps.store.transitionSetup(setup.id, ['planned'], { shownWarnings: takeovers });
     return { ...plan, warnings: [...plan.warnings, ...takeovers], ...(alias ? { alias } : {}) };
+  }
+
+  /**
+   * Confirm looks at ServiceNow again: a record of this name may have appeared (or changed hands)
+   * since the plan was drawn. A takeover the admin was not shown refuses this Confirm and comes
+   * back with the plan to draw again, the warning in it; confirmed again, it goes ahead.
+   */
+  private async takeoverSinceShown(setup: PendingSetup): Promise<{ setup: PendingSetup; plan: RecordPlan; unseen: string[] } | undefined> {
+    const plan = this.planFor(setup);
+    const takeovers = await this.takeoverWarnings(setup, plan);
+    const shown = new Set(setup.shownWarnings ?? []);
+    const unseen = takeovers.filter((warning) => !shown.has(warning));
+    if (unseen.length === 0) return undefined;
+    const redrawn = await this.deps.store.transitionSetup(setup.id, ['planned'], { shownWarnings: takeovers });
+    if (!redrawn) return undefined;
+    const alias = await this.aliasPreview(redrawn);
+    return { setup: redrawn, plan: { ...plan, warnings: [...plan.warnings, ...takeovers], ...(alias ? { alias } : {}) }, unseen };
   }
 
   /**
@@ -151,7 +201,8 @@ export class SetupService {
       if (error instanceof SignInDeferredError) return this.deferred(setup, error, cloudId);
       if (!(error instanceof CredentialRejectedError)) throw error;
       const advice = adviceFor(error.reason, setup.method, setup.scopedToken ?? false);
-      const failed = await this.deps.store.updateSetup(setup.id, { cloudId, status: 'credential_failed', failure: { code: error.code, message: error.message, hint: advice.message } });
+      const failed = await this.deps.store.transitionSetup(setup.id, ['checking_site'], { cloudId, status: 'credential_failed', failure: { code: error.code, message: error.message, hint: advice.message } });
+      if (!failed) return this.ended(setup.id);
       await this.audit(failed, setup.userId, 'setup.credential_failed', 'failed', { reason: error.reason, status: error.status ?? 0 });
       return { ok: false, setup: failed, error, advice };
     }
@@ -172,7 +223,8 @@ export class SetupService {
   /** A sign-in held back: the form comes back saying when to try again; the setup may be resubmitted. */
   private async deferred(setup: PendingSetup, error: SignInDeferredError, cloudId?: string): Promise<DiscoverResult> {
     const field = error.reason === 'refused' ? (setup.method === 'api_token' ? 'apiToken' : 'clientSecret') : setup.method === 'api_token' ? 'email' : 'clientId';
-    const failed = await this.deps.store.updateSetup(setup.id, { ...(cloudId ? { cloudId } : {}), status: 'credential_failed', failure: describe(error) });
+    const failed = await this.deps.store.transitionSetup(setup.id, ['checking_site'], { ...(cloudId ? { cloudId } : {}), status: 'credential_failed', failure: describe(error) });
+    if (!failed) return this.ended(setup.id);
     await this.audit(failed, setup.userId, 'setup.sign_in_deferred', 'refused', { reason: error.reason, retryAt: error.retryAt.toISOString() });
     return { ok: false, setup: failed, error, advice: { field, message: `${error.message}. ${error.hint}` } };
   }
@@ -218,6 +270,13 @@ export class SetupService {
       await this.audit(existing, userId, 'setup.confirm', 'refused', { reason: 'not the admin who started it' });
       return { ok: false, reason: 'not_owner', setup: existing };
     }
+    if (existing.status === 'planned') {
+      const changed = await this.takeoverSinceShown(existing);
+      if (changed) {
+        await this.audit(existing, userId, 'setup.confirm', 'refused', { reason: 'plan_changed', warnings: changed.unseen });
+        return { ok: false, reason: 'plan_changed', setup: changed.setup, plan: changed.plan };
+      }
+    }
     // One writer per connection name: two setups racing on the same records would both create.
     const busy = this.deps.store.listSetups((s) => s.connectionName === existing.connectionName && s.status === 'writing' && s.id !== setupId);
     const setup = busy.length === 0 ? await this.deps.store.transitionSetup(setupId, ['planned', 'write_failed'], { status: 'writing' }) : undefined;
@@ -237,7 +296,7 @@ export class SetupService {
       unsaved = true;
       progress = progress.then(async () => {
         unsaved = false;
-        await this.deps.store.updateSetup(setupId, { written: mergeWritten(earlier, recorded) });
+        await this.deps.store.transitionSetup(setupId, ['writing'], { written: mergeWritten(earlier, recorded) });
       });
     };
     try {
@@ -253,8 +312,9 @@ export class SetupService {
       const link = threeLegged ? consentLink(this.deps.config.instanceUrl, sysId(RECORD_KEYS.credential), sysId(RECORD_KEYS.profile)) : undefined;
       // ServiceNow holds the secret now. A 3LO secret is of no further use to the bot (ServiceNow
       // owns the tokens); an API token or service-account secret is kept, sealed, for health checks.
-      const done = await this.deps.store.updateSetup(
+      const done = await this.deps.store.transitionSetup(
         setupId,
+        ['writing'],
         {
           status: threeLegged ? 'awaiting_consent' : 'connected',
           written: records,
@@ -262,6 +322,8 @@ export class SetupService {
         },
         { wipeSecret: true },
       );
+      // Nothing else moves a setup that is writing; should that change, this write must not land.
+      if (!done) throw new Error(`setup ${setupId} stopped writing while its records were written`);
       const at = this.now().toISOString();
       await this.deps.store.saveConnection({
         name: done.connectionName,
@@ -291,7 +353,8 @@ export class SetupService {
         await this.failUnexpectedly(setupId, ['writing'], error, recorded);
         throw error;
       }
-      const failed = await this.deps.store.updateSetup(setupId, { status: 'write_failed', written: mergeWritten(earlier, error.written), failure: describe(error) });
+      const failed = await this.deps.store.transitionSetup(setupId, ['writing'], { status: 'write_failed', written: mergeWritten(earlier, error.written), failure: describe(error) });
+      if (!failed) return { ok: false, reason: 'not_ready', setup: this.deps.store.getSetup(setupId) };
       await this.audit(failed, userId, 'setup.write_failed', 'failed', { reason: error.failure.code, table: error.failedRecord.table });
       return { ok: false, reason: 'write_failed', setup: failed, error };
     }
@@ -323,7 +386,9 @@ export class SetupService {
     const writes: PendingSetup[] = [];
     for (const setup of this.deps.store.listSetups((s) => s.status === 'writing')) {
       const failure = { code: 'interrupted', message: 'spokebot stopped while writing the records', hint: 'Press Retry to carry on; the records already written are kept and nothing is written twice.' };
-      writes.push(await this.deps.store.updateSetup(setup.id, { status: 'write_failed', failure }));
+      const stopped = await this.deps.store.transitionSetup(setup.id, ['writing'], { status: 'write_failed', failure });
+      if (!stopped) continue;
+      writes.push(stopped);
       await this.audit(setup, 'spokebot', 'setup.write_failed', 'failed', { reason: 'interrupted' });
     }
     return {
@@ -380,7 +445,7 @@ export class SetupService {
   }
 
   /** Watches ServiceNow for the refresh token consent produces; the bot never sees the token. */
-  async watchConsent(setupId: string, signal?: AbortSignal): Promise<'connected' | 'timeout' | 'aborted'> {
+  async watchConsent(setupId: string, signal?: AbortSignal): Promise<'connected' | 'timeout' | 'aborted' | 'ended'> {
     const setup = this.requireSetup(setupId);
     if (!setup.consent) throw new Error(`setup ${setupId} has no consent step`);
     const result = await waitForRefreshToken(this.deps.serviceNow, { credential: setup.consent.credentialSysId, profile: setup.consent.profileSysId }, new Date(setup.consent.startedAt), {
@@ -391,13 +456,16 @@ export class SetupService {
     });
     if (result.status === 'aborted') return 'aborted';
     if (result.status === 'timeout') {
-      const timedOut = await this.deps.store.updateSetup(setupId, { status: 'consent_timeout' });
+      const timedOut = await this.deps.store.transitionSetup(setupId, ['awaiting_consent'], { status: 'consent_timeout' });
+      // Replaced by a newer setup of the name (or otherwise ended) while it was watched: nothing to say.
+      if (!timedOut) return 'ended';
       await this.audit(timedOut, setup.userId, 'setup.consent_timeout', 'failed', {});
       return 'timeout';
     }
-    const connected = await this.deps.store.updateSetup(setupId, { status: 'connected' });
-    const connection = this.deps.store.getConnection(setup.connectionName);
-    if (connection) await this.deps.store.saveConnection({ ...connection, state: 'connected', connectedAt: this.now().toISOString() });
+    const connected = await this.deps.store.transitionSetup(setupId, ['awaiting_consent'], { status: 'connected' });
+    if (!connected) return 'ended';
+    // Not over a removal made while the consent was awaited.
+    await this.deps.store.transitionConnection(setup.connectionName, ['awaiting_consent', 'connected'], { state: 'connected', connectedAt: this.now().toISOString() }, { newCredential: true });
     await this.audit(connected, setup.userId, 'setup.connected', 'ok', { tokenUpdatedOn: result.tokenUpdatedOn });
     return 'connected';
   }
@@ -427,6 +495,10 @@ export class SetupService {
   private audit(setup: PendingSetup, actor: string, action: string, outcome: 'ok' | 'failed' | 'refused', detail: Record<string, string | number | string[]>) {
     return this.deps.store.audit({ actor, action, outcome, setupId: setup.id, connection: setup.connectionName, detail });
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
 }
 
 /** Earlier runs' records with this run's, one per key, the newest last word. */

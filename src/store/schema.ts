@@ -64,6 +64,11 @@ export const pendingSetupSchema = z.object({
       linkPostedAt: z.string().optional(),
     })
     .optional(),
+  /**
+   * The takeover warnings the admin was shown with the plan. Confirm looks again and refuses
+   * (with the plan drawn again) if ServiceNow now has one the admin has not seen.
+   */
+  shownWarnings: z.array(z.string()).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   expiresAt: z.string(),
@@ -87,6 +92,11 @@ export const connectionSchema = z.object({
    * Never a 3LO token (ServiceNow owns those, see docs/servicenow-records.md, "Consent").
    */
   sealedCredential: sealedSchema.optional(),
+  /**
+   * Counts changes of the credential (rotation, consent, the connection set up again); never
+   * derived from the secret. A check keeps its result only if this has not moved while it ran.
+   */
+  credentialVersion: z.number().int().optional(),
   /** The alias the connection hangs on: the shipped one, or a child of it. */
   alias: z.object({ name: z.string(), childOf: z.string().optional() }).optional(),
   createdBy: z.string(),

@@ -14,6 +14,33 @@ export type { AccessRequest, AuditEvent, Connection, HealthRecord, PendingSetup,
 
 const TERMINAL = TERMINAL_STATUSES;
 
+/**
+ * A setup in one of these holds its connection name, from the plan until it ends (connected,
+ * cancelled, expired): a second setup of that name would rewrite the same ServiceNow records, so
+ * the first admin's consent link would authorise the other admin's app.
+ */
+export const NAME_HOLDING: readonly PendingSetup['status'][] = ['planned', 'writing', 'write_failed', 'awaiting_consent', 'consent_timeout'];
+
+/** Names as ServiceNow matches them in a query: case aside. */
+const sameName = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+
+export type ConnectionState = Connection['state'];
+const CONNECTION_STATES: readonly ConnectionState[] = ['awaiting_consent', 'connected', 'removed'];
+type OptionalConnectionKey = { [K in keyof Connection]-?: undefined extends Connection[K] ? K : never }[keyof Connection];
+type ConnectionPatch = Partial<Omit<Connection, 'name'>>;
+
+export interface ConnectionChange {
+  /** Fields removed by the change (a wiped credential). */
+  unset?: readonly OptionalConnectionKey[];
+  /** The credential changed: a check that began with the old one is discarded (credentialVersion). */
+  newCredential?: boolean;
+  /** A further condition on the connection as it is at that moment. */
+  guard?: (connection: Connection) => boolean;
+}
+
+/** What moving a setup to its plan did: planned (and which setups of the same admin gave way), or refused by the setup holding the name. */
+export type PlanOutcome = { planned: PendingSetup; superseded: PendingSetup[] } | { heldBy: PendingSetup };
+
 /** How finely a user's last App Home open is kept. */
 const HOME_OPEN_PRECISION_MS = 86_400_000;
 
@@ -122,16 +149,52 @@ export class SpokeStore {
    * Moves a setup on only if it is in one of the `from` states, checked and changed in one step,
    * so a double click or two concurrent requests cannot both start the same work.
    */
-  async transitionSetup(id: string, from: readonly PendingSetup['status'][], patch: Partial<Omit<PendingSetup, 'id' | 'sealedSecret'>>): Promise<PendingSetup | undefined> {
+  async transitionSetup(id: string, from: readonly PendingSetup['status'][], patch: Partial<Omit<PendingSetup, 'id' | 'sealedSecret'>>, options: { wipeSecret?: boolean } = {}): Promise<PendingSetup | undefined> {
     let moved: PendingSetup | undefined;
     await this.db.update((data) => {
       const setup = data.setups.find((s) => s.id === id);
       if (!setup || !from.includes(setup.status)) return;
       Object.assign(setup, patch, { updatedAt: this.now().toISOString() });
-      if (TERMINAL.includes(setup.status)) delete setup.sealedSecret;
+      if (options.wipeSecret || TERMINAL.includes(setup.status)) delete setup.sealedSecret;
       moved = setup;
     });
     return moved;
+  }
+
+  /** The other setup that holds this setup's connection name now, if any (a look only: planSetup decides). */
+  nameHolder(setup: PendingSetup): PendingSetup | undefined {
+    return this.db.data.setups.find((s) => s.id !== setup.id && NAME_HOLDING.includes(s.status) && sameName(s.connectionName, setup.connectionName) && !(s.userId === setup.userId && s.status !== 'writing'));
+  }
+
+  /**
+   * Moves a setup whose check passed (`checking_site`) to `planned`, which reserves its connection
+   * name, checked and changed in one step: when another setup holds the name, nothing changes
+   * and that setup is returned. The same admin's earlier setup of the name gives way (cancelled)
+   * unless it is writing: starting again means the new answers. Undefined when the setup is gone
+   * or no longer checking (cancelled or expired meanwhile).
+   */
+  async planSetup(id: string, patch: Partial<Omit<PendingSetup, 'id' | 'sealedSecret' | 'status'>>): Promise<PlanOutcome | undefined> {
+    let outcome: PlanOutcome | undefined;
+    await this.db.update((data) => {
+      const setup = data.setups.find((s) => s.id === id);
+      if (!setup || setup.status !== 'checking_site') return;
+      const holders = data.setups.filter((s) => s.id !== id && NAME_HOLDING.includes(s.status) && sameName(s.connectionName, setup.connectionName));
+      const other = holders.find((s) => s.userId !== setup.userId || s.status === 'writing');
+      if (other) {
+        outcome = { heldBy: structuredClone(other) };
+        return;
+      }
+      const at = this.now().toISOString();
+      for (const own of holders) {
+        own.status = 'cancelled';
+        own.failure = { code: 'superseded', message: 'a newer setup of the same connection name by the same admin replaced it', hint: 'Carry on with the newer setup.' };
+        own.updatedAt = at;
+        delete own.sealedSecret;
+      }
+      Object.assign(setup, patch, { status: 'planned', updatedAt: at });
+      outcome = { planned: setup, superseded: holders };
+    });
+    return outcome;
   }
 
   /** Replaces the sealed secret (an admin re-entering it after fixing the form). */
@@ -207,12 +270,45 @@ export class SpokeStore {
     return [...this.db.data.rotations];
   }
 
-  async saveConnection(connection: Connection): Promise<void> {
+  /**
+   * Puts a record built afresh (a setup's result, an adopted connection), never a copy read
+   * earlier and changed: changes go through transitionConnection. A connection of that name is
+   * replaced only in one of `over` (undefined otherwise), and its credential counts as changed,
+   * so a check still running on the one replaced is discarded.
+   */
+  async saveConnection(connection: Connection, over: readonly ConnectionState[] = CONNECTION_STATES): Promise<Connection | undefined> {
+    let saved: Connection | undefined;
     await this.db.update((data) => {
       const index = data.connections.findIndex((c) => c.name === connection.name);
-      if (index >= 0) data.connections[index] = connection;
-      else data.connections.push(connection);
+      const replaced = data.connections[index];
+      if (replaced && !over.includes(replaced.state)) return;
+      saved = replaced ? { ...connection, credentialVersion: Math.max(connection.credentialVersion ?? 0, (replaced.credentialVersion ?? 0) + 1) } : connection;
+      if (replaced) data.connections[index] = saved;
+      else data.connections.push(saved);
     });
+    return saved;
+  }
+
+  /**
+   * Changes a connection only if it is still in one of `from` (and passes `guard`), checked and
+   * changed in one step, so a flow that read the connection a while ago cannot save its copy over
+   * what happened meanwhile: a rotation that ends after a removal must not bring the connection
+   * back. `patch` may be worked out from the connection as it is then. The stored object is
+   * replaced, not edited, so a copy handed out earlier stays as it was.
+   */
+  async transitionConnection(name: string, from: readonly ConnectionState[], patch: ConnectionPatch | ((current: Connection) => ConnectionPatch), change: ConnectionChange = {}): Promise<Connection | undefined> {
+    let moved: Connection | undefined;
+    await this.db.update((data) => {
+      const index = data.connections.findIndex((c) => c.name === name);
+      const current = data.connections[index];
+      if (!current || !from.includes(current.state) || !(change.guard?.(current) ?? true)) return;
+      const next: Connection = { ...current, ...(typeof patch === 'function' ? patch(current) : patch), name };
+      for (const key of change.unset ?? []) delete next[key];
+      if (change.newCredential) next.credentialVersion = (current.credentialVersion ?? 0) + 1;
+      data.connections[index] = next;
+      moved = next;
+    });
+    return moved;
   }
 
   getConnection(name: string): Connection | undefined {
@@ -267,6 +363,22 @@ export class SpokeStore {
       // Defined, not assigned: assigning to `__proto__` would replace the object's prototype.
       Object.defineProperty(data.health, name, { value: record, enumerable: true, writable: true, configurable: true });
     });
+  }
+
+  /**
+   * Keeps a check's result only if the connection is still there, not removed, and holds the
+   * credential the check began with, checked and saved in one step: a check that signed in with
+   * a credential rotated away meanwhile must not leave its refusal (and a back-off) on the new one.
+   */
+  async saveCheckResult(name: string, credentialVersion: number | undefined, record: HealthRecord): Promise<boolean> {
+    let kept = false;
+    await this.db.update((data) => {
+      const connection = data.connections.find((c) => c.name === name);
+      if (!connection || connection.state === 'removed' || (connection.credentialVersion ?? 0) !== (credentialVersion ?? 0)) return;
+      Object.defineProperty(data.health, name, { value: record, enumerable: true, writable: true, configurable: true });
+      kept = true;
+    });
+    return kept;
   }
 
   remindersHandled(): ReadonlySet<string> {

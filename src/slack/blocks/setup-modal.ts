@@ -3,7 +3,7 @@ import { METHOD_FIELDS, type SetupField } from '../../core/setup-request.js';
 import { AUTH_METHOD_LABELS, SPOKES, type AuthMethod, type SpokeId } from '../../core/spoke-catalogue.js';
 import { ACTION, CALLBACK, SCOPED_TOKEN_VALUE, SETUP_BLOCK, SETUP_INPUT_ACTION } from '../ids.js';
 import { encodeMetadata } from '../private-metadata.js';
-import { INPUT_TEXT_LIMIT, clipText, escapeMrkdwn, textContexts, textSections } from './text-sections.js';
+import { INPUT_TEXT_LIMIT, clipText, escapeMrkdwn, escapeMrkdwnKeepingMentions, textContexts, textSections } from './text-sections.js';
 
 export interface SetupModalValues {
   connectionName?: string;
@@ -29,6 +29,8 @@ export interface SetupModalOptions {
   problem?: string;
   /** Shown right under the field it concerns (Atlassian refused the token, say). */
   fieldProblems?: Partial<Record<SetupField, string>>;
+  /** Slack user ids the bot itself wrote into the problems (who holds a name): shown as mentions, any other markup as text. */
+  mentions?: readonly string[];
 }
 
 const text = (value: string) => ({ type: 'plain_text' as const, text: value });
@@ -147,7 +149,8 @@ export function setupModal(options: SetupModalOptions): ModalView {
   const [intro, context] = INTRO[method](spoke.label, options.callbackUrl);
   const blocks: KnownBlock[] = [];
   // Problems quote the site and what Atlassian or ServiceNow said: shown as text.
-  if (options.problem) blocks.push(...textSections([`:warning: ${escapeMrkdwn(options.problem)}`]));
+  const shown = (problem: string) => escapeMrkdwnKeepingMentions(problem, options.mentions ?? []);
+  if (options.problem) blocks.push(...textSections([`:warning: ${shown(options.problem)}`]));
   blocks.push({ type: 'section', text: { type: 'mrkdwn', text: intro! } }, { type: 'context', elements: [{ type: 'mrkdwn', text: context! }] });
   if (spoke.methods.length > 1) {
     const choices = spoke.methods.map((m) => option(m, AUTH_METHOD_LABELS[m]));
@@ -164,7 +167,7 @@ export function setupModal(options: SetupModalOptions): ModalView {
     const block = fieldBlock(field, options, method);
     if (block) blocks.push(block);
     const problem = options.fieldProblems?.[field];
-    if (problem) blocks.push(...textContexts([`:x: ${escapeMrkdwn(problem)}`]));
+    if (problem) blocks.push(...textContexts([`:x: ${shown(problem)}`]));
   }
   return {
     type: 'modal',

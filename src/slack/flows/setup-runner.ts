@@ -2,6 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import { oauthCallbackUrl } from '../../core/consent-link.js';
 import { formatDuration } from '../../core/duration.js';
 import { SPOKES } from '../../core/spoke-catalogue.js';
+import type { RecordPlan } from '../../core/record-plan.js';
 import type { PendingSetup } from '../../store/spoke-store.js';
 import {
   cannotPostMessage,
@@ -15,7 +16,7 @@ import {
   writeFailedMessage,
   type Message,
 } from '../blocks/setup-messages.js';
-import { escapeMrkdwn, mentionUser, messageParts, textSections } from '../blocks/text-sections.js';
+import { escapeMrkdwn, mentionUser, messageParts, quoteTyped, textSections } from '../blocks/text-sections.js';
 import type { SlackDeps } from '../deps.js';
 import { planMessageBlocks, planModal, type PlanSummary } from '../blocks/plan-blocks.js';
 import { waitingModal } from '../blocks/progress-views.js';
@@ -99,6 +100,10 @@ export class SetupRunner {
     // why by DmThreads), nothing is written that would wait for a consent link nobody gets.
     await this.deps.threads.threadFor(this.client, setup.id, () => threadRootMessage(setup.connectionName, SPOKES[setup.spoke].label, this.deps.instanceUrl));
     const result = await this.deps.setup.confirm(setupId, userId);
+    if (!result.ok && result.reason === 'plan_changed') {
+      await this.showChangedPlan(result.setup, result.plan);
+      return;
+    }
     if (!result.ok && result.reason !== 'write_failed') {
       if (!result.setup) return;
       const text =
@@ -174,6 +179,19 @@ export class SetupRunner {
       const shown = setup.viewId ? await updateView(this.client, setup.viewId, planModal(summary, plan)) : false;
       if (!shown) await this.say(setup, { text: `Plan for ${setup.connectionName}`, blocks: [...textSections([planAgainNote(setup.connectionName)]), ...planMessageBlocks(summary, plan)] });
     });
+  }
+
+  /**
+   * Confirm found a record of this name in ServiceNow that the plan did not warn of (made or
+   * changed since it was drawn): nothing was written, and the plan comes back with the warning,
+   * in the modal if it is still open, else in the DM. Confirmed again, it goes ahead.
+   */
+  private async showChangedPlan(setup: PendingSetup, plan: RecordPlan): Promise<void> {
+    const note = `:warning: ServiceNow changed since this plan was drawn: Confirm would now take over a record named ${quoteTyped(setup.connectionName)} (see the warnings below). Nothing was written. Confirm again to go ahead anyway, or cancel and choose another name.`;
+    const summary = planSummary(this.deps, setup);
+    const modal = planModal(summary, plan);
+    const shown = setup.viewId ? await updateView(this.client, setup.viewId, { ...modal, blocks: [...textSections([note]), ...modal.blocks] }) : false;
+    if (!shown) await this.say(setup, { text: `The plan for ${escapeMrkdwn(setup.connectionName)} changed`, blocks: [...textSections([note]), ...planMessageBlocks(summary, plan)] });
   }
 
   /**

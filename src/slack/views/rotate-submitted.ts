@@ -8,7 +8,7 @@ import { SpokeError } from '../../errors.js';
 import { adminVerdict, refusalText } from '../admin-gate.js';
 import type { SlackDeps } from '../deps.js';
 import { CALLBACK, ROTATE_BLOCK, SCOPED_TOKEN_VALUE, SETUP_INPUT_ACTION } from '../ids.js';
-import { slackFailureOf, slackFailureText } from '../tell-user.js';
+import { slackFailureOf, slackFailureText, tellUser } from '../tell-user.js';
 import { updateView } from '../update-view.js';
 
 type Values = Record<string, Record<string, { value?: string | null; selected_date?: string | null; selected_options?: Array<{ value: string }> | null }>>;
@@ -55,6 +55,13 @@ export function register(app: App, deps: SlackDeps): void {
       } catch (error) {
         if (!(error instanceof SpokeError)) throw error;
         await updateView(client, view.id, waitingModal('Not rotated', `:x: ${escapeMrkdwn(`${error.message}. ${error.hint}`)} The old credential may still be in ServiceNow; run \`/spoke rotate ${name}\` again.`));
+        return;
+      }
+      if (!result.ok && 'removed' in result) {
+        // Another admin removed it while this rotation ran: it stays removed, and this admin hears why.
+        const written = result.written ? ' The new credential had already reached its inactive credential record in ServiceNow.' : ' Nothing was written.';
+        const said = `:no_entry: *${name}* was removed (deactivated in ServiceNow) meanwhile, so it was not rotated and stays removed.${written}`;
+        if (!(await updateView(client, view.id, waitingModal('Not rotated', said)))) await tellUser(client, { userId: body.user.id }, plainMessage(said), { logger: deps.logger });
         return;
       }
       if (!result.ok) {

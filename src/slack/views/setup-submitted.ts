@@ -1,11 +1,12 @@
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { parseSetupRequest } from '../../core/setup-request.js';
+import { ConnectionNameHeldError, SetupEndedError } from '../../setup/setup-conflicts.js';
 import { SignInDeferredError } from '../../setup/sign-in-limiter.js';
 import { planMessageBlocks, planModal } from '../blocks/plan-blocks.js';
 import { checkingSiteModal } from '../blocks/progress-views.js';
 import { plainMessage } from '../blocks/setup-messages.js';
-import { escapeMrkdwn } from '../blocks/text-sections.js';
+import { escapeMrkdwn, escapeMrkdwnKeepingMentions } from '../blocks/text-sections.js';
 import { adminVerdict, refusalText } from '../admin-gate.js';
 import type { SlackDeps } from '../deps.js';
 import { CALLBACK, SETUP_BLOCK } from '../ids.js';
@@ -79,6 +80,16 @@ async function showPlanOrProblem(deps: SlackDeps, client: WebClient, setupId: st
     return;
   }
   const { setup, error, advice } = result;
+  // Cancelled, expired or replaced by a newer setup while it was checked: whoever ended it said so.
+  if (error instanceof SetupEndedError) return;
+  if (error instanceof ConnectionNameHeldError) {
+    const mentions = [error.holder.userId];
+    const problem = 'Another setup holds this connection name; see below. Nothing was written.';
+    const form = setupForm(deps, { spoke: setup.spoke, method: setup.method, setupId: setup.id, problem, values: formValuesOf(setup), fieldProblems: { connectionName: error.advice }, mentions });
+    const shown = await updateView(client, viewId, form);
+    if (!shown) await runner.say(setup, plainMessage(`:x: ${escapeMrkdwnKeepingMentions(error.advice, mentions)} Run \`/spoke setup ${setup.spoke}\` again with another name.`));
+    return;
+  }
   const problem = error instanceof SignInDeferredError ? 'spokebot did not sign in to Atlassian this time; see below. Nothing was sent or written.' : advice ? `Atlassian refused the ${setup.method === 'api_token' ? 'API token' : 'credential'}; see below. Nothing was written.` : `No Cloud ID from ${setup.siteOrigin}. ${error.hint}`;
   const form = setupForm(deps, {
     spoke: setup.spoke,
