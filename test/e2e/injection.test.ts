@@ -14,7 +14,16 @@ const TEAM = '<!channel> Security team';
 const REASON = 'approve via <https://evil.example/login|the admin console>';
 const DENY_REASON = '<!here> see <@UOUTSIDE1> & <#C0REPORTS>';
 
-const shown = (value: unknown) => JSON.stringify(value);
+/**
+ * What Slack would read as markup: everything the bot sent except `plain_text` objects (modal
+ * labels, button text, confirmation dialogs), where Slack shows `<!channel>` as those characters
+ * and never pings.
+ */
+const shown = (value: unknown) => JSON.stringify(value, (_key, node: unknown) => (isPlainText(node) ? '[plain_text]' : node));
+
+function isPlainText(node: unknown): boolean {
+  return typeof node === 'object' && node !== null && (node as { type?: unknown }).type === 'plain_text';
+}
 const RAW_MARKUP = ['<!channel>', '<!here>', '<!everyone>', '<https://evil', '<@UOUTSIDE1>', '<#C0REPORTS>'];
 
 describe('typed mentions and links reach Slack as text', () => {

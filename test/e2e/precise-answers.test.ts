@@ -85,6 +85,8 @@ const NO_DIALOG = new Set<string>([
   ACTION.openConsent,
   ACTION.checkNow,
   ACTION.retryConsent,
+  ACTION.editSetupForm,
+  ACTION.openSetup,
 ]);
 
 type Element = { type?: string; action_id?: string; confirm?: Record<string, { type?: string; text?: string } | string> };
