@@ -34,6 +34,7 @@ import * as events from './slack/events/index.js';
 import * as views from './slack/views/index.js';
 import { RestartRecovery } from './slack/flows/restart-recovery.js';
 import { SetupSweep } from './slack/flows/setup-sweep.js';
+import { UserZones } from './slack/user-zones.js';
 
 export interface AppDeps {
   config: Config;
@@ -191,6 +192,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     instanceUrl: config.SERVICENOW_INSTANCE_URL,
     siteAllowlist: config.ATLASSIAN_SITE_ALLOWLIST,
     consentTimeoutMs: config.SPOKE_CONSENT_TIMEOUT,
+    zones: new UserZones(app.client, logger.child({ component: 'slack' })),
     now,
     // Its own clients, not the bot's: the checks must see what a fresh start would see.
     doctor: () =>

@@ -1,3 +1,4 @@
+import { EARLIEST_ZONE, daysLeft, endOfDay, lastDay } from './calendar.js';
 import type { AuthMethod } from './spoke-catalogue.js';
 
 /**
@@ -28,7 +29,48 @@ export interface Expiry {
   kind: ExpiryKind;
   /** When it dies, as an ISO date-time. */
   at: string;
+  /** The last day it lives, as the admin typed it (API tokens), in `zone`. */
+  on?: string;
+  /** The zone its days are counted in (the admin's, for an API token); UTC when absent. */
+  zone?: string;
+  /** What the date is counted from, where ServiceNow leaves it uncertain. */
+  note?: string;
 }
+
+/** The day an expiry is shown with: the typed one, or the last day it lives (UTC). */
+export function expiryDay(expiry: Expiry): string {
+  return expiry.on ?? lastDay(expiry.at, expiry.zone ?? 'UTC');
+}
+
+/** Days to an expiry, as every view and rule counts them (core/calendar.ts). */
+export function expiryDaysLeft(expiry: Expiry, now: Date): number {
+  return daysLeft(expiry.at, now, expiry.zone ?? 'UTC');
+}
+
+/**
+ * An API token's expiry: the end of the typed day in the zone of the admin who typed it.
+ * Connections stored before zones were kept count the day as ending where it ends first.
+ */
+export function apiTokenExpiry(connection: { tokenExpiresOn?: string | undefined; tokenExpiresAt?: string | undefined; tokenExpiryZone?: string | undefined }): Expiry | undefined {
+  const on = connection.tokenExpiresOn;
+  if (!on) return undefined;
+  const zone = connection.tokenExpiryZone ?? EARLIEST_ZONE;
+  return { kind: 'api_token', at: connection.tokenExpiresAt ?? endOfDay(on, zone).toISOString(), on, zone };
+}
+
+/** "Australia/Sydney", or "UTC+14" for the zone of dates stored before zones were kept. */
+export function zoneLabel(zone: string): string {
+  return zone === EARLIEST_ZONE ? 'UTC+14' : zone;
+}
+
+/**
+ * Where the refresh token's 365 days were counted from (servicenow/consent-watcher.ts):
+ * a consent spokebot watched; the token row's creation (no watched consent); a newer token row,
+ * a consent spokebot did not watch; the watched consent, though a newer row that may be a
+ * refresh's exists.
+ */
+export const CONSENT_BASES = ['watched', 'token_row', 'newer_token_row', 'watched_before_newer_row'] as const;
+export type ConsentBasis = (typeof CONSENT_BASES)[number];
 
 /** Atlassian refresh tokens: 90 days without use kill them, and 365 days after consent they die anyway. */
 export const REFRESH_IDLE_DAYS = 90;
@@ -43,10 +85,11 @@ export interface HealthFacts {
   scopes?: { expected: string[]; actual: string[] } | { error: string };
   site: { expectedCloudId: string; cloudId?: string; error?: string };
   /** 3LO only: the refresh token ServiceNow holds, and its dates. */
-  refreshToken?: { present: false } | { present: true; lastRefreshed: string; consentedAt: string } | { error: string };
+  refreshToken?: { present: false } | { present: true; lastRefreshed: string; consentedAt: string; basis?: ConsentBasis; rowCreated?: string } | { error: string };
   /** API token / service account: a live sign-in, or why none was tried. */
   credential?: { ok: true } | { ok: false; summary: string } | { skipped: string };
-  tokenExpiresOn?: string;
+  /** API token: the end of its typed last day, in the typist's zone. */
+  tokenExpiry?: { at: string; on: string; zone: string };
 }
 
 export interface HealthReport {
@@ -104,29 +147,57 @@ function refreshCheck(facts: HealthFacts, now: Date, options: HealthOptions, exp
   if (!t) return { check: 'refresh_token', status: 'skipped', summary: 'No refresh token for this method.' };
   if ('error' in t) return { check: 'refresh_token', status: 'warning', summary: `oauth_credential could not be read: ${t.error}`, fix: 'check_now' };
   if (!t.present) return { check: 'refresh_token', status: 'failing', summary: 'ServiceNow holds no refresh token: consent again.', fix: 'reconsent' };
-  const idle = new Date(Date.parse(t.lastRefreshed) + REFRESH_IDLE_DAYS * DAY);
-  const cap = new Date(Date.parse(t.consentedAt) + REFRESH_CAP_DAYS * DAY);
-  expiries.push({ kind: 'refresh_idle', at: idle.toISOString() }, { kind: 'refresh_cap', at: cap.toISOString() });
-  const first = idle < cap ? idle : cap;
-  const daysLeft = Math.floor((first.getTime() - now.getTime()) / DAY);
+  const idle: Expiry = { kind: 'refresh_idle', at: new Date(Date.parse(t.lastRefreshed) + REFRESH_IDLE_DAYS * DAY).toISOString() };
+  const note = capNote(t);
+  const cap: Expiry = { kind: 'refresh_cap', at: new Date(Date.parse(t.consentedAt) + REFRESH_CAP_DAYS * DAY).toISOString(), ...(note ? { note } : {}) };
+  expiries.push(idle, cap);
+  const first = Date.parse(idle.at) < Date.parse(cap.at) ? idle : cap;
+  const left = expiryDaysLeft(first, now);
   const sinceRefresh = Math.floor((now.getTime() - Date.parse(t.lastRefreshed)) / DAY);
   const sinceConsent = Math.floor((now.getTime() - Date.parse(t.consentedAt)) / DAY);
-  const detail = `Last refreshed ${sinceRefresh} days ago, consented ${sinceConsent} days ago.`;
-  if (daysLeft < 0) return { check: 'refresh_token', status: 'failing', summary: `The refresh token has expired. ${detail}`, fix: 'reconsent' };
-  if (daysLeft <= options.warnDays) return { check: 'refresh_token', status: 'warning', summary: `The refresh token dies in ${daysLeft} days. ${detail}`, fix: 'reconsent' };
+  const counted = t.basis === 'token_row' ? 'token row created' : 'consented';
+  const detail = `Last refreshed ${sinceRefresh} days ago, ${counted} ${sinceConsent} days ago.${note ? ` ${note}` : ''}`;
+  if (left < 0) return { check: 'refresh_token', status: 'failing', summary: `The refresh token has expired. ${detail}`, fix: 'reconsent' };
+  if (left <= options.warnDays) return { check: 'refresh_token', status: 'warning', summary: `The refresh token dies ${inDays(left)} (${expiryDay(first)}). ${detail}`, fix: 'reconsent' };
   return { check: 'refresh_token', status: 'ok', summary: detail };
+}
+
+/**
+ * The 365 days count from what ServiceNow can show; where that is not a consent spokebot watched,
+ * the check and the reminder say what they were counted from.
+ */
+function capNote(t: { consentedAt: string; basis?: ConsentBasis; rowCreated?: string }): string | undefined {
+  const created = t.rowCreated?.slice(0, 10);
+  switch (t.basis) {
+    case 'token_row':
+      return `The 365 days are counted from the token row's creation on ${created}; ServiceNow does not say when consent was given.`;
+    case 'newer_token_row':
+      return `The 365 days are counted from the token row's creation on ${created}: a consent spokebot did not watch.`;
+    case 'watched_before_newer_row':
+      return `The 365 days are counted from the consent spokebot watched on ${t.consentedAt.slice(0, 10)}; ServiceNow holds a token row created later, on ${created}, and does not say whether a consent or a refresh made it.`;
+    default:
+      return undefined;
+  }
+}
+
+/** "at the end of today" on the last day, else "in N days": the words the views use with daysLeft. */
+export function inDays(days: number): string {
+  return days === 0 ? 'at the end of today' : `in ${days} day${days === 1 ? '' : 's'}`;
 }
 
 function credentialCheck(facts: HealthFacts, now: Date, options: HealthOptions, expiries: Expiry[]): CheckResult {
   const c = facts.credential;
-  if (facts.tokenExpiresOn) expiries.push({ kind: 'api_token', at: `${facts.tokenExpiresOn}T00:00:00.000Z` });
+  const token: Expiry | undefined = facts.tokenExpiry ? { kind: 'api_token', ...facts.tokenExpiry } : undefined;
+  if (token) expiries.push(token);
   if (!c) return { check: 'credential', status: 'skipped', summary: 'ServiceNow holds the tokens of this connection.' };
   if ('skipped' in c) return { check: 'credential', status: 'skipped', summary: c.skipped };
   if (!c.ok) return { check: 'credential', status: 'failing', summary: c.summary, fix: 'rotate' };
-  if (facts.tokenExpiresOn) {
-    const daysLeft = Math.floor((Date.parse(`${facts.tokenExpiresOn}T00:00:00Z`) - now.getTime()) / DAY);
-    if (daysLeft < 0) return { check: 'credential', status: 'failing', summary: `The API token expired on ${facts.tokenExpiresOn}.`, fix: 'rotate' };
-    if (daysLeft <= options.warnDays) return { check: 'credential', status: 'warning', summary: `Signs in, but the API token expires in ${daysLeft} days (${facts.tokenExpiresOn}).`, fix: 'rotate' };
+  if (token) {
+    const left = expiryDaysLeft(token, now);
+    const until = `the end of ${token.on} (${zoneLabel(token.zone!)})`;
+    if (left < 0) return { check: 'credential', status: 'failing', summary: `The API token expired on ${token.on}: it was valid until ${until}.`, fix: 'rotate' };
+    if (left <= options.warnDays) return { check: 'credential', status: 'warning', summary: `Signs in, but the API token expires ${inDays(left)}: it is valid until ${until}.`, fix: 'rotate' };
+    return { check: 'credential', status: 'ok', summary: `Signs in. The API token is valid until ${until}.` };
   }
   return { check: 'credential', status: 'ok', summary: 'Signs in.' };
 }

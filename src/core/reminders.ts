@@ -1,4 +1,4 @@
-import type { Expiry } from './health.js';
+import { expiryDaysLeft, type Expiry } from './health.js';
 
 /**
  * Reminders before each expiry the bot can know, at fixed thresholds (30, 14, 7, 3, 1 days by
@@ -19,17 +19,17 @@ export interface ReminderPlan {
   skip: string[];
 }
 
-const DAY = 86_400_000;
-
+/** The typed day for an API token (the key it always had), the instant's UTC day otherwise. */
 export function reminderKey(connection: string, expiry: Expiry, threshold: number): string {
-  return `${connection}|${expiry.kind}|${expiry.at.slice(0, 10)}|${threshold}`;
+  return `${connection}|${expiry.kind}|${expiry.on ?? expiry.at.slice(0, 10)}|${threshold}`;
 }
 
 export function dueReminders(connection: string, expiries: readonly Expiry[], thresholds: readonly number[], sent: ReadonlySet<string>, now: Date): ReminderPlan {
   const plan: ReminderPlan = { send: [], skip: [] };
   const descending = [...new Set(thresholds)].sort((a, b) => b - a);
   for (const expiry of expiries) {
-    const daysLeft = Math.ceil((Date.parse(expiry.at) - now.getTime()) / DAY);
+    // Counted as the health check counts them, so a reminder and a check never disagree by a day.
+    const daysLeft = expiryDaysLeft(expiry, now);
     if (daysLeft < 0) continue; // expired: that is an alert, not a reminder
     const passed = descending.filter((t) => daysLeft <= t);
     const unsent = passed.filter((t) => !sent.has(reminderKey(connection, expiry, t)));

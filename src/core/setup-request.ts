@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { addDays, dateInZone, dayNumber } from './calendar.js';
 import { checkSite } from './site.js';
 import { hasOfflineAccess, parseScopes, unknownScopesProblem } from './scopes.js';
 import { API_TOKEN_MAX_DAYS, AUTH_METHODS, OFFLINE_ACCESS, SPOKES, type AuthMethod, type SpokeId } from './spoke-catalogue.js';
@@ -44,9 +45,13 @@ export interface SetupRequest {
   /** OAuth methods: the app's client ID and scopes; empty for API tokens. */
   clientId: string;
   scopes: string[];
-  /** API tokens: whose token it is, when it expires (YYYY-MM-DD), and whether it is scoped. */
+  /**
+   * API tokens: whose token it is, its last day (YYYY-MM-DD) and the zone of the admin who typed
+   * it (the day ends at midnight there), and whether it is scoped.
+   */
   email?: string;
   tokenExpiresOn?: string;
+  tokenExpiryZone?: string;
   scopedToken?: boolean;
   /** The client secret or API token; '' on a resubmission that keeps the one held. */
   secret: string;
@@ -58,19 +63,21 @@ export interface ParseOptions {
   allowlist: readonly string[];
   /** A resubmitted form whose setup still holds the secret may leave it empty. */
   secretHeld?: boolean;
-  /** Today (UTC), for the token expiry rules. */
+  /** Now, for the token expiry rules: today is today in `zone`. */
   today: Date;
+  /** The admin's time zone (Slack's tz); UTC when Slack did not say. */
+  zone?: string;
 }
 
 const required = (message: string, optional: boolean) => (optional ? z.string().trim() : z.string().trim().min(1, message));
 
-function dayNumber(isoDate: string): number {
-  return Math.floor(Date.parse(`${isoDate}T00:00:00Z`) / 86_400_000);
-}
-
-export function tokenExpiryProblem(isoDate: string, today: Date): string | undefined {
+/**
+ * The typed date is a day in the admin's calendar, as Atlassian showed it to them: counted from
+ * their today, so Atlassian's own 365th day is accepted wherever they are.
+ */
+export function tokenExpiryProblem(isoDate: string, today: Date, zone = 'UTC'): string | undefined {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(isoDate) || Number.isNaN(Date.parse(isoDate))) return 'Pick the date the token expires (Atlassian shows it next to the token).';
-  const days = dayNumber(isoDate) - Math.floor(today.getTime() / 86_400_000);
+  const days = dayNumber(isoDate) - dayNumber(dateInZone(today, zone));
   if (days < 0) return 'This date has passed: the token has expired. Create a new one at id.atlassian.com.';
   if (days > API_TOKEN_MAX_DAYS) return `Atlassian API tokens last at most ${API_TOKEN_MAX_DAYS} days; check the expiry date.`;
   return undefined;
@@ -141,7 +148,7 @@ function schemaFor(method: AuthMethod, options: ParseOptions) {
         }),
       apiToken: required('Paste the API token (id.atlassian.com → Security → API tokens).', held),
       tokenExpiry: z.string().superRefine((date, ctx) => {
-        const problem = tokenExpiryProblem(date, options.today);
+        const problem = tokenExpiryProblem(date, options.today, options.zone);
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
       }),
       tokenScoped: z.boolean(),
@@ -178,7 +185,7 @@ export function parseSetupRequest(spoke: SpokeId, input: SetupRequestInput, opti
     clientId: typeof data.clientId === 'string' ? data.clientId : '',
     scopes: Array.isArray(data.scopes) ? (data.scopes as string[]) : [],
     secret: String(method === 'api_token' ? data.apiToken : data.clientSecret),
-    ...(method === 'api_token' ? { email: String(data.email), tokenExpiresOn: String(data.tokenExpiry), scopedToken: Boolean(data.tokenScoped) } : {}),
+    ...(method === 'api_token' ? { email: String(data.email), tokenExpiresOn: String(data.tokenExpiry), tokenExpiryZone: options.zone ?? 'UTC', scopedToken: Boolean(data.tokenScoped) } : {}),
   };
   return { ok: true, request };
 }
@@ -190,7 +197,10 @@ export function defaultConnectionName(spokeLabel: string, siteOrigin: string): s
   return `${spokeLabel} ${site}`.slice(0, 80);
 }
 
-/** The default expiry Atlassian proposes for a new token: one year from today. */
-export function defaultTokenExpiry(today: Date): string {
-  return new Date(today.getTime() + API_TOKEN_MAX_DAYS * 86_400_000).toISOString().slice(0, 10);
+/**
+ * The default expiry Atlassian proposes for a new token: a year from today. Without the admin's
+ * zone, today is taken where it began last (UTC-12), so the proposal is never past their 365th day.
+ */
+export function defaultTokenExpiry(today: Date, zone = 'Etc/GMT+12'): string {
+  return addDays(dateInZone(today, zone), API_TOKEN_MAX_DAYS);
 }

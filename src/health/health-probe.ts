@@ -1,11 +1,11 @@
 import { CredentialRejectedError } from '../atlassian/errors.js';
 import type { TenantInfoClient } from '../atlassian/tenant-info.js';
-import type { HealthFacts } from '../core/health.js';
+import { apiTokenExpiry, type HealthFacts } from '../core/health.js';
 import { RECORD_KEYS } from '../core/record-keys.js';
 import { CREDENTIAL_TABLE, SPOKES, connectionUrlForMethod } from '../core/spoke-catalogue.js';
 import { adviceFor } from '../core/verification-advice.js';
 import { SpokeError } from '../errors.js';
-import { findRefreshTokens, parseGlideDateTime } from '../servicenow/consent-watcher.js';
+import { consentClock, instanceKeepsRows, readTokenRows, threeLeggedCredentials } from '../servicenow/consent-watcher.js';
 import type { ServiceNowRecord, ServiceNowTableClient } from '../servicenow/table-client.js';
 import type { CredentialVerifier } from '../setup/credential-verifier.js';
 import { SignInDeferredError, SignInLimiter } from '../setup/sign-in-limiter.js';
@@ -56,6 +56,7 @@ export class HealthProbe {
       connection.method === 'oauth_3lo' ? this.refreshToken(connection) : Promise.resolve(undefined),
       connection.method === 'oauth_3lo' ? Promise.resolve(undefined) : this.credential(connection, previous),
     ]);
+    const tokenExpiry = apiTokenExpiry(connection);
     const facts: HealthFacts = {
       method: connection.method,
       records,
@@ -63,7 +64,7 @@ export class HealthProbe {
       ...(scopes ? { scopes } : {}),
       ...(refreshToken ? { refreshToken } : {}),
       ...(credential ? { credential: credential.fact } : {}),
-      ...(connection.tokenExpiresOn ? { tokenExpiresOn: connection.tokenExpiresOn } : {}),
+      ...(tokenExpiry ? { tokenExpiry: { at: tokenExpiry.at, on: tokenExpiry.on!, zone: tokenExpiry.zone! } } : {}),
     };
     return { facts, ...(credential?.failedAt ? { authFailedAt: credential.failedAt } : {}) };
   }
@@ -117,16 +118,13 @@ export class HealthProbe {
     const profile = connection.records[RECORD_KEYS.profile];
     if (!credential || !profile) return { present: false };
     try {
-      const rows = await findRefreshTokens(this.deps.serviceNow, { credential, profile }, { fields: ['sys_created_on', 'sys_updated_on'], limit: 1, orderByDesc: 'sys_updated_on' });
+      const rows = (await readTokenRows(this.deps.serviceNow, { credential, profile })).filter((r) => r.type === 'refresh_token').sort((a, b) => b.created - a.created);
       const row = rows[0];
       if (!row) return { present: false };
-      const updated = parseGlideDateTime(String(row.sys_updated_on));
-      const created = parseGlideDateTime(String(row.sys_created_on));
-      if (!updated || !created) return { error: `unreadable token dates (${String(row.sys_updated_on)})` };
-      // The consent spokebot watched land is the start of the 365-day clock; whether ServiceNow
-      // keeps the first row across refreshes is unconfirmed, so its date is only the fallback.
-      const consented = connection.connectedAt ? new Date(connection.connectedAt) : created;
-      return { present: true, lastRefreshed: updated.toISOString(), consentedAt: consented.toISOString() };
+      // Where the 365 days start is decided with the consent rule (consent-watcher.ts): a consent
+      // spokebot watched, else the token row's creation, never the time spokebot adopted it.
+      const clock = await consentClock(row, connection.watchedConsent, () => instanceKeepsRows(this.deps.serviceNow, threeLeggedCredentials(this.deps.store.listConnections())));
+      return { present: true, lastRefreshed: new Date(Math.max(row.updated, row.created)).toISOString(), consentedAt: clock.start, basis: clock.basis, rowCreated: clock.rowCreated };
     } catch (error) {
       return { error: reason(error) };
     }

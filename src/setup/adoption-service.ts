@@ -59,7 +59,8 @@ export class AdoptionService {
       ...(parent ? { alias: { name: String(alias.name), childOf: String(parent.name) } } : { alias: { name: String(alias.name) } }),
       createdBy: userId,
       createdAt: at,
-      connectedAt: at,
+      // No connectedAt and no watched consent: adopting grants no fresh year. The 365 days count
+      // from the token row's creation (servicenow/consent-watcher.ts, consentClock).
       state: 'connected',
       records,
     };

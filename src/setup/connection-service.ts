@@ -3,7 +3,8 @@ import { RECORD_KEYS } from '../core/record-keys.js';
 import { CREDENTIAL_TABLE, SPOKES, connectionUrlForMethod } from '../core/spoke-catalogue.js';
 import { adviceFor, type FieldAdvice } from '../core/verification-advice.js';
 import { CredentialRejectedError } from '../atlassian/errors.js';
-import { currentRefreshTokens, waitForRefreshToken, type TokenOwner } from '../servicenow/consent-watcher.js';
+import { EARLIEST_ZONE, endOfDay } from '../core/calendar.js';
+import { takeBaseline, threeLeggedCredentials, waitForConsent, type TokenBaseline, type TokenOwner } from '../servicenow/consent-watcher.js';
 import type { ServiceNowTableClient } from '../servicenow/table-client.js';
 import type { Connection, Rotation, SpokeStore } from '../store/spoke-store.js';
 import type { CredentialVerifier } from './credential-verifier.js';
@@ -11,14 +12,17 @@ import { SignInDeferredError, type SignInLimiter, type SignInSubject } from './s
 
 export interface NewCredential {
   secret: string;
+  /** An API token's last day, typed by an admin in `tokenExpiryZone` (their Slack tz). */
   tokenExpiresOn?: string;
+  tokenExpiryZone?: string;
   scopedToken?: boolean;
 }
 
 export interface Reconsent {
   link: string;
   since: Date;
-  baseline: ReadonlySet<string>;
+  /** What ServiceNow held when the link was handed out (servicenow/consent-watcher.ts). */
+  baseline: TokenBaseline;
   /** The stored record of this re-consent, so a restart can watch on. */
   rotationId?: string;
 }
@@ -123,7 +127,7 @@ export class ConnectionService {
       ['connected', 'awaiting_consent'],
       {
         ...(connection.method === 'api_token' ? { scopedToken } : {}),
-        ...(next.tokenExpiresOn ? { tokenExpiresOn: next.tokenExpiresOn } : {}),
+        ...(next.tokenExpiresOn ? { tokenExpiresOn: next.tokenExpiresOn, tokenExpiresAt: endOfDay(next.tokenExpiresOn, next.tokenExpiryZone ?? EARLIEST_ZONE).toISOString(), tokenExpiryZone: next.tokenExpiryZone ?? EARLIEST_ZONE } : {}),
         sealedCredential: this.deps.store.sealCredential(connection.name, next.secret),
       },
       { newCredential: true, ...(connection.method === 'api_token' ? {} : { unset: ['scopedToken'] }) },
@@ -148,10 +152,10 @@ export class ConnectionService {
   async startReconsent(connection: Connection, userId: string): Promise<Reconsent> {
     const owner = this.tokenOwner(connection);
     const link = consentLink(this.deps.instanceUrl, owner.credential, owner.profile);
-    // The tokens there now are the old ones; only a row that is not among them proves consent.
-    const baseline = await currentRefreshTokens(this.deps.serviceNow, owner);
+    // The tokens there now are the old ones: only what changes after this can prove consent.
+    const baseline = await takeBaseline(this.deps.serviceNow, owner, threeLeggedCredentials(this.deps.store.listConnections()));
     const since = this.deps.now();
-    const rotation = await this.deps.store.startRotation({ kind: 'reconsent', connection: connection.name, userId, step: 'watching', since: since.toISOString(), baseline: [...baseline] });
+    const rotation = await this.deps.store.startRotation({ kind: 'reconsent', connection: connection.name, userId, step: 'watching', since: since.toISOString(), tokenBaseline: baseline });
     await this.audit(connection, userId, 'connection.reconsent_started', 'ok', {});
     return { link, since, baseline, rotationId: rotation.id };
   }
@@ -171,7 +175,7 @@ export class ConnectionService {
       const connection = this.active(rotation.connection);
       if (rotation.kind === 'reconsent' && rotation.thread && rotation.since && connection) {
         const owner = this.tokenOwner(connection);
-        const reconsent = { link: consentLink(this.deps.instanceUrl, owner.credential, owner.profile), since: new Date(rotation.since), baseline: new Set(rotation.baseline ?? []), rotationId: rotation.id };
+        const reconsent = { link: consentLink(this.deps.instanceUrl, owner.credential, owner.profile), since: new Date(rotation.since), baseline: rotation.tokenBaseline ?? { rows: rotation.baseline ?? [] }, rotationId: rotation.id };
         found.watches.push({ rotation, connection, reconsent });
         continue;
       }
@@ -187,18 +191,18 @@ export class ConnectionService {
   }
 
   async waitForReconsent(connection: Connection, userId: string, reconsent: Reconsent, signal?: AbortSignal): Promise<'connected' | 'timeout' | 'aborted'> {
-    const result = await waitForRefreshToken(this.deps.serviceNow, this.tokenOwner(connection), reconsent.since, {
+    const result = await waitForConsent(this.deps.serviceNow, this.tokenOwner(connection), reconsent.since, {
       timeoutMs: this.deps.consentTimeoutMs,
       now: this.deps.now,
       baseline: reconsent.baseline,
       ...(signal ? { signal } : {}),
     });
     // Only over a connection still active: a removal during the watch stands.
-    const current = result.status === 'connected' ? await this.deps.store.transitionConnection(connection.name, ['connected', 'awaiting_consent'], { state: 'connected', connectedAt: this.deps.now().toISOString() }, { newCredential: true }) : undefined;
+    const current = result.status === 'connected' ? await this.deps.store.transitionConnection(connection.name, ['connected', 'awaiting_consent'], { state: 'connected', connectedAt: this.deps.now().toISOString(), watchedConsent: { at: result.evidence.at, row: result.evidence.row, change: result.evidence.change } }, { newCredential: true }) : undefined;
     if (current && result.status === 'connected') {
-      await this.audit(connection, userId, 'connection.reconsented', 'ok', { tokenUpdatedOn: result.tokenUpdatedOn });
+      await this.audit(connection, userId, 'connection.reconsented', 'ok', { via: result.evidence.via, consentAt: result.evidence.at });
     } else if (result.status === 'timeout') {
-      await this.audit(connection, userId, 'connection.reconsented', 'failed', { reason: 'timeout' });
+      await this.audit(connection, userId, 'connection.reconsented', 'failed', { reason: 'timeout', ...(result.unproven ? { unprovenChangeAt: result.unproven } : {}) });
     }
     // Stopped by a shutdown, the record stays so the next start watches on.
     if (result.status !== 'aborted' && reconsent.rotationId) await this.deps.store.endRotation(reconsent.rotationId);

@@ -12,7 +12,8 @@ import { decideAlias } from '../servicenow/shipped-alias.js';
 import type { SetupRequest } from '../core/setup-request.js';
 import { SpokeError } from '../errors.js';
 import type { TenantInfoClient } from '../atlassian/tenant-info.js';
-import { waitForRefreshToken } from '../servicenow/consent-watcher.js';
+import { EARLIEST_ZONE, endOfDay } from '../core/calendar.js';
+import { lookForConsent, takeBaseline, threeLeggedCredentials, waitForConsent, type ConsentEvidence, type TokenBaseline, type TokenOwner } from '../servicenow/consent-watcher.js';
 import { PlanWriteError, type PlanWriter, type WrittenRecord } from '../servicenow/plan-writer.js';
 import { ServiceNowError } from '../servicenow/errors.js';
 import type { ServiceNowRecord, ServiceNowTableClient } from '../servicenow/table-client.js';
@@ -310,6 +311,9 @@ export class SetupService {
       const alias = written.get(RECORD_KEYS.alias);
       const threeLegged = setup.method === 'oauth_3lo';
       const link = threeLegged ? consentLink(this.deps.config.instanceUrl, sysId(RECORD_KEYS.credential), sysId(RECORD_KEYS.profile)) : undefined;
+      // Before the link goes out: a name set up again already has tokens in ServiceNow, and only
+      // what changes after this can be the admin's consent (servicenow/consent-watcher.ts).
+      const baseline = threeLegged ? await this.baselineFor({ credential: sysId(RECORD_KEYS.credential), profile: sysId(RECORD_KEYS.profile) }) : undefined;
       // ServiceNow holds the secret now. A 3LO secret is of no further use to the bot (ServiceNow
       // owns the tokens); an API token or service-account secret is kept, sealed, for health checks.
       const done = await this.deps.store.transitionSetup(
@@ -318,7 +322,7 @@ export class SetupService {
         {
           status: threeLegged ? 'awaiting_consent' : 'connected',
           written: records,
-          ...(link ? { consent: { credentialSysId: sysId(RECORD_KEYS.credential), profileSysId: sysId(RECORD_KEYS.profile), startedAt: this.now().toISOString(), link } } : {}),
+          ...(link ? { consent: { credentialSysId: sysId(RECORD_KEYS.credential), profileSysId: sysId(RECORD_KEYS.profile), startedAt: this.now().toISOString(), link, ...(baseline ? { baseline } : {}) } } : {}),
         },
         { wipeSecret: true },
       );
@@ -335,7 +339,7 @@ export class SetupService {
         scopes: done.scopes,
         ...(done.clientId ? { clientId: done.clientId } : {}),
         ...(done.email ? { email: done.email } : {}),
-        ...(done.tokenExpiresOn ? { tokenExpiresOn: done.tokenExpiresOn } : {}),
+        ...(done.tokenExpiresOn ? tokenExpiryFields(done.tokenExpiresOn, done.tokenExpiryZone) : {}),
         ...(done.scopedToken !== undefined ? { scopedToken: done.scopedToken } : {}),
         ...(!threeLegged && secret ? { sealedCredential: this.deps.store.sealCredential(done.connectionName, secret) } : {}),
         ...(alias ? { alias: { name: alias.label, ...(alias.childOf ? { childOf: alias.childOf } : {}) } } : {}),
@@ -448,8 +452,9 @@ export class SetupService {
   async watchConsent(setupId: string, signal?: AbortSignal): Promise<'connected' | 'timeout' | 'aborted' | 'ended'> {
     const setup = this.requireSetup(setupId);
     if (!setup.consent) throw new Error(`setup ${setupId} has no consent step`);
-    const result = await waitForRefreshToken(this.deps.serviceNow, { credential: setup.consent.credentialSysId, profile: setup.consent.profileSysId }, new Date(setup.consent.startedAt), {
+    const result = await waitForConsent(this.deps.serviceNow, consentOwner(setup.consent), new Date(setup.consent.startedAt), {
       timeoutMs: this.deps.config.consentTimeoutMs,
+      ...(setup.consent.baseline ? { baseline: setup.consent.baseline } : {}),
       ...(this.deps.config.consentFirstPollMs ? { firstDelayMs: this.deps.config.consentFirstPollMs } : {}),
       ...(signal ? { signal } : {}),
       now: this.now,
@@ -459,23 +464,102 @@ export class SetupService {
       const timedOut = await this.deps.store.transitionSetup(setupId, ['awaiting_consent'], { status: 'consent_timeout' });
       // Replaced by a newer setup of the name (or otherwise ended) while it was watched: nothing to say.
       if (!timedOut) return 'ended';
-      await this.audit(timedOut, setup.userId, 'setup.consent_timeout', 'failed', {});
+      await this.audit(timedOut, setup.userId, 'setup.consent_timeout', 'failed', result.unproven ? { unprovenChangeAt: result.unproven } : {});
+      if (result.unproven) await this.deps.store.transitionSetup(setupId, ['consent_timeout'], { failure: unprovenConsent(result.unproven) });
       return 'timeout';
     }
     const connected = await this.deps.store.transitionSetup(setupId, ['awaiting_consent'], { status: 'connected' });
     if (!connected) return 'ended';
     // Not over a removal made while the consent was awaited.
-    await this.deps.store.transitionConnection(setup.connectionName, ['awaiting_consent', 'connected'], { state: 'connected', connectedAt: this.now().toISOString() }, { newCredential: true });
-    await this.audit(connected, setup.userId, 'setup.connected', 'ok', { tokenUpdatedOn: result.tokenUpdatedOn });
+    await this.deps.store.transitionConnection(setup.connectionName, ['awaiting_consent', 'connected'], { state: 'connected', connectedAt: this.now().toISOString(), watchedConsent: watchedConsentOf(result.evidence) }, { newCredential: true });
+    await this.audit(connected, setup.userId, 'setup.connected', 'ok', { via: result.evidence.via, consentAt: result.evidence.at });
     return 'connected';
   }
 
-  /** Starts a fresh watch after a timeout (the admin fixed the Atlassian app and consents again). */
+  /**
+   * Starts a fresh watch after a timeout (the admin fixed the Atlassian app and consents again),
+   * also once the setup has expired, for as long as its connection still waits for consent: a
+   * fresh baseline, the link again, a fresh deadline and a fresh hard cap for the setup.
+   */
   async restartConsent(setupId: string, userId: string): Promise<PendingSetup | undefined> {
     const setup = this.deps.store.getSetup(setupId);
-    if (!setup?.consent || setup.userId !== userId) return undefined;
+    if (!setup?.consent || setup.userId !== userId || !this.stillAwaited(setup)) return undefined;
     const { linkPostedAt: _posted, ...consent } = setup.consent;
-    return this.deps.store.transitionSetup(setupId, ['consent_timeout'], { status: 'awaiting_consent', consent: { ...consent, startedAt: this.now().toISOString() } });
+    const { baseline: _old, ...handedOut } = consent;
+    const baseline = await this.baselineFor(consentOwner(consent));
+    const now = this.now();
+    const restarted = await this.deps.store.transitionSetup(setupId, ['consent_timeout', 'expired'], {
+      status: 'awaiting_consent',
+      consent: { ...handedOut, startedAt: now.toISOString(), ...(baseline ? { baseline } : {}) },
+      expiresAt: new Date(now.getTime() + this.deps.config.setupTtlMs).toISOString(),
+    });
+    if (restarted) await this.audit(restarted, userId, 'setup.consent_restarted', 'ok', { from: setup.status });
+    return restarted;
+  }
+
+  /** A setup whose watch is over, while its connection (these records) still waits for consent. */
+  private stillAwaited(setup: PendingSetup): boolean {
+    if (!setup.consent || (setup.status !== 'consent_timeout' && setup.status !== 'expired')) return false;
+    const connection = this.deps.store.getConnection(setup.connectionName);
+    return connection?.state === 'awaiting_consent' && connection.records[RECORD_KEYS.credential] === setup.consent.credentialSysId;
+  }
+
+  private readonly lateLooks = new Map<string, number>();
+
+  /**
+   * Looks, by the consent rule, for consents that came after their watch gave up (timed out, or
+   * the setup expired since): each one found connects its setup and connection. Looked for at
+   * every sweep in the first hour after the link, every 5 minutes in the first day, then hourly.
+   * A setup whose connection was connected meanwhile (a re-consent) is closed quietly.
+   */
+  async lookForLateConsents(): Promise<PendingSetup[]> {
+    const found: PendingSetup[] = [];
+    const now = this.now().getTime();
+    for (const setup of this.deps.store.listSetups((s) => s.consent !== undefined && (s.status === 'consent_timeout' || s.status === 'expired'))) {
+      const connection = this.deps.store.getConnection(setup.connectionName);
+      if (setup.status === 'consent_timeout' && connection?.state === 'connected' && connection.records[RECORD_KEYS.credential] === setup.consent!.credentialSysId) {
+        await this.deps.store.transitionSetup(setup.id, ['consent_timeout'], { status: 'connected' });
+        continue;
+      }
+      if (!this.stillAwaited(setup)) continue;
+      const age = now - Date.parse(setup.consent!.startedAt);
+      const every = age < 3_600_000 ? 0 : age < 86_400_000 ? 300_000 : 3_600_000;
+      if (now - (this.lateLooks.get(setup.id) ?? 0) < every) continue;
+      this.lateLooks.set(setup.id, now);
+      let evidence: ConsentEvidence | undefined;
+      try {
+        evidence = await lookForConsent(this.deps.serviceNow, consentOwner(setup.consent!), new Date(setup.consent!.startedAt), setup.consent!.baseline, this.threeLeggedCredentials());
+      } catch (error) {
+        if (!(error instanceof ServiceNowError)) throw error;
+        continue;
+      }
+      if (!evidence) continue;
+      const connected = await this.deps.store.transitionSetup(setup.id, [setup.status], { status: 'connected' });
+      if (!connected) continue;
+      this.lateLooks.delete(setup.id);
+      const current = this.deps.store.getConnection(setup.connectionName);
+      if (current?.state === 'awaiting_consent') await this.deps.store.saveConnection({ ...current, state: 'connected', connectedAt: this.now().toISOString(), watchedConsent: watchedConsentOf(evidence) });
+      await this.audit(connected, setup.userId, 'setup.connected', 'ok', { via: evidence.via, consentAt: evidence.at, late: 'true' });
+      found.push(connected);
+    }
+    return found;
+  }
+
+  private threeLeggedCredentials(): string[] {
+    return threeLeggedCredentials(this.deps.store.listConnections());
+  }
+
+  /**
+   * What ServiceNow holds for the credential as a link goes out. Unreadable, the watch takes as
+   * its baseline what existed before the link at its first look (consent-watcher.ts).
+   */
+  private async baselineFor(owner: TokenOwner): Promise<TokenBaseline | undefined> {
+    try {
+      return await takeBaseline(this.deps.serviceNow, owner, this.threeLeggedCredentials());
+    } catch (error) {
+      if (!(error instanceof ServiceNowError)) throw error;
+      return undefined;
+    }
   }
 
   async cancel(setupId: string, userId: string): Promise<PendingSetup | undefined> {
@@ -499,6 +583,29 @@ export class SetupService {
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((item, i) => item === b[i]);
+}
+
+function consentOwner(consent: { credentialSysId: string; profileSysId: string }): TokenOwner {
+  return { credential: consent.credentialSysId, profile: consent.profileSysId };
+}
+
+function watchedConsentOf(evidence: ConsentEvidence): { at: string; row: string; change: ConsentEvidence['change'] } {
+  return { at: evidence.at, row: evidence.row, change: evidence.change };
+}
+
+/** The timeout came after a change the rule could not tell from a refresh: said in the thread. */
+function unprovenConsent(at: string): { code: string; message: string; hint: string } {
+  return {
+    code: 'consent_unproven',
+    message: `ServiceNow wrote a new refresh token at ${at.slice(0, 16).replace('T', ' ')} UTC, but no access token was current then, so a refresh of the old one could have written it as well as a consent`,
+    hint: 'If you consented, press Try again and consent once more: with the fresh access token that consent left, spokebot can tell a consent from a refresh.',
+  };
+}
+
+/** An API token's typed last day, the instant it ends in the typist's zone, and that zone. */
+function tokenExpiryFields(on: string, zone: string | undefined): { tokenExpiresOn: string; tokenExpiresAt: string; tokenExpiryZone: string } {
+  const where = zone ?? EARLIEST_ZONE;
+  return { tokenExpiresOn: on, tokenExpiresAt: endOfDay(on, where).toISOString(), tokenExpiryZone: where };
 }
 
 /** Earlier runs' records with this run's, one per key, the newest last word. */

@@ -9,6 +9,7 @@ import type { SetupService } from '../setup/setup-service.js';
 import type { SpokeStore } from '../store/spoke-store.js';
 import type { AdminDirectory } from './admin-directory.js';
 import type { DmThreads } from './dm-threads.js';
+import type { UserZones } from './user-zones.js';
 
 /** What every Slack listener may use; built once in app.ts. */
 export interface SlackDeps {
@@ -28,6 +29,8 @@ export interface SlackDeps {
   instanceUrl: string;
   siteAllowlist: readonly string[];
   consentTimeoutMs: number;
+  /** Each person's time zone (Slack's tz): the dates they type are days in their calendar. */
+  zones: UserZones;
   now: () => Date;
   /** Runs the deployment checks of `spokebot doctor` with the bot's own configuration. */
   doctor: () => Promise<DoctorOutcome>;

@@ -15,6 +15,18 @@ export const writtenRecordSchema = z.object({
   childOf: z.string().optional(),
 });
 
+/**
+ * What ServiceNow held for a credential when a consent link was handed out (see
+ * servicenow/consent-watcher.ts): only what changes after it can be the admin's consent.
+ */
+export const tokenBaselineSchema = z.object({
+  /** Refresh-token rows, `sys_id@sys_updated_on`. */
+  rows: z.array(z.string()),
+  scopes: z.array(z.string()).optional(),
+  access: z.object({ changedAt: z.string(), expires: z.string() }).optional(),
+  rowsKept: z.boolean().optional(),
+});
+
 export const SETUP_STATUSES = [
   'checking_site', // modal submitted, Cloud ID being discovered
   'site_failed', // tenant_info gave no Cloud ID; the admin can edit and resubmit
@@ -41,6 +53,8 @@ export const pendingSetupSchema = z.object({
   connectionName: z.string(),
   email: z.string().optional(),
   tokenExpiresOn: z.string().optional(),
+  /** The zone of the admin who typed tokenExpiresOn (Slack's tz): the day ends at midnight there. */
+  tokenExpiryZone: z.string().optional(),
   scopedToken: z.boolean().optional(),
   siteOrigin: z.string(),
   clientId: z.string(),
@@ -62,6 +76,8 @@ export const pendingSetupSchema = z.object({
       link: z.string(),
       /** When the link reached the admin's DM: a restart before that posts it, since nobody has it. */
       linkPostedAt: z.string().optional(),
+      /** The token rows there when the link was handed out; missing in setups stored before it was kept. */
+      baseline: tokenBaselineSchema.optional(),
     })
     .optional(),
   /**
@@ -85,7 +101,10 @@ export const connectionSchema = z.object({
   scopes: z.array(z.string()),
   clientId: z.string().optional(),
   email: z.string().optional(),
+  /** The API token's last day as the admin typed it, in their zone; it dies at tokenExpiresAt. */
   tokenExpiresOn: z.string().optional(),
+  tokenExpiresAt: z.string().optional(),
+  tokenExpiryZone: z.string().optional(),
   scopedToken: z.boolean().optional(),
   /**
    * API token or service-account secret, sealed, kept for health checks: nothing rotates those.
@@ -103,6 +122,11 @@ export const connectionSchema = z.object({
   createdAt: z.string(),
   state: z.enum(['awaiting_consent', 'connected', 'removed']),
   connectedAt: z.string().optional(),
+  /**
+   * The last consent spokebot saw land (never set by adoption): when ServiceNow wrote it and the
+   * refresh-token row it made or changed. The 365-day clock starts here (consent-watcher.ts).
+   */
+  watchedConsent: z.object({ at: z.string(), row: z.string(), change: z.enum(['new_row', 'changed_row']) }).optional(),
   removedAt: z.string().optional(),
   records: z.record(z.string(), z.string()),
 });
@@ -127,7 +151,9 @@ export const rotationSchema = z.object({
   /** A re-consent: the DM thread with the link, when the link was handed over, and the token rows there before it. */
   thread: z.object({ channel: z.string(), ts: z.string() }).optional(),
   since: z.string().optional(),
+  /** Kept by re-consents stored before tokenBaseline: the refresh-token rows only. */
   baseline: z.array(z.string()).optional(),
+  tokenBaseline: tokenBaselineSchema.optional(),
 });
 export type Rotation = z.infer<typeof rotationSchema>;
 
@@ -204,7 +230,7 @@ const checkSchema = z.object({
 export const healthRecordSchema = z.object({
   state: z.enum(HEALTH_STATES),
   checks: z.array(checkSchema),
-  expiries: z.array(z.object({ kind: z.enum(EXPIRY_KINDS), at: z.string() })),
+  expiries: z.array(z.object({ kind: z.enum(EXPIRY_KINDS), at: z.string(), on: z.string().optional(), zone: z.string().optional(), note: z.string().optional() })),
   checkedAt: z.string(),
   nextCheckAt: z.string(),
   alertedState: z.enum(HEALTH_STATES).optional(),

@@ -156,6 +156,57 @@ export class OAuthPages {
   }
 }
 
+/**
+ * How an instance might store the tokens of a refresh; which one ServiceNow does is not confirmed
+ * (docs/verify-on-an-instance.md). in_place: the same rows are updated (new sys_updated_on, same
+ * sys_id and sys_created_on). replace: the rows are deleted and new ones inserted (new sys_id and
+ * sys_created_on), which by row creation alone looks like a consent.
+ */
+export type RefreshStyle = 'in_place' | 'replace';
+
+export class TokenRefresher {
+  constructor(
+    private readonly store: TableStore,
+    private readonly now: () => Date,
+  ) {}
+
+  /**
+   * What ServiceNow does when a flow uses the connection and no access token is current: trades
+   * the stored refresh token at the registry's refresh URL (Atlassian rotates it) and stores the
+   * answer in the given style. The caller decides that the access token has lapsed.
+   */
+  async refresh(credential: string, profile: string, style: RefreshStyle): Promise<void> {
+    const requestor = this.store.all('oauth_requestor_profile').find((r) => r.requestor_id === credential && r.oauth_entity_profile === profile);
+    const rows = this.store.all('oauth_credential').filter((c) => c.oauth_requestor_profile === requestor?.sys_id);
+    const refreshRow = rows.find((c) => c.type === 'refresh_token');
+    const accessRow = rows.find((c) => c.type === 'access_token');
+    if (requestor === undefined || refreshRow === undefined) throw new Error(`no refresh token stored for credential ${credential}`);
+    const entity = this.store.get('oauth_entity', refreshRow.peer ?? '');
+    if (entity === undefined) throw new Error('the token row points at no registry');
+    const form = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: this.store.secretOf('oauth_credential', refreshRow.sys_id ?? '')?.value ?? '',
+      client_id: entity.client_id ?? '',
+      client_secret: effectiveSecret(this.store.secretOf('oauth_entity', entity.sys_id ?? '')),
+    });
+    const res = await fetch(entity.refresh_token_url || entity.token_url || '', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: form.toString() });
+    const json = parseObject(await res.text());
+    if (res.status !== 200 || json === undefined || typeof json.access_token !== 'string' || typeof json.refresh_token !== 'string') throw new Error(`refresh refused: HTTP ${res.status}`);
+    const expiresIn = typeof json.expires_in === 'number' ? json.expires_in : 3600;
+    const expires = glideDateTime(new Date(this.now().getTime() + expiresIn * 1000));
+    const scopes = typeof json.scope === 'string' ? json.scope : (refreshRow.scopes ?? '');
+    if (style === 'in_place') {
+      if (accessRow) this.store.update('oauth_credential', accessRow.sys_id ?? '', { token_received: json.access_token, expires, scopes });
+      this.store.update('oauth_credential', refreshRow.sys_id ?? '', { token_received: json.refresh_token, scopes });
+      return;
+    }
+    for (const row of rows) this.store.delete('oauth_credential', row.sys_id ?? '');
+    const common = { peer: entity.sys_id, scopes, oauth_requestor_profile: requestor.sys_id };
+    this.store.insert('oauth_credential', { ...common, type: 'access_token', token_received: json.access_token, expires });
+    this.store.insert('oauth_credential', { ...common, type: 'refresh_token', token_received: json.refresh_token, expires: refreshRow.expires ?? '' });
+  }
+}
+
 function parseObject(text: string): Record<string, unknown> | undefined {
   try {
     const v: unknown = JSON.parse(text);

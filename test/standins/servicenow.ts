@@ -19,7 +19,7 @@ import {
   writeReply,
 } from './http-server.js';
 import type { ParsedBody, Reply } from './http-server.js';
-import { OAuthPages } from './servicenow-oauth.js';
+import { OAuthPages, TokenRefresher, type RefreshStyle } from './servicenow-oauth.js';
 import { TableStore } from './servicenow-schema.js';
 import type { StandInSchema } from './servicenow-tables.js';
 import type { Row, StoredSecret } from './servicenow-schema.js';
@@ -67,6 +67,11 @@ export interface ServiceNowStandIn {
   edit(table: string, sysId: string, fields: Record<string, string>): void;
   /** Deletes a row, as an admin might in the UI. */
   remove(table: string, sysId: string): void;
+  /**
+   * A flow used the connection after its access token lapsed: ServiceNow refreshes the tokens of
+   * the credential (and profile), storing them in place or as new rows (see RefreshStyle).
+   */
+  refreshTokens(credential: string, profile: string, style: RefreshStyle): Promise<void>;
   /** What the last write of a password2 field carried, and whether it was stored usable. */
   secretOf(table: string, sysId: string): StoredSecret;
   /** The instance's dictionary: remove a column or table to play an instance that lacks it. */
@@ -109,6 +114,7 @@ export async function startServiceNowStandIn(opts: {
   const store = new TableStore(now, () => baseUrl);
   const api = new TableApi(store, () => baseUrl);
   const pages = new OAuthPages(store, () => baseUrl, now);
+  const refresher = new TokenRefresher(store, now);
   const requests: ServiceNowRequest[] = [];
   const faults = new FaultQueue<ServiceNowFault>();
 
@@ -221,6 +227,7 @@ export async function startServiceNowStandIn(opts: {
       Object.assign(row, fields);
     },
     remove: (table, sysId) => void store.delete(table, sysId),
+    refreshTokens: (credential, profile, style) => refresher.refresh(credential, profile, style),
     secretOf: (table, sysId) => {
       const s = store.secretOf(table, sysId);
       if (s === undefined) throw new Error(`no secret stored for ${table}/${sysId}`);

@@ -15,6 +15,13 @@ import {
 } from './slack-views.js';
 import type { Json } from './slack-views.js';
 
+/** Seconds the zone is ahead of UTC at that moment, as Slack's tz_offset. */
+function tzOffsetSeconds(zone: string, at: number): number {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(new Date(at)).map((p) => [p.type, p.value]));
+  const wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+  return Math.round((wall - Math.floor(at / 1000) * 1000) / 1000);
+}
+
 export interface SlackUser {
   id: string;
   name: string;
@@ -23,6 +30,8 @@ export interface SlackUser {
   is_owner?: boolean;
   is_bot?: boolean;
   deleted?: boolean;
+  /** IANA time zone, as users.info gives it (default UTC). */
+  tz?: string;
 }
 
 /** A channel the workspace knows, as conversations.info describes it to the bot. */
@@ -263,7 +272,8 @@ export class SlackWorkspace {
         is_owner: u.is_owner ?? false,
         is_bot: u.is_bot ?? false,
         deleted: u.deleted ?? false,
-        tz: 'UTC',
+        tz: u.tz ?? 'UTC',
+        tz_offset: tzOffsetSeconds(u.tz ?? 'UTC', this.now()),
       };
       return { ok: true, user };
     },

@@ -79,6 +79,11 @@ export interface WorldOptions {
   keepData?: boolean;
   /** The bot on Socket Mode (SLACK_APP_TOKEN, no signing secret); /healthz on a free PORT. */
   socketMode?: boolean;
+  /**
+   * ServiceNow stamps its rows (sys_created_on, token expiry) on the bot's clock, so a test that
+   * moves the clock moves ServiceNow's too, as time passes for both on a real instance.
+   */
+  serviceNowOnBotClock?: boolean;
   /** Tuning over the world's own (quick retries, short polls). */
   tuning?: AppDeps['tuning'];
 }
@@ -104,7 +109,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   });
   const atlassian = await startAtlassianStandIn();
   const site = await atlassian.createSite();
-  const serviceNow = await startServiceNowStandIn({ username: 'spokebot.integration', password: SERVICENOW_PASSWORD });
+  const clock = new TestClock();
+  const serviceNow = await startServiceNowStandIn({ username: 'spokebot.integration', password: SERVICENOW_PASSWORD, ...(options.serviceNowOnBotClock ? { now: clock.now } : {}) });
   atlassian.registerApp({
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
@@ -137,7 +143,6 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     ...options.env,
   });
   const logs: string[] = [];
-  const clock = new TestClock();
   const build = async () => {
     const logger = createLogger(config.LOG_LEVEL, { write: (line: string) => void logs.push(line) });
     const bot = await createApp({

@@ -41,9 +41,9 @@ describe('evaluateHealth', () => {
   });
 
   it('treats an expired API token and a refused sign-in as failing, to be fixed by rotating', () => {
-    const token: HealthFacts = { method: 'api_token', records: healthy3lo.records, site: healthy3lo.site, credential: { ok: true }, tokenExpiresOn: '2026-11-20' };
+    const token: HealthFacts = { method: 'api_token', records: healthy3lo.records, site: healthy3lo.site, credential: { ok: true }, tokenExpiry: { at: '2026-11-21T00:00:00.000Z', on: '2026-11-20', zone: 'UTC' } };
     expect(evaluateHealth(token, now, options).checks.find((c) => c.check === 'credential')).toMatchObject({ status: 'failing', fix: 'rotate', summary: expect.stringContaining('expired on 2026-11-20') });
-    const refused = evaluateHealth({ ...token, tokenExpiresOn: '2027-06-01', credential: { ok: false, summary: 'Atlassian refused the token' } }, now, options);
+    const refused = evaluateHealth({ ...token, tokenExpiry: { at: '2027-06-02T00:00:00.000Z', on: '2027-06-01', zone: 'UTC' }, credential: { ok: false, summary: 'Atlassian refused the token' } }, now, options);
     expect(refused).toMatchObject({ state: 'failing' });
   });
 });

@@ -26,6 +26,7 @@ export function register(app: App, deps: SlackDeps): void {
         deps.tasks.run('connection.reconsent', () => new ReconsentRunner(deps, client).run(connection, body.user.id, to));
         return;
       }
+      deps.zones.warm(body.user.id);
       const view = rotateModal({ connection, defaultTokenExpiry: defaultTokenExpiry(deps.now()) });
       await openView(client, body.trigger_id, view, to, { what: 'the rotate form', again: 'click the button again', logger: deps.logger });
     });

@@ -5,7 +5,10 @@ import { ACTION } from '../ids.js';
 import { SetupRunner } from '../flows/setup-runner.js';
 import { clickRecipient } from '../tell-user.js';
 
-/** Try again after a consent timeout: the same link, watched afresh (ServiceNow is polled again), for admins. */
+/**
+ * Try again after a consent timeout, also once the setup has expired: the link again with a fresh
+ * baseline and a fresh watch (SetupService.restartConsent), for admins.
+ */
 export function register(app: App, deps: SlackDeps): void {
   app.action<BlockButtonAction>(ACTION.retryConsent, async ({ ack, body, action, client }) => {
     await ack();

@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import { AUTH_METHOD_LABELS, SPOKES, SPOKE_IDS } from '../../core/spoke-catalogue.js';
-import { nextExpiry } from '../../core/health.js';
+import { apiTokenExpiry, nextExpiry } from '../../core/health.js';
 import type { Connection, HealthRecord } from '../../store/spoke-store.js';
 import { STATE_EMOJI, expiryText } from './health-blocks.js';
 import { SLASH_COMMAND } from '../surface.js';
@@ -17,7 +17,7 @@ function stateText(c: Connection, health: HealthRecord | undefined): string {
 
 function line(c: Connection, healthOf: HealthOf): string {
   const health = healthOf(c.name);
-  const expiry = health ? nextExpiry(health.expiries) : c.tokenExpiresOn ? { kind: 'api_token' as const, at: c.tokenExpiresOn } : undefined;
+  const expiry = health ? nextExpiry(health.expiries) : apiTokenExpiry(c);
   const expiryPart = expiry ? ` · ${expiryText(expiry).replace('API token expires', 'token expires')}` : '';
   return `*${escapeMrkdwn(c.name)}* · ${AUTH_METHOD_LABELS[c.method]} · ${escapeMrkdwn(c.siteOrigin)} · ${stateText(c, health)}${expiryPart}`;
 }

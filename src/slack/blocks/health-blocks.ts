@@ -1,6 +1,6 @@
 import type { Button, KnownBlock } from '@slack/types';
 import type { CheckResult, Expiry, FixAction, HealthState } from '../../core/health.js';
-import { nextExpiry } from '../../core/health.js';
+import { expiryDay, inDays, nextExpiry, zoneLabel } from '../../core/health.js';
 import type { DueReminder } from '../../core/reminders.js';
 import { AUTH_METHOD_LABELS, SPOKES } from '../../core/spoke-catalogue.js';
 import type { Connection, HealthRecord } from '../../store/spoke-store.js';
@@ -47,7 +47,10 @@ export function fixButton(fix: FixAction | undefined, connection: Connection): B
 }
 
 export function expiryText(expiry: Expiry | undefined): string {
-  return expiry ? `${EXPIRY_LABEL[expiry.kind]} ${escapeMrkdwn(expiry.at.slice(0, 10))}` : 'no known expiry';
+  if (!expiry) return 'no known expiry';
+  // An API token's day is the one its admin typed, which ends at midnight in their zone.
+  const zone = expiry.kind === 'api_token' && expiry.zone ? ` (end of day, ${escapeMrkdwn(zoneLabel(expiry.zone))})` : '';
+  return `${EXPIRY_LABEL[expiry.kind]} ${escapeMrkdwn(expiryDay(expiry))}${zone}`;
 }
 
 /** Summaries quote ServiceNow and Atlassian (scope rows, URLs, error messages): shown as text. */
@@ -74,7 +77,9 @@ export function stateChangeMessage(connection: Connection, record: HealthRecord,
 export function reminderMessage(connection: Connection, due: DueReminder): Message {
   const what = EXPIRY_LABEL[due.expiry.kind];
   const name = escapeMrkdwn(connection.name);
-  const when = `${what} on ${escapeMrkdwn(due.expiry.at.slice(0, 10))}, in ${due.daysLeft} day${due.daysLeft === 1 ? '' : 's'}.`;
+  const zone = due.expiry.kind === 'api_token' && due.expiry.zone ? ` (end of day, ${escapeMrkdwn(zoneLabel(due.expiry.zone))})` : '';
+  const note = due.expiry.note ? ` ${escapeMrkdwn(due.expiry.note)}` : '';
+  const when = `${what} on ${escapeMrkdwn(expiryDay(due.expiry))}${zone}, ${inDays(due.daysLeft)}.${note}`;
   const fix = due.expiry.kind === 'api_token' ? fixButton('rotate', connection) : fixButton('reconsent', connection);
   return {
     text: `${name}: ${when}`,

@@ -18,6 +18,7 @@ export const rotate: Subcommand = async (args, words, deps) => {
     deps.tasks.run('connection.reconsent', () => new ReconsentRunner(deps, client).run(connection, command.user_id, commandRecipient(command)));
     return;
   }
+  deps.zones.warm(command.user_id);
   const view = rotateModal({ connection, defaultTokenExpiry: defaultTokenExpiry(deps.now()) });
   await openView(client, command.trigger_id, view, commandRecipient(command), { what: 'the rotate form', again: 'run the command again', logger: deps.logger });
 };

@@ -16,6 +16,8 @@ export const setup: Subcommand = async (args, words, deps) => {
   }
   await ack();
   if (!(await requireAdmin(args, deps, 'setup', 'set up'))) return;
+  // An API token's expiry is read in the admin's zone: asked now, ready by the time they submit.
+  deps.zones.warm(command.user_id);
   await openSetupForm(deps, client, { spoke, triggerId: command.trigger_id, to: commandRecipient(command), again: 'run the command again', ...(/^[CG]/.test(command.channel_id) ? { channel: command.channel_id } : {}) });
 };
 

@@ -142,7 +142,15 @@ export class SetupRunner {
       await this.announce(setup);
     } else if (outcome === 'timeout') {
       await this.say(setup, consentTimeoutMessage(setupId, oauthCallbackUrl(this.deps.instanceUrl), formatDuration(this.deps.consentTimeoutMs)));
+      // A change ServiceNow made that the consent rule could not tell from a refresh: said, with what to do.
+      if (setup.failure?.code === 'consent_unproven') await this.say(setup, plainMessage(`:grey_question: ${escapeMrkdwn(setup.failure.message)}. ${escapeMrkdwn(setup.failure.hint)}`));
     }
+  }
+
+  /** A consent that came after the watch gave up, found by the setup sweep: "connected", as on time. */
+  async reportLateConsent(setup: PendingSetup): Promise<void> {
+    await this.say(setup, connectedMessage(setup.connectionName, setup.siteOrigin, setup.method));
+    await this.announce(setup);
   }
 
   async retryConsent(setupId: string, userId: string): Promise<void> {

@@ -6,7 +6,9 @@ import { SetupRunner } from './setup-runner.js';
 /**
  * Setups nobody moved on for SPOKE_SETUP_IDLE, or unfinished past SPOKE_SETUP_TTL: expired with
  * their secrets wiped, and each admin told, with a button that opens the form again. A timer runs
- * it every minute, and every start runs it before resuming anything.
+ * it every minute, and every start runs it before resuming anything. It also looks for consents
+ * given after their watch gave up (timed out, or expired since), by the rule the watch uses, and
+ * says "connected" in the setup's thread for each one it finds.
  */
 export class SetupSweep {
   constructor(
@@ -16,6 +18,14 @@ export class SetupSweep {
 
   async run(): Promise<void> {
     await this.report(await this.deps.setup.expire());
+    const runner = new SetupRunner(this.deps, this.client);
+    for (const setup of await this.deps.setup.lookForLateConsents()) {
+      try {
+        await runner.reportLateConsent(setup);
+      } catch (error) {
+        this.deps.logger.warn({ setupId: setup.id, err: error }, 'could not tell the admin a late consent connected');
+      }
+    }
   }
 
   async report(expired: readonly PendingSetup[]): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Button, HomeView, KnownBlock } from '@slack/types';
-import { nextExpiry } from '../../core/health.js';
+import { apiTokenExpiry, nextExpiry } from '../../core/health.js';
 import { AUTH_METHOD_LABELS, SPOKE_IDS, SPOKES, type SpokeId } from '../../core/spoke-catalogue.js';
 import { CANCELLABLE_STATUSES } from '../../setup/setup-service.js';
 import type { AccessRequest, PendingSetup, SpokeStore } from '../../store/spoke-store.js';
@@ -43,7 +43,7 @@ export function homeView(
     const health = store.getHealth(c.name);
     const state = c.state === 'awaiting_consent' ? ':hourglass: waiting for consent' : health ? `${STATE_EMOJI[health.state]} ${health.state}` : ':grey_question: not checked yet';
     const checked = health ? `last check ${health.checkedAt.slice(0, 16).replace('T', ' ')} UTC` : 'never checked';
-    const expiry = expiryText(health ? nextExpiry(health.expiries) : c.tokenExpiresOn ? { kind: 'api_token', at: c.tokenExpiresOn } : undefined);
+    const expiry = expiryText(health ? nextExpiry(health.expiries) : apiTokenExpiry(c));
     const buttons = [button('Check now', ACTION.checkNow, c.name)];
     // A channel that refused the bot hears nothing: said here, and in the DM of each notice it refused.
     const refusal = store.reportRefusal?.(c.name);

@@ -37,7 +37,8 @@ export function register(app: App, deps: SlackDeps): void {
     const scoped = (values[ROTATE_BLOCK.tokenScoped]?.[SETUP_INPUT_ACTION]?.selected_options ?? []).some((o) => o.value === SCOPED_TOKEN_VALUE);
     const errors: Record<string, string> = {};
     if (!secret) errors[ROTATE_BLOCK.secret] = 'Paste the new credential.';
-    const expiryProblem = connection.method === 'api_token' ? tokenExpiryProblem(expiry, deps.now()) : undefined;
+    const zone = connection.method === 'api_token' ? await deps.zones.zoneOf(body.user.id) : undefined;
+    const expiryProblem = zone ? tokenExpiryProblem(expiry, deps.now(), zone) : undefined;
     if (expiryProblem) errors[ROTATE_BLOCK.tokenExpiry] = expiryProblem;
     if (Object.keys(errors).length > 0) {
       await ack({ response_action: 'errors', errors });
@@ -50,7 +51,7 @@ export function register(app: App, deps: SlackDeps): void {
       try {
         result = await deps.connections.rotateSecret(connection, body.user.id, {
           secret,
-          ...(connection.method === 'api_token' ? { tokenExpiresOn: expiry, scopedToken: scoped } : {}),
+          ...(zone ? { tokenExpiresOn: expiry, tokenExpiryZone: zone, scopedToken: scoped } : {}),
         });
       } catch (error) {
         if (!(error instanceof SpokeError)) throw error;

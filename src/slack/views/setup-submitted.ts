@@ -43,7 +43,9 @@ export function register(app: App, deps: SlackDeps): void {
     // The form on screen is the one private_metadata describes; the radio may already say
     // otherwise if its redraw has not landed, and errors must name blocks that are there.
     const input = { ...readSetupState(view.state.values, metadata.method), method: metadata.method };
-    const parsed = parseSetupRequest(metadata.spoke, input, { allowlist: deps.siteAllowlist, secretHeld, today: deps.now() });
+    // A typed expiry date is a day in the admin's calendar (asked of Slack when the form opened).
+    const zone = metadata.method === 'api_token' ? await deps.zones.zoneOf(body.user.id) : undefined;
+    const parsed = parseSetupRequest(metadata.spoke, input, { allowlist: deps.siteAllowlist, secretHeld, today: deps.now(), ...(zone ? { zone } : {}) });
     if (!parsed.ok) {
       await ack({ response_action: 'errors', errors: errorsByBlock(parsed.errors) });
       return;

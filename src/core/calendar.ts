@@ -1,0 +1,96 @@
+/**
+ * Dates people type are days in their own calendar, and every view counts the days to an expiry
+ * with the one function here, so the health check, the reminder, `/spoke list` and App Home can
+ * never disagree by a day (one rounding down, another up, or one in UTC and another local).
+ */
+
+const DAY = 86_400_000;
+
+/**
+ * The zone for a date whose typist's zone nobody recorded (stored before zones were): the day
+ * is taken to end where it ends first, UTC+14, so such a date is never counted past its end.
+ */
+export const EARLIEST_ZONE = 'Etc/GMT-14';
+
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+function formatFor(zone: string): Intl.DateTimeFormat {
+  let format = formats.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    formats.set(zone, format);
+  }
+  return format;
+}
+
+/** Whether the runtime knows the IANA zone (Slack's `tz`, e.g. Australia/Sydney). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    formatFor(zone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function wallClock(instant: number, zone: string): { y: number; m: number; d: number; h: number; min: number; s: number } {
+  const parts = Object.fromEntries(formatFor(zone).formatToParts(new Date(instant)).map((p) => [p.type, p.value]));
+  return { y: Number(parts.year), m: Number(parts.month), d: Number(parts.day), h: Number(parts.hour), min: Number(parts.minute), s: Number(parts.second) };
+}
+
+/** How far the zone's wall clock is ahead of UTC at that instant. */
+function offsetAt(instant: number, zone: string): number {
+  const whole = Math.floor(instant / 1000) * 1000;
+  const w = wallClock(whole, zone);
+  return Date.UTC(w.y, w.m - 1, w.d, w.h, w.min, w.s) - whole;
+}
+
+/** The calendar date (YYYY-MM-DD) it is in the zone at that instant. */
+export function dateInZone(instant: Date, zone: string): string {
+  const w = wallClock(instant.getTime(), zone);
+  return `${String(w.y).padStart(4, '0')}-${String(w.m).padStart(2, '0')}-${String(w.d).padStart(2, '0')}`;
+}
+
+/** Days since 1970-01-01 of a calendar date: differences of these are calendar days. */
+export function dayNumber(date: string): number {
+  const [y, m, d] = date.split('-').map(Number);
+  return Math.round(Date.UTC(y!, m! - 1, d!) / DAY);
+}
+
+export function addDays(date: string, days: number): string {
+  return new Date((dayNumber(date) + days) * DAY).toISOString().slice(0, 10);
+}
+
+/** The instant the day begins in the zone (its midnight, wherever daylight saving puts it). */
+export function startOfDay(date: string, zone: string): Date {
+  const [y, m, d] = date.split('-').map(Number);
+  const wall = Date.UTC(y!, m! - 1, d!);
+  let at = wall - offsetAt(wall, zone);
+  // The offset at the guess may be the one before a clock change; the one at the answer decides.
+  const again = wall - offsetAt(at, zone);
+  if (again !== at) at = again;
+  return new Date(at);
+}
+
+/** The first instant after the day is over in the zone: something valid "until D" dies then. */
+export function endOfDay(date: string, zone: string): Date {
+  return startOfDay(addDays(date, 1), zone);
+}
+
+/** The last calendar day (in the zone) on which something dying at `at` is still alive. */
+export function lastDay(at: Date | string, zone = 'UTC'): string {
+  const end = typeof at === 'string' ? Date.parse(at) : at.getTime();
+  return dateInZone(new Date(end - 1), zone);
+}
+
+/**
+ * Whole calendar days from today to the last day before `at`, both in `zone`: 0 means it dies
+ * at the end of today, 14 that the last day is two weeks from today. Once `at` has passed the
+ * answer is negative, even on the day itself. The only day count the bot shows or acts on.
+ */
+export function daysLeft(at: Date | string, now: Date, zone = 'UTC'): number {
+  const end = typeof at === 'string' ? Date.parse(at) : at.getTime();
+  const days = dayNumber(lastDay(new Date(end), zone)) - dayNumber(dateInZone(now, zone));
+  return now.getTime() >= end ? Math.min(days, -1) : days;
+}
+
