@@ -179,7 +179,8 @@ function keptInPlace(row: TokenRow): boolean {
  */
 export async function instanceKeepsRows(client: ServiceNowTableClient, credentials: readonly string[]): Promise<boolean> {
   if (keptSeen.has(client)) return true;
-  const ids = [...new Set(credentials)].filter((id) => /^[0-9a-f]{32}$/.test(id));
+  // A sample is enough (any one such row shows it), and keeps the query's URL short.
+  const ids = [...new Set(credentials)].filter((id) => /^[0-9a-f]{32}$/.test(id)).slice(0, 50);
   if (ids.length === 0) return false;
   const rows = await client.findRecords('oauth_credential', { [SERVICENOW_FACTS.tokenRequestor.credential]: ids, type: 'refresh_token' }, { fields: ['type', 'sys_created_on', 'sys_updated_on'], limit: 50, orderByDesc: 'sys_updated_on' });
   const kept = rows.flatMap(toTokenRow).some(keptInPlace);
