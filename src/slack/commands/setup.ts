@@ -16,8 +16,6 @@ export const setup: Subcommand = async (args, words, deps) => {
   }
   await ack();
   if (!(await requireAdmin(args, deps, 'setup', 'set up'))) return;
-  // An API token's expiry is read in the admin's zone: asked now, ready by the time they submit.
-  deps.zones.warm(command.user_id);
   await openSetupForm(deps, client, { spoke, triggerId: command.trigger_id, to: commandRecipient(command), again: 'run the command again', ...(/^[CG]/.test(command.channel_id) ? { channel: command.channel_id } : {}) });
 };
 
@@ -26,6 +24,8 @@ export const setup: Subcommand = async (args, words, deps) => {
  * it; the caller has checked the admin. A channel the command ran in is offered for reports.
  */
 export async function openSetupForm(deps: SlackDeps, client: WebClient, o: { spoke: SpokeId; triggerId: string; to: Recipient; again: string; channel?: string }): Promise<void> {
+  // An API token's expiry is read in the admin's zone: asked now, ready by the time they submit.
+  deps.zones.warm(o.to.userId);
   const view = setupForm(deps, { spoke: o.spoke, values: o.channel ? { channel: o.channel } : {} });
   await openView(client, o.triggerId, view, o.to, { what: 'the setup form', again: o.again, logger: deps.logger });
 }
