@@ -1,3 +1,4 @@
+import { freePort } from '../support/bot-process.js';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -179,7 +180,7 @@ describe('the bot as a process', () => {
    * before it (test/support/fault-on-signal.ts) makes that fault on SIGUSR2.
    */
   async function startBot(name: string, fault?: 'rejection' | 'exception') {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--import', 'tsx', ...(fault ? ['--import', './test/support/fault-on-signal.ts'] : []), 'src/main.ts'], {
       env: {
         PATH: process.env.PATH,

@@ -56,8 +56,8 @@ export async function startBotProcess(env: Record<string, string>, readyWithinMs
   };
 }
 
-/** A port nothing listens on now. */
-async function freePort(): Promise<number> {
+/** A port nothing listens on now (the kernel's choice, so it never collides with another test's random pick). */
+export async function freePort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve));
   const address = probe.address();
