@@ -14,6 +14,17 @@ export type { AccessRequest, AuditEvent, Connection, HealthRecord, PendingSetup,
 
 const TERMINAL = TERMINAL_STATUSES;
 
+/** How finely a user's last App Home open is kept. */
+const HOME_OPEN_PRECISION_MS = 86_400_000;
+
+/**
+ * Sets a key of a record keyed by names or ids. Defined, not assigned: assigning to `__proto__`
+ * would replace the object's prototype.
+ */
+function ownKey<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /**
  * A setup in one of these holds its connection name, from the plan until it ends (connected,
  * cancelled, expired): a second setup of that name would rewrite the same ServiceNow records, so
@@ -40,17 +51,6 @@ export interface ConnectionChange {
 
 /** What moving a setup to its plan did: planned (and which setups of the same admin gave way), or refused by the setup holding the name. */
 export type PlanOutcome = { planned: PendingSetup; superseded: PendingSetup[] } | { heldBy: PendingSetup };
-
-/** How finely a user's last App Home open is kept. */
-const HOME_OPEN_PRECISION_MS = 86_400_000;
-
-/**
- * Sets a key of a record keyed by names or ids. Defined, not assigned: assigning to `__proto__`
- * would replace the object's prototype.
- */
-function ownKey<T>(record: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
-}
 
 /**
  * States that wait for the admin while holding the sealed secret: left alone for the idle limit,
