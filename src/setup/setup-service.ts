@@ -537,8 +537,7 @@ export class SetupService {
       const connected = await this.deps.store.transitionSetup(setup.id, [setup.status], { status: 'connected' });
       if (!connected) continue;
       this.lateLooks.delete(setup.id);
-      const current = this.deps.store.getConnection(setup.connectionName);
-      if (current?.state === 'awaiting_consent') await this.deps.store.saveConnection({ ...current, state: 'connected', connectedAt: this.now().toISOString(), watchedConsent: watchedConsentOf(evidence) });
+      await this.deps.store.transitionConnection(setup.connectionName, ['awaiting_consent'], { state: 'connected', connectedAt: this.now().toISOString(), watchedConsent: watchedConsentOf(evidence) }, { newCredential: true });
       await this.audit(connected, setup.userId, 'setup.connected', 'ok', { via: evidence.via, consentAt: evidence.at, late: 'true' });
       found.push(connected);
     }

@@ -32,10 +32,9 @@ export function register(app: App, deps: SlackDeps): void {
         await respond({ response_type: 'ephemeral', replace_original: false, text: `:warning: ${slackFailureText(failure, `post in ${mentionChannel(channel)}`, 'pick it again once it is fixed, or pick another channel')} The reports still go to ${mentionChannel(before.channel)}.` });
         return;
       }
-      // Read again after the post: the connection may have moved on (a check, a rotation) meanwhile.
-      const current = deps.store.getConnection(name);
-      if (!current || current.state === 'removed') return;
-      await deps.store.saveConnection({ ...current, channel });
+      // Onto the connection as it is after the post, never over a removal made meanwhile; the
+      // credential is untouched, so a check running now keeps its result.
+      if (!(await deps.store.transitionConnection(name, ['connected', 'awaiting_consent'], { channel }))) return;
       await deps.store.setReportRefusal(name, undefined);
       await deps.store.audit({ actor: to.userId, action: 'connection.report_channel', outcome: 'ok', connection: name, detail: { from: before.channel, to: channel } });
       await respond({ response_type: 'ephemeral', replace_original: false, text: `:white_check_mark: The health reports of ${escapeMrkdwn(name)} now go to ${mentionChannel(channel)}.` });
