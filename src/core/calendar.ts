@@ -77,9 +77,14 @@ export function endOfDay(date: string, zone: string): Date {
   return startOfDay(addDays(date, 1), zone);
 }
 
+/** What a day that cannot be read is shown as. */
+export const UNKNOWN_DAY = 'an unreadable date';
+
 /** The last calendar day (in the zone) on which something dying at `at` is still alive. */
 export function lastDay(at: Date | string, zone = 'UTC'): string {
   const end = typeof at === 'string' ? Date.parse(at) : at.getTime();
+  // A stored date that does not parse is shown as such rather than breaking a whole list.
+  if (!Number.isFinite(end)) return UNKNOWN_DAY;
   return dateInZone(new Date(end - 1), zone);
 }
 
@@ -90,6 +95,8 @@ export function lastDay(at: Date | string, zone = 'UTC'): string {
  */
 export function daysLeft(at: Date | string, now: Date, zone = 'UTC'): number {
   const end = typeof at === 'string' ? Date.parse(at) : at.getTime();
+  // Unknown: NaN compares false with every threshold, so no reminder fires on a date nobody can read.
+  if (!Number.isFinite(end)) return Number.NaN;
   const days = dayNumber(lastDay(new Date(end), zone)) - dayNumber(dateInZone(now, zone));
   return now.getTime() >= end ? Math.min(days, -1) : days;
 }
