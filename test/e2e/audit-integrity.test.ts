@@ -8,7 +8,8 @@ import { SpokeStore } from '../../src/store/spoke-store.js';
 import { startServiceNowStandIn, type ServiceNowStandIn } from '../standins/servicenow.js';
 import { startSlackStandIn, type SlackStandIn } from '../standins/slack-api.js';
 import { runCommand } from '../support/setup-steps.js';
-import { ADMIN, BOT_TOKEN, SIGNING_SECRET, startWorld, type World } from '../support/world.js';
+import { childEnv } from '../support/bot-process.js';
+import { ADMIN, BOT_TOKEN, startWorld, type World } from '../support/world.js';
 
 /** Replaces one line of the audit log (1-based) with text that does not parse. */
 async function garble(file: string, lineNumber: number): Promise<void> {
@@ -73,16 +74,7 @@ describe('the bot as a process, starting on what a crash left', () => {
 
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       env: {
-        PATH: process.env.PATH,
-        SLACK_BOT_TOKEN: BOT_TOKEN,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: slack.apiUrl,
-        SERVICENOW_INSTANCE_URL: serviceNow.url,
-        SERVICENOW_USERNAME: 'u',
-        SERVICENOW_PASSWORD: 'p',
-        SPOKE_ENCRYPTION_KEY: key.toString('base64'),
-        SPOKE_DB_PATH: path,
-        PORT: '0',
+        ...childEnv({ slackApiUrl: slack.apiUrl, serviceNowUrl: serviceNow.url, dbPath: path, key, port: 0 }),
         LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-import { freePort } from '../support/bot-process.js';
+import { childEnv, freePort } from '../support/bot-process.js';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -183,16 +183,7 @@ describe('the bot as a process', () => {
     const port = await freePort();
     const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--import', 'tsx', ...(fault ? ['--import', './test/support/fault-on-signal.ts'] : []), 'src/main.ts'], {
       env: {
-        PATH: process.env.PATH,
-        SLACK_BOT_TOKEN: BOT_TOKEN,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: slack.apiUrl,
-        SERVICENOW_INSTANCE_URL: serviceNow.url,
-        SERVICENOW_USERNAME: 'u',
-        SERVICENOW_PASSWORD: 'p',
-        SPOKE_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
-        SPOKE_DB_PATH: join(dataDir, `${name}.json`),
-        PORT: String(port),
+        ...childEnv({ slackApiUrl: slack.apiUrl, serviceNowUrl: serviceNow.url, dbPath: join(dataDir, `${name}.json`), key: Buffer.alloc(32, 5), port }),
         LOG_LEVEL: 'info',
         ...(fault ? { SPOKEBOT_TEST_FAULT: fault } : {}),
       },

@@ -12,6 +12,7 @@ import { manifestBotScopes, startSlackStandIn, type SlackStandIn } from '../stan
 import { appHomeOpened, sendInteraction, sendSlashCommand, viewSubmission } from '../standins/slack-driver.js';
 import { sendNewConnectionRequest } from '../support/request-steps.js';
 import { mark, runCommand } from '../support/setup-steps.js';
+import { childEnv } from '../support/bot-process.js';
 import { ADMIN, APPROVAL_CHANNEL, BOT_TOKEN, MEMBER, OTHER_ADMIN, SIGNING_SECRET, startWorld, type World } from '../support/world.js';
 
 /**
@@ -192,19 +193,10 @@ describe('as a process', () => {
     const start = () => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
         env: {
-          PATH: process.env.PATH,
-          SLACK_BOT_TOKEN: BOT_TOKEN,
-          SLACK_SIGNING_SECRET: SIGNING_SECRET,
-          SLACK_API_URL: slack.apiUrl,
-          SERVICENOW_INSTANCE_URL: serviceNow.url,
-          SERVICENOW_USERNAME: 'u',
-          SERVICENOW_PASSWORD: 'p',
-          SPOKE_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
-          SPOKE_DB_PATH: db,
+          ...childEnv({ slackApiUrl: slack.apiUrl, serviceNowUrl: serviceNow.url, dbPath: db, key: Buffer.alloc(32, 5), port }),
           SPOKE_APPROVAL_CHANNEL: APPROVAL_CHANNEL,
           SPOKE_APPROVERS: ADMIN,
           ATLASSIAN_SITE_ALLOWLIST: 'https://*.atlassian.net',
-          PORT: String(port),
           LOG_LEVEL: 'warn',
         },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SpokeStore } from '../../src/store/spoke-store.js';
 import { startServiceNowStandIn, type ServiceNowStandIn } from '../standins/servicenow.js';
 import { startSlackStandIn, type SlackStandIn } from '../standins/slack-api.js';
-import { BOT_TOKEN, SIGNING_SECRET } from '../support/world.js';
+import { childEnv } from '../support/bot-process.js';
+import { BOT_TOKEN } from '../support/world.js';
 
 /**
  * `npm start`'s entry point as its own process, misconfigured: what is wrong for good ends it with
@@ -45,17 +46,8 @@ async function freePort(): Promise<number> {
 function startMain(overrides: Record<string, string>, port = 0) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: {
-      PATH: process.env.PATH,
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: slack.apiUrl,
-      SERVICENOW_INSTANCE_URL: serviceNow.url,
-      SERVICENOW_USERNAME: 'u',
-      SERVICENOW_PASSWORD: 'p',
+      ...childEnv({ slackApiUrl: slack.apiUrl, serviceNowUrl: serviceNow.url, dbPath: join(dataDir, `db-${children.length}.json`), key: KEY, port }),
       SERVICENOW_TIMEOUT: '2s',
-      SPOKE_ENCRYPTION_KEY: KEY,
-      SPOKE_DB_PATH: join(dataDir, `db-${children.length}.json`),
-      PORT: String(port),
       LOG_LEVEL: 'info',
       ...overrides,
     },

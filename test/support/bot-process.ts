@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { BOT_TOKEN, SIGNING_SECRET } from './world.js';
 
 /**
  * `npm start`'s entry point (src/main.ts) as a child process, configured through its environment
@@ -16,6 +17,25 @@ export interface BotProcess {
   kill9(): Promise<void>;
   /** SIGTERM, as an orchestrator stops it; resolves with the exit code. */
   stop(): Promise<number | null>;
+}
+
+/**
+ * The least environment src/main.ts starts from, pointed at the test's Slack and ServiceNow
+ * stand-ins (integration user u/p) and a store file: the shared part of every child-process test.
+ */
+export function childEnv(o: { slackApiUrl: string; serviceNowUrl: string; dbPath: string; key: string | Buffer; port: number | string }): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: o.slackApiUrl,
+    SERVICENOW_INSTANCE_URL: o.serviceNowUrl,
+    SERVICENOW_USERNAME: 'u',
+    SERVICENOW_PASSWORD: 'p',
+    SPOKE_ENCRYPTION_KEY: typeof o.key === 'string' ? o.key : o.key.toString('base64'),
+    SPOKE_DB_PATH: o.dbPath,
+    PORT: String(o.port),
+  };
 }
 
 export async function startBotProcess(env: Record<string, string>, readyWithinMs = 20_000): Promise<BotProcess> {
