@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     const store = await readFile(join(world.dataDir, 'spokebot.json'), 'utf8');
     step(8, 'The store');
     say(`  connections: ${world.bot.store.listConnections().map((c) => `${c.name} (${c.state})`).join(', ')}`);
-    say(`  audit events: ${world.bot.store.auditTrail().length}; client secret in the store file: ${store.includes(CLIENT_SECRET) ? 'YES (bug!)' : 'no'}`);
+    say(`  audit events: ${(await world.bot.store.auditTrail()).length}; client secret in the store file: ${store.includes(CLIENT_SECRET) ? 'YES (bug!)' : 'no'}`);
     say('\nDone.');
   } finally {
     await world.close();

@@ -14,10 +14,10 @@ export function logStoreOpened(logger: Logger, store: SpokeStore): void {
   if (log.tornAtOpen.length > 0) {
     const torn = log.tornAtOpen;
     const which = torn.length === 1 ? `last line (line ${torn[0]}) was` : `last lines (lines ${torn.join(', ')}) were`;
-    logger.warn({ file: log.path, lines: torn }, `the audit log's ${which} cut off by a crash mid-append; noted in the log, and later entries chain past ${torn.length === 1 ? 'it' : 'them'}`);
+    logger.warn({ file: log.location, lines: torn }, `the audit log's ${which} cut off by a crash mid-append; noted in the log, and later entries chain past ${torn.length === 1 ? 'it' : 'them'}`);
   }
   const { count, firstLine } = log.unreadable;
   if (count > 0) {
-    logger.warn({ file: log.path, unreadable: count, firstLine }, `${count} unreadable line${count === 1 ? '' : 's'} in the audit log ${log.path} (first at line ${firstLine}): run \`spokebot audit verify\``);
+    logger.warn({ file: log.location, unreadable: count, firstLine }, `${count} unreadable line${count === 1 ? '' : 's'} in the audit log ${log.location} (first at line ${firstLine}): run \`spokebot audit verify\``);
   }
 }

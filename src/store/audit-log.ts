@@ -5,13 +5,9 @@ import { GENESIS, TORN_WRITE, chainedLine, lineHash, parseLine, splitLines, torn
 import { auditEventSchema, type AuditEvent } from './schema.js';
 import { syncDirectory } from './secure-json-file.js';
 import { StoreAccessError, storeFileProblem } from './store-key.js';
+import type { AuditTrail, UnreadableLines } from './spoke-store.js';
 
-/** Lines that do not parse and that no crash explains, as found when the log was opened. */
-export interface UnreadableLines {
-  count: number;
-  /** 1-based line number of the first. */
-  firstLine?: number;
-}
+export type { UnreadableLines };
 
 interface Pending {
   event: AuditEvent;
@@ -29,7 +25,7 @@ interface Pending {
  * a power loss. Appends are serialised through one queue; those that arrive while a write is on
  * disk go out together in the next write, so a burst costs a few syncs, not one each.
  */
-export class AuditLog {
+export class AuditLog implements AuditTrail {
   private readonly events: AuditEvent[] = [];
   private pending: Pending[] = [];
   private draining: Promise<void> | undefined;
@@ -166,12 +162,16 @@ export class AuditLog {
     this.draining = undefined;
   }
 
+  get location(): string {
+    return this.path;
+  }
+
   all(): readonly AuditEvent[] {
     return this.events;
   }
 
   /** The newest events first, optionally for one connection and since a date. */
-  latest(options: { connection?: string; since?: Date; limit?: number } = {}): AuditEvent[] {
+  async latest(options: { connection?: string; since?: Date; limit?: number } = {}): Promise<AuditEvent[]> {
     const since = options.since?.getTime() ?? 0;
     const out: AuditEvent[] = [];
     for (let i = this.events.length - 1; i >= 0 && out.length < (options.limit ?? 20); i--) {

@@ -1,469 +1,177 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { Low } from 'lowdb';
-import { AuditLog } from './audit-log.js';
-import { formatDuration } from '../core/duration.js';
 import type { SetupRequest } from '../core/setup-request.js';
-import { SecretBox } from './secret-box.js';
-import { SecureJsonFile, removeStaleTemps } from './secure-json-file.js';
-import { StoreAccessError, connectionCredentialBinding, setupSecretBinding, storeFileProblem, unlockStore } from './store-key.js';
-import { TERMINAL_STATUSES, type AccessRequest, type AuditEvent, type Connection, type HealthRecord, type PendingSetup, type Rotation, type StoreData } from './schema.js';
+import type { AccessRequest, AuditEvent, Connection, HealthRecord, PendingSetup, Rotation, StoreData } from './schema.js';
+import type { ConnectionChange, ConnectionPatch, ConnectionState } from './store-rules.js';
+import { LowdbSpokeStore } from './lowdb-store.js';
 
 export type { AccessRequest, AuditEvent, Connection, HealthRecord, PendingSetup, Rotation };
-
-const TERMINAL = TERMINAL_STATUSES;
-
-/** How finely a user's last App Home open is kept. */
-const HOME_OPEN_PRECISION_MS = 86_400_000;
-
-/**
- * Sets a key of a record keyed by names or ids. Defined, not assigned: assigning to `__proto__`
- * would replace the object's prototype.
- */
-function ownKey<T>(record: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-/**
- * A setup in one of these holds its connection name, from the plan until it ends (connected,
- * cancelled, expired): a second setup of that name would rewrite the same ServiceNow records, so
- * the first admin's consent link would authorise the other admin's app.
- */
-export const NAME_HOLDING: readonly PendingSetup['status'][] = ['planned', 'writing', 'write_failed', 'awaiting_consent', 'consent_timeout'];
-
-/** Names as ServiceNow matches them in a query: case aside. */
-const sameName = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
-
-export type ConnectionState = Connection['state'];
-const CONNECTION_STATES: readonly ConnectionState[] = ['awaiting_consent', 'connected', 'removed'];
-type OptionalConnectionKey = { [K in keyof Connection]-?: undefined extends Connection[K] ? K : never }[keyof Connection];
-type ConnectionPatch = Partial<Omit<Connection, 'name'>>;
-
-export interface ConnectionChange {
-  /** Fields removed by the change (a wiped credential). */
-  unset?: readonly OptionalConnectionKey[];
-  /** The credential changed: a check that began with the old one is discarded (credentialVersion). */
-  newCredential?: boolean;
-  /** A further condition on the connection as it is at that moment. */
-  guard?: (connection: Connection) => boolean;
-}
+export type { ConnectionChange, ConnectionPatch, ConnectionState };
+export { NAME_HOLDING } from './store-rules.js';
 
 /** What moving a setup to its plan did: planned (and which setups of the same admin gave way), or refused by the setup holding the name. */
 export type PlanOutcome = { planned: PendingSetup; superseded: PendingSetup[] } | { heldBy: PendingSetup };
 
-/**
- * States that wait for the admin while holding the sealed secret: left alone for the idle limit,
- * the secret is wiped. Writing runs on its own (and is turned into write_failed after a restart),
- * consent is bounded by its own timeout, and a consent timeout holds no secret.
- */
-const IDLE_EXPIRES: readonly PendingSetup['status'][] = ['checking_site', 'site_failed', 'credential_failed', 'planned', 'write_failed'];
+export type UndeliveredNotice = StoreData['undeliveredNotices'][string];
+export type ReportRefusal = StoreData['reportRefusals'][string];
+
+/** Lines of a file-based audit log that do not parse (always none in a database). */
+export interface UnreadableLines {
+  count: number;
+  /** 1-based line number of the first one. */
+  firstLine?: number;
+}
+
+/** The audit trail: append-only, whichever engine keeps it. */
+export interface AuditTrail {
+  append(event: AuditEvent): Promise<void>;
+  /** Newest first: of one connection, from a day on, at most `limit`. */
+  latest(options?: { connection?: string; since?: Date; limit?: number }): Promise<AuditEvent[]>;
+  readonly unreadable: UnreadableLines;
+  /** Lines a crash tore mid-append, found and noted at open (a file only). */
+  readonly tornAtOpen: readonly number[];
+  /** Where the full log is, for a person to find: a file's path, or a database table. */
+  readonly location: string;
+  close(): Promise<void>;
+}
 
 /**
- * spokebot's own state on lowdb: pending setups (secret sealed with AES-256-GCM), connections,
- * and the audit trail. All writes go through here so the secret rules live in one place.
+ * spokebot's own state: pending setups (secret sealed with AES-256-GCM), connections, access
+ * requests, health, and the audit trail. Two implementations: lowdb (one process, the embedded
+ * default) and PostgreSQL (shared by replicas).
+ *
+ * Reads are synchronous and may lag another replica's write by the time its change notice takes
+ * to arrive; every decision is therefore a conditional write (the `transition*`, `claim*` and
+ * lease methods), checked and made in one atomic step in the store itself, never a read followed
+ * by a write.
  */
-export class SpokeStore {
-  private constructor(
-    private readonly db: Low<StoreData>,
-    private readonly box: SecretBox,
-    private readonly now: () => Date,
-    readonly auditLog: AuditLog,
-  ) {}
+export interface SpokeStore {
+  /** Whether other processes share this store (PostgreSQL): work another replica runs is theirs. */
+  readonly shared: boolean;
+  readonly auditLog: AuditTrail;
+  /** Temporary copies of a store file that writes killed mid-way had left, removed at open. */
+  readonly staleTempsRemoved: number;
 
-  /**
-   * The audit log lives beside the store: `<SPOKE_DB_PATH>.audit.jsonl`. A key that did not seal
-   * the store is refused (StoreKeyError) before anything is written, audit log included.
-   */
-  static async open(path: string, encryptionKey: Buffer, now: () => Date = () => new Date()): Promise<SpokeStore> {
-    try {
-      const file = new SecureJsonFile<StoreData>(path);
-      const db = new Low<StoreData>(file, await unlockStore(path, encryptionKey, file));
-      // After the key is proven: a refused start changes nothing in the folder.
-      const staleTempsRemoved = await removeStaleTemps(path);
-      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-      const auditLog = await AuditLog.open(`${path}.audit.jsonl`);
-      // Audit events from before the log had its own file move there, once.
-      if (db.data.audit.length > 0) {
-        for (const event of db.data.audit) await auditLog.append(event);
-        db.data.audit = [];
-        await db.write();
-      }
-      const store = new SpokeStore(db, new SecretBox(encryptionKey), now, auditLog);
-      store.staleTempsRemoved = staleTempsRemoved;
-      return store;
-    } catch (error) {
-      // A system error (a folder it may not write, the audit log a directory, a full disk) named
-      // with its file and fix, like an unreadable store, rather than as a bare code and a stack.
-      const problem = storeFileProblem((error as NodeJS.ErrnoException).path ?? path, error);
-      if (problem) throw new StoreAccessError((error as NodeJS.ErrnoException).path ?? path, problem.reason, problem.hint);
-      throw error;
-    }
-  }
-
-  /** Temporary copies of the store that writes killed mid-way had left beside it, removed at open. */
-  staleTempsRemoved = 0;
-
-  async createSetup(request: SetupRequest, userId: string, ttlMs: number, viewId?: string): Promise<PendingSetup> {
-    const id = randomUUID();
-    const at = this.now();
-    const { secret, ...rest } = request;
-    const setup: PendingSetup = {
-      id,
-      ...rest,
-      userId,
-      status: 'checking_site',
-      sealedSecret: this.box.seal(secret, setupSecretBinding(id)),
-      written: [],
-      createdAt: at.toISOString(),
-      updatedAt: at.toISOString(),
-      expiresAt: new Date(at.getTime() + ttlMs).toISOString(),
-      ...(viewId ? { viewId } : {}),
-    };
-    await this.db.update((data) => data.setups.push(setup));
-    return setup;
-  }
-
-  getSetup(id: string): PendingSetup | undefined {
-    return this.db.data.setups.find((s) => s.id === id);
-  }
-
-  listSetups(filter: (setup: PendingSetup) => boolean = () => true): PendingSetup[] {
-    return this.db.data.setups.filter(filter);
-  }
-
-  async updateSetup(id: string, patch: Partial<Omit<PendingSetup, 'id' | 'sealedSecret'>>, options: { wipeSecret?: boolean } = {}): Promise<PendingSetup> {
-    let updated: PendingSetup | undefined;
-    await this.db.update((data) => {
-      const setup = data.setups.find((s) => s.id === id);
-      if (!setup) return;
-      Object.assign(setup, patch, { updatedAt: this.now().toISOString() });
-      if (options.wipeSecret || TERMINAL.includes(setup.status)) delete setup.sealedSecret;
-      updated = setup;
-    });
-    if (!updated) throw new Error(`no setup ${id}`);
-    return updated;
-  }
-
+  createSetup(request: SetupRequest, userId: string, ttlMs: number, viewId?: string): Promise<PendingSetup>;
+  getSetup(id: string): PendingSetup | undefined;
+  listSetups(filter?: (setup: PendingSetup) => boolean): PendingSetup[];
+  updateSetup(id: string, patch: Partial<Omit<PendingSetup, 'id' | 'sealedSecret'>>, options?: { wipeSecret?: boolean }): Promise<PendingSetup>;
   /**
    * Moves a setup on only if it is in one of the `from` states, checked and changed in one step,
    * so a double click or two concurrent requests cannot both start the same work.
    */
-  async transitionSetup(id: string, from: readonly PendingSetup['status'][], patch: Partial<Omit<PendingSetup, 'id' | 'sealedSecret'>>, options: { wipeSecret?: boolean } = {}): Promise<PendingSetup | undefined> {
-    let moved: PendingSetup | undefined;
-    await this.db.update((data) => {
-      const setup = data.setups.find((s) => s.id === id);
-      if (!setup || !from.includes(setup.status)) return;
-      Object.assign(setup, patch, { updatedAt: this.now().toISOString() });
-      if (options.wipeSecret || TERMINAL.includes(setup.status)) delete setup.sealedSecret;
-      moved = setup;
-    });
-    return moved;
-  }
-
+  transitionSetup(id: string, from: readonly PendingSetup['status'][], patch: Partial<Omit<PendingSetup, 'id' | 'sealedSecret'>>, options?: { wipeSecret?: boolean }): Promise<PendingSetup | undefined>;
   /** The other setup that holds this setup's connection name now, if any (a look only: planSetup decides). */
-  nameHolder(setup: PendingSetup): PendingSetup | undefined {
-    return this.db.data.setups.find((s) => s.id !== setup.id && NAME_HOLDING.includes(s.status) && sameName(s.connectionName, setup.connectionName) && !(s.userId === setup.userId && s.status !== 'writing'));
-  }
-
+  nameHolder(setup: PendingSetup): PendingSetup | undefined;
   /**
    * Moves a setup whose check passed (`checking_site`) to `planned`, which reserves its connection
-   * name, checked and changed in one step: when another setup holds the name, nothing changes
-   * and that setup is returned. The same admin's earlier setup of the name gives way (cancelled)
-   * unless it is writing: starting again means the new answers. Undefined when the setup is gone
-   * or no longer checking (cancelled or expired meanwhile).
+   * name, checked and changed in one step across every process sharing the store: when another
+   * setup holds the name, nothing changes and that setup is returned. The same admin's earlier
+   * setup of the name gives way (cancelled) unless it is writing. Undefined when the setup is gone
+   * or no longer checking.
    */
-  async planSetup(id: string, patch: Partial<Omit<PendingSetup, 'id' | 'sealedSecret' | 'status'>>): Promise<PlanOutcome | undefined> {
-    let outcome: PlanOutcome | undefined;
-    await this.db.update((data) => {
-      const setup = data.setups.find((s) => s.id === id);
-      if (!setup || setup.status !== 'checking_site') return;
-      const holders = data.setups.filter((s) => s.id !== id && NAME_HOLDING.includes(s.status) && sameName(s.connectionName, setup.connectionName));
-      const other = holders.find((s) => s.userId !== setup.userId || s.status === 'writing');
-      if (other) {
-        outcome = { heldBy: structuredClone(other) };
-        return;
-      }
-      const at = this.now().toISOString();
-      for (const own of holders) {
-        own.status = 'cancelled';
-        own.failure = { code: 'superseded', message: 'a newer setup of the same connection name by the same admin replaced it', hint: 'Carry on with the newer setup.' };
-        own.updatedAt = at;
-        delete own.sealedSecret;
-      }
-      Object.assign(setup, patch, { status: 'planned', updatedAt: at });
-      outcome = { planned: setup, superseded: holders };
-    });
-    return outcome;
-  }
-
+  planSetup(id: string, patch: Partial<Omit<PendingSetup, 'id' | 'sealedSecret' | 'status'>>): Promise<PlanOutcome | undefined>;
   /** Replaces the sealed secret (an admin re-entering it after fixing the form). */
-  async resealSecret(id: string, secret: string): Promise<void> {
-    await this.db.update((data) => {
-      const setup = data.setups.find((s) => s.id === id);
-      if (setup) setup.sealedSecret = this.box.seal(secret, setupSecretBinding(id));
-    });
-  }
-
+  resealSecret(id: string, secret: string): Promise<void>;
   /** Seals a credential the bot keeps for a connection (API token, service-account secret). */
-  sealCredential(connectionName: string, secret: string): Connection['sealedCredential'] {
-    return this.box.seal(secret, connectionCredentialBinding(connectionName));
-  }
-
-  revealCredential(connection: Connection): string | undefined {
-    return connection.sealedCredential ? this.box.open(connection.sealedCredential, connectionCredentialBinding(connection.name)) : undefined;
-  }
-
-  revealSecret(setup: PendingSetup): string | undefined {
-    return setup.sealedSecret ? this.box.open(setup.sealedSecret, setupSecretBinding(setup.id)) : undefined;
-  }
-
+  sealCredential(connectionName: string, secret: string): Connection['sealedCredential'];
+  revealCredential(connection: Connection): string | undefined;
+  revealSecret(setup: PendingSetup): string | undefined;
   /**
    * Ends setups past their hard expiry (`expiresAt`) or, given `idleMs`, left waiting for the
    * admin that long since they last moved; wipes their secrets and says why in `failure`.
-   * Returns those it ended. A setup that is writing is left to finish (or fail) on its own.
+   * Returns those it ended (each once, whichever process ended it).
    */
-  async expireSetups(idleMs?: number): Promise<PendingSetup[]> {
-    const now = this.now().getTime();
-    const ended: PendingSetup[] = [];
-    await this.db.update((data) => {
-      for (const setup of data.setups) {
-        if (TERMINAL.includes(setup.status) || setup.status === 'awaiting_consent' || setup.status === 'writing') continue;
-        const hardCap = Date.parse(setup.expiresAt) <= now;
-        const idle = idleMs !== undefined && IDLE_EXPIRES.includes(setup.status) && now - Date.parse(setup.updatedAt) >= idleMs;
-        if (!hardCap && !idle) continue;
-        const left = setup.status.replace(/_/g, ' ');
-        setup.failure = hardCap
-          ? { code: 'expired', message: `it was not finished within the time a setup may take (SPOKE_SETUP_TTL); it was ${left}`, hint: 'Open the setup again and enter the secret again.' }
-          : { code: 'idle', message: `nothing moved it on for ${formatDuration(idleMs!)} (SPOKE_SETUP_IDLE); it was ${left}`, hint: 'Open the setup again and enter the secret again.' };
-        setup.status = 'expired';
-        setup.updatedAt = new Date(now).toISOString();
-        delete setup.sealedSecret;
-        ended.push(setup);
-      }
-    });
-    return ended;
-  }
+  expireSetups(idleMs?: number): Promise<PendingSetup[]>;
 
-  async startRotation(rotation: Omit<Rotation, 'id' | 'startedAt' | 'updatedAt'>): Promise<Rotation> {
-    const at = this.now().toISOString();
-    const started: Rotation = { ...rotation, id: randomUUID(), startedAt: at, updatedAt: at };
-    await this.db.update((data) => void data.rotations.push(started));
-    return started;
-  }
-
-  async updateRotation(id: string, patch: Partial<Omit<Rotation, 'id' | 'kind' | 'connection' | 'userId' | 'startedAt'>>): Promise<void> {
-    await this.db.update((data) => {
-      const rotation = data.rotations.find((r) => r.id === id);
-      if (rotation) Object.assign(rotation, patch, { updatedAt: this.now().toISOString() });
-    });
-  }
-
-  async endRotation(id: string): Promise<void> {
-    if (!this.db.data.rotations.some((r) => r.id === id)) return;
-    await this.db.update((data) => {
-      data.rotations = data.rotations.filter((r) => r.id !== id);
-    });
-  }
-
-  listRotations(): Rotation[] {
-    return [...this.db.data.rotations];
-  }
+  startRotation(rotation: Omit<Rotation, 'id' | 'startedAt' | 'updatedAt'>): Promise<Rotation>;
+  updateRotation(id: string, patch: Partial<Omit<Rotation, 'id' | 'kind' | 'connection' | 'userId' | 'startedAt'>>): Promise<void>;
+  endRotation(id: string): Promise<void>;
+  listRotations(): Rotation[];
 
   /**
    * Puts a record built afresh (a setup's result, an adopted connection), never a copy read
    * earlier and changed: changes go through transitionConnection. A connection of that name is
-   * replaced only in one of `over` (undefined otherwise), and its credential counts as changed,
-   * so a check still running on the one replaced is discarded.
+   * replaced only in one of `over` (undefined otherwise), and its credential counts as changed.
    */
-  async saveConnection(connection: Connection, over: readonly ConnectionState[] = CONNECTION_STATES): Promise<Connection | undefined> {
-    let saved: Connection | undefined;
-    await this.db.update((data) => {
-      const index = data.connections.findIndex((c) => c.name === connection.name);
-      const replaced = data.connections[index];
-      if (replaced && !over.includes(replaced.state)) return;
-      saved = replaced ? { ...connection, credentialVersion: Math.max(connection.credentialVersion ?? 0, (replaced.credentialVersion ?? 0) + 1) } : connection;
-      if (replaced) data.connections[index] = saved;
-      else data.connections.push(saved);
-    });
-    return saved;
-  }
-
+  saveConnection(connection: Connection, over?: readonly ConnectionState[]): Promise<Connection | undefined>;
   /**
    * Changes a connection only if it is still in one of `from` (and passes `guard`), checked and
-   * changed in one step, so a flow that read the connection a while ago cannot save its copy over
-   * what happened meanwhile: a rotation that ends after a removal must not bring the connection
-   * back. `patch` may be worked out from the connection as it is then. The stored object is
-   * replaced, not edited, so a copy handed out earlier stays as it was.
+   * changed in one step. `patch` may be worked out from the connection as it is then.
    */
-  async transitionConnection(name: string, from: readonly ConnectionState[], patch: ConnectionPatch | ((current: Connection) => ConnectionPatch), change: ConnectionChange = {}): Promise<Connection | undefined> {
-    let moved: Connection | undefined;
-    await this.db.update((data) => {
-      const index = data.connections.findIndex((c) => c.name === name);
-      const current = data.connections[index];
-      if (!current || !from.includes(current.state) || !(change.guard?.(current) ?? true)) return;
-      const next: Connection = { ...current, ...(typeof patch === 'function' ? patch(current) : patch), name };
-      for (const key of change.unset ?? []) delete next[key];
-      if (change.newCredential) next.credentialVersion = (current.credentialVersion ?? 0) + 1;
-      data.connections[index] = next;
-      moved = next;
-    });
-    return moved;
-  }
+  transitionConnection(name: string, from: readonly ConnectionState[], patch: ConnectionPatch | ((current: Connection) => ConnectionPatch), change?: ConnectionChange): Promise<Connection | undefined>;
+  getConnection(name: string): Connection | undefined;
+  listConnections(): Connection[];
 
-  getConnection(name: string): Connection | undefined {
-    return this.db.data.connections.find((c) => c.name === name);
-  }
-
-  listConnections(): Connection[] {
-    return [...this.db.data.connections];
-  }
-
-  async createRequest(request: Omit<AccessRequest, 'id'>): Promise<AccessRequest> {
-    let created: AccessRequest | undefined;
-    await this.db.update((data) => {
-      created = { ...request, id: (data.requests.at(-1)?.id ?? 0) + 1 };
-      data.requests.push(created);
-    });
-    return created!;
-  }
-
+  createRequest(request: Omit<AccessRequest, 'id'>): Promise<AccessRequest>;
   /** A copy: deciding goes through transitionRequest, never through the object handed out. */
-  getRequest(id: number): AccessRequest | undefined {
-    const request = this.db.data.requests.find((r) => r.id === id);
-    return request ? structuredClone(request) : undefined;
-  }
-
-  listRequests(filter: (request: AccessRequest) => boolean = () => true): AccessRequest[] {
-    return this.db.data.requests.filter(filter);
-  }
-
+  getRequest(id: number): AccessRequest | undefined;
+  listRequests(filter?: (request: AccessRequest) => boolean): AccessRequest[];
   /**
-   * Moves a request on only if it is still in one of `from`, checked and changed in one step:
-   * two approvers clicking at the same moment (or one clicking twice) produce one decision.
+   * Moves a request on only if it is still in one of `from` (and passes `guard`), checked and
+   * changed in one step: two approvers clicking at the same moment, on one replica or two,
+   * produce one decision.
    */
-  async transitionRequest(id: number, from: readonly AccessRequest['state'][], patch: Partial<Omit<AccessRequest, 'id'>>, guard: (request: AccessRequest) => boolean = () => true): Promise<AccessRequest | undefined> {
-    let moved: AccessRequest | undefined;
-    await this.db.update((data) => {
-      const request = data.requests.find((r) => r.id === id);
-      if (!request || !from.includes(request.state) || !guard(request)) return;
-      Object.assign(request, patch);
-      moved = request;
-    });
-    return moved;
-  }
+  transitionRequest(id: number, from: readonly AccessRequest['state'][], patch: Partial<Omit<AccessRequest, 'id'>>, guard?: (request: AccessRequest) => boolean): Promise<AccessRequest | undefined>;
 
-  getHealth(name: string): HealthRecord | undefined {
-    // Names are typed: `constructor` or `__proto__` must not find what every object inherits.
-    return Object.hasOwn(this.db.data.health, name) ? this.db.data.health[name] : undefined;
-  }
-
-  async saveHealth(name: string, record: HealthRecord): Promise<void> {
-    await this.db.update((data) => {
-      // Defined, not assigned: assigning to `__proto__` would replace the object's prototype.
-      Object.defineProperty(data.health, name, { value: record, enumerable: true, writable: true, configurable: true });
-    });
-  }
-
+  getHealth(name: string): HealthRecord | undefined;
+  saveHealth(name: string, record: HealthRecord): Promise<void>;
   /**
    * Keeps a check's result only if the connection is still there, not removed, and holds the
-   * credential the check began with, checked and saved in one step: a check that signed in with
-   * a credential rotated away meanwhile must not leave its refusal (and a back-off) on the new one.
+   * credential the check began with, and (given `basedOn`) the stored record is still the one
+   * the check started from (its `checkedAt`, or none): of two checks of one connection that ran
+   * at once, on one replica or two, only the first result counts, so a state change is alerted
+   * once.
    */
-  async saveCheckResult(name: string, credentialVersion: number | undefined, record: HealthRecord): Promise<boolean> {
-    let kept = false;
-    await this.db.update((data) => {
-      const connection = data.connections.find((c) => c.name === name);
-      if (!connection || connection.state === 'removed' || (connection.credentialVersion ?? 0) !== (credentialVersion ?? 0)) return;
-      Object.defineProperty(data.health, name, { value: record, enumerable: true, writable: true, configurable: true });
-      kept = true;
-    });
-    return kept;
-  }
+  saveCheckResult(name: string, credentialVersion: number | undefined, record: HealthRecord, basedOn?: { checkedAt: string | undefined }): Promise<boolean>;
+  /**
+   * Claims up to `limit` connected connections whose check is due (`nextCheckAt` passed, or never
+   * checked) and that no live claim holds, for `leaseMs`: each due check goes to one process. A
+   * claim ends when its result is saved (saveCheckResult, saveHealth) or when the lease runs out
+   * (the process died), and the check is due again then.
+   */
+  claimDueChecks(options: { limit: number; leaseMs: number }): Promise<string[]>;
 
-  remindersHandled(): ReadonlySet<string> {
-    return new Set(this.db.data.reminders);
-  }
-
-  async markReminders(keys: readonly string[]): Promise<void> {
-    if (keys.length === 0) return;
-    await this.db.update((data) => {
-      const known = new Set(data.reminders);
-      for (const key of keys) if (!known.has(key)) data.reminders.push(key);
-    });
-  }
-
-  /** Users who opened App Home at or after `since` (all with a known time when omitted), the most recent first. */
-  homeViewers(since?: Date): string[] {
-    const from = since?.getTime() ?? Number.NEGATIVE_INFINITY;
-    return Object.entries(this.db.data.homeOpens)
-      .filter(([, at]) => Date.parse(at) >= from)
-      .sort(([, a], [, b]) => Date.parse(b) - Date.parse(a))
-      .map(([user]) => user);
-  }
+  /** Reminder keys already sent (or given up). */
+  remindersHandled(): ReadonlySet<string>;
+  markReminders(keys: readonly string[]): Promise<void>;
+  /**
+   * Claims a reminder for sending, for `leaseMs`: false when it was sent (or given up) or another
+   * process holds it. markReminders settles it; releaseReminder gives it back (to try later).
+   */
+  claimReminder(key: string, leaseMs: number): Promise<boolean>;
+  releaseReminder(key: string): Promise<void>;
 
   /**
-   * Records that `userId` opened App Home now. Not rewritten more than once a day per user: the
-   * redraw window is counted in days, and every write rewrites the whole store file.
+   * Leases on running work (a setup's write, a consent watch), held by this process: true when the
+   * lease was free, had run out, or is already this process's. Work whose lease runs out (its
+   * process died) is taken over by another process.
    */
-  async rememberHomeViewer(userId: string): Promise<void> {
-    const now = this.now();
-    const last = Object.hasOwn(this.db.data.homeOpens, userId) ? Date.parse(this.db.data.homeOpens[userId]!) : Number.NaN;
-    if (now.getTime() - last < HOME_OPEN_PRECISION_MS) return;
-    await this.db.update((data) => ownKey(data.homeOpens, userId, now.toISOString()));
-  }
+  acquireLease(key: string, ttlMs: number): Promise<boolean>;
+  /** Extends a lease this process holds; false when it lost it. */
+  renewLease(key: string, ttlMs: number): Promise<boolean>;
+  releaseLease(key: string): Promise<void>;
 
-  /** Forgets viewers who last opened Home before `before` (and those with no time); returns how many. */
-  async forgetHomeViewers(before: Date): Promise<number> {
-    const old = Object.entries(this.db.data.homeOpens).filter(([, at]) => !(Date.parse(at) >= before.getTime())).map(([user]) => user);
-    const legacy = this.db.data.homeViewers.length;
-    if (old.length === 0 && legacy === 0) return 0;
-    await this.db.update((data) => {
-      for (const user of old) delete data.homeOpens[user];
-      data.homeViewers = [];
-    });
-    return old.length + legacy;
-  }
+  /** Users who opened App Home at or after `since` (all with a known time when omitted), the most recent first. */
+  homeViewers(since?: Date): string[];
+  rememberHomeViewer(userId: string): Promise<void>;
+  /** Forgets viewers who last opened Home before `before`; returns how many. */
+  forgetHomeViewers(before: Date): Promise<number>;
 
-  undeliveredNotice(key: string): StoreData['undeliveredNotices'][string] | undefined {
-    return Object.hasOwn(this.db.data.undeliveredNotices, key) ? this.db.data.undeliveredNotices[key] : undefined;
-  }
+  undeliveredNotice(key: string): UndeliveredNotice | undefined;
+  undeliveredNoticeKeys(prefix: string): string[];
+  /** Records a notice that reached nobody and when to try it again; undefined `notice` settles it. */
+  setUndeliveredNotice(key: string, notice: UndeliveredNotice | undefined): Promise<void>;
 
-  undeliveredNoticeKeys(prefix: string): string[] {
-    return Object.keys(this.db.data.undeliveredNotices).filter((key) => key.startsWith(prefix));
-  }
-
-  /** Records a notice that reached nobody and when to try it again; undefined `notice` settles it (delivered, or given up). */
-  async setUndeliveredNotice(key: string, notice: StoreData['undeliveredNotices'][string] | undefined): Promise<void> {
-    if (notice === undefined && this.undeliveredNotice(key) === undefined) return;
-    await this.db.update((data) => {
-      if (notice === undefined) delete data.undeliveredNotices[key];
-      else ownKey(data.undeliveredNotices, key, notice);
-    });
-  }
-
-  reportRefusal(connection: string): StoreData['reportRefusals'][string] | undefined {
-    return Object.hasOwn(this.db.data.reportRefusals, connection) ? this.db.data.reportRefusals[connection] : undefined;
-  }
-
+  reportRefusal(connection: string): ReportRefusal | undefined;
   /** Records (or, with undefined, clears) the refusal of a connection's report channel. */
-  async setReportRefusal(connection: string, refusal: StoreData['reportRefusals'][string] | undefined): Promise<void> {
-    if (refusal === undefined && this.reportRefusal(connection) === undefined) return;
-    await this.db.update((data) => {
-      if (refusal === undefined) delete data.reportRefusals[connection];
-      else ownKey(data.reportRefusals, connection, refusal);
-    });
-  }
+  setReportRefusal(connection: string, refusal: ReportRefusal | undefined): Promise<void>;
 
-  async audit(event: Omit<AuditEvent, 'at'>): Promise<void> {
-    await this.auditLog.append({ at: this.now().toISOString(), ...event });
-  }
-
-  auditTrail(): AuditEvent[] {
-    return [...this.auditLog.all()];
-  }
-
-  async close(): Promise<void> {
-    await this.auditLog.close();
-  }
+  audit(event: Omit<AuditEvent, 'at'>): Promise<void>;
+  /** The whole trail, oldest first (tests and small tools; exports stream instead). */
+  auditTrail(): Promise<AuditEvent[]>;
+  close(): Promise<void>;
 }
+
+/** The embedded default: `SpokeStore.open(path, key)` opens (or creates) a lowdb store file. */
+export const SpokeStore = {
+  open: (path: string, encryptionKey: Buffer, now?: () => Date): Promise<LowdbSpokeStore> => LowdbSpokeStore.open(path, encryptionKey, now),
+};

@@ -120,7 +120,7 @@ describe('who decides', () => {
     await dmTo(OUTSIDER, /was not denied: Only approvers can decide/, since);
     await world.bot.tasks.idle();
     expect(world.bot.store.getRequest(1)).toMatchObject({ state: 'open' });
-    expect(world.bot.store.auditTrail().filter((e) => e.outcome === 'refused' && e.action.startsWith('request.')).length).toBe(3);
+    expect((await world.bot.store.auditTrail()).filter((e) => e.outcome === 'refused' && e.action.startsWith('request.')).length).toBe(3);
   });
 
   it('two approvers at the same moment make one decision and one set of records', async () => {
@@ -131,7 +131,7 @@ describe('who decides', () => {
     await Promise.all([click(ADMIN), click(OTHER_ADMIN), click(ADMIN)]);
     await world.bot.tasks.idle();
     expect(world.serviceNow.rows(CONFLUENCE_GROUPS_TABLE)).toHaveLength(1);
-    expect(world.bot.store.auditTrail().filter((e) => e.action === 'request.approved')).toHaveLength(1);
+    expect((await world.bot.store.auditTrail()).filter((e) => e.action === 'request.approved')).toHaveLength(1);
     expect(world.slack.calls.filter((c) => c.method === 'response_url' && /already approved/.test(String(c.args.text)))).toHaveLength(2);
   });
 });
@@ -230,17 +230,17 @@ describe('/spoke requests and the audit log', () => {
     await world.bot.tasks.idle();
 
     await world.restartBot();
-    const actions = world.bot.store.auditTrail().map((e) => e.action);
+    const actions = (await world.bot.store.auditTrail()).map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['setup.started', 'servicenow.write', 'setup.connected', 'request.created', 'request.approved']));
-    expect(world.bot.store.auditTrail().filter((e) => e.detail?.table === CONFLUENCE_GROUPS_TABLE)).toHaveLength(1);
+    expect((await world.bot.store.auditTrail()).filter((e) => e.detail?.table === CONFLUENCE_GROUPS_TABLE)).toHaveLength(1);
     const file = await readFile(`${world.config.SPOKE_DB_PATH}.audit.jsonl`, 'utf8');
     expect(file).not.toContain(CLIENT_SECRET);
     const out = new PassThrough();
     let exported = '';
     out.on('data', (chunk) => (exported += chunk));
     const count = await exportAudit(`${world.config.SPOKE_DB_PATH}.audit.jsonl`, out);
-    expect(count).toBe(world.bot.store.auditTrail().length);
-    expect(exported.trim().split('\n').map((l) => JSON.parse(l).action)).toEqual(world.bot.store.auditTrail().map((e) => e.action));
+    expect(count).toBe((await world.bot.store.auditTrail()).length);
+    expect(exported.trim().split('\n').map((l) => JSON.parse(l).action)).toEqual((await world.bot.store.auditTrail()).map((e) => e.action));
 
     await runCommand(world, 'audit Confluence acme', ADMIN);
     const shown = await world.slack.waitForCall('response_url', (c) => /Audit log for Confluence acme/.test(String(c.args.text)));

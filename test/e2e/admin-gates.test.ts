@@ -22,7 +22,7 @@ afterEach(async () => {
 /** How many requests ServiceNow and Atlassian have seen: a refusal must add none. */
 const outbound = () => ({ serviceNow: world.serviceNow.requests.length, atlassian: world.atlassian.requests.length });
 const callsSince = (since: number, method: string) => world.slack.calls.slice(since).filter((c) => c.method === method);
-const refusals = (actor: string, action: string) => world.bot.store.auditTrail().filter((e) => e.actor === actor && e.action === action && e.outcome === 'refused');
+const refusals = async (actor: string, action: string) => (await world.bot.store.auditTrail()).filter((e) => e.actor === actor && e.action === action && e.outcome === 'refused');
 const ONLY_ADMINS = /Only spokebot admins \(<@UADMIN01>, <@UADMIN02>\) can/;
 
 /** A click on a message in the report channel (an alert), with the response_url Slack gives it. */
@@ -48,7 +48,7 @@ describe('the setup form is for admins, checked at every step', () => {
     await world.bot.tasks.idle();
     expect(callsSince(since, 'views.open')).toEqual([]);
     expect(outbound()).toEqual(before);
-    expect(refusals(MEMBER, 'setup.open')).toHaveLength(1);
+    expect(await refusals(MEMBER, 'setup.open')).toHaveLength(1);
 
     // The admin it was offered to still gets the form.
     const opened = mark(world);
@@ -68,7 +68,7 @@ describe('the setup form is for admins, checked at every step', () => {
     expect(outbound()).toEqual(before);
     expect(callsSince(since, 'views.update')).toEqual([]);
     expect(world.bot.store.listSetups()).toEqual([]);
-    expect(refusals(MEMBER, 'setup.submit')).toHaveLength(1);
+    expect(await refusals(MEMBER, 'setup.submit')).toHaveLength(1);
 
     // The admin's own submission of the same form goes on to the plan.
     const mine = await submitView(world, form, setupAnswers(world));
@@ -96,7 +96,7 @@ describe('the setup form is for admins, checked at every step', () => {
     expect(String(told.args.text)).toMatch(ONLY_ADMINS);
     await world.bot.tasks.idle();
     expect(callsSince(since, 'views.update')).toEqual([]);
-    expect(refusals(MEMBER, 'setup.method')).toHaveLength(1);
+    expect(await refusals(MEMBER, 'setup.method')).toHaveLength(1);
   });
 });
 
@@ -143,9 +143,9 @@ describe('buttons that reach ServiceNow or Atlassian are for admins', () => {
     expect(outbound()).toEqual(before);
     expect(callsSince(since, 'views.open')).toEqual([]);
     expect(callsSince(since, 'conversations.open')).toEqual([]);
-    expect(refusals(MEMBER, 'setup.retry')).toHaveLength(1);
-    expect(refusals(MEMBER, 'rotate.open')).toHaveLength(2);
-    expect(refusals(MEMBER, 'health.check_now')).toHaveLength(2);
+    expect(await refusals(MEMBER, 'setup.retry')).toHaveLength(1);
+    expect(await refusals(MEMBER, 'rotate.open')).toHaveLength(2);
+    expect(await refusals(MEMBER, 'health.check_now')).toHaveLength(2);
     expect(world.bot.store.listSetups((s) => s.connectionName === 'Confluence beta')[0]).toMatchObject({ status: 'write_failed' });
   });
 });

@@ -27,7 +27,7 @@ describe('/spoke audit', () => {
   it('says how many lines of the log do not parse, where the first is, and what to run', async () => {
     world = await startWorld();
     for (let i = 0; i < 4; i++) await world.bot.store.audit({ actor: ADMIN, action: `step.${i}`, outcome: 'ok' });
-    await world.restartBot(() => garble(world.bot.store.auditLog.path, 2));
+    await world.restartBot(() => garble(world.bot.store.auditLog.location, 2));
     expect(world.bot.store.auditLog.unreadable).toEqual({ count: 1, firstLine: 2 });
 
     const since = world.slack.calls.length;

@@ -79,7 +79,7 @@ describe('/spoke setup confluence', () => {
     const [setup] = store.listSetups();
     expect(setup).toMatchObject({ status: 'connected' });
     expect(setup!.sealedSecret).toBeUndefined();
-    expect(store.auditTrail().map((e) => e.action)).toEqual(expect.arrayContaining(['setup.started', 'setup.planned', 'servicenow.write', 'setup.records_written', 'setup.connected']));
+    expect((await store.auditTrail()).map((e) => e.action)).toEqual(expect.arrayContaining(['setup.started', 'setup.planned', 'servicenow.write', 'setup.records_written', 'setup.connected']));
   });
 
   it('shows usage for /spoke and /spoke help, in the ack itself', async () => {

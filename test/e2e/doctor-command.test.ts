@@ -38,7 +38,7 @@ describe('/spoke doctor', () => {
     await world.bot.tasks.idle();
     expect(responses(since)).toHaveLength(1);
     expect(world.slack.calls.slice(since).map((c) => c.method)).not.toContain('auth.test');
-    expect(world.bot.store.auditTrail()).toContainEqual(expect.objectContaining({ actor: MEMBER, action: 'doctor.open', outcome: 'refused' }));
+    expect((await world.bot.store.auditTrail())).toContainEqual(expect.objectContaining({ actor: MEMBER, action: 'doctor.open', outcome: 'refused' }));
   });
 
   it('is listed in the help', async () => {

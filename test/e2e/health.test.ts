@@ -67,7 +67,7 @@ describe('expiry reminders', () => {
     const days = channelPosts(/API token expires/).map((c) => Number(String(c.args.text).match(/in (\d+) day/)![1]));
     expect(days).toEqual([30, 14, 6, 3, 1]);
     expect(dmPosts(/API token expires/)).toHaveLength(5);
-    expect(world.bot.store.auditTrail().filter((e) => e.action === 'reminder.sent')).toHaveLength(5);
+    expect((await world.bot.store.auditTrail()).filter((e) => e.action === 'reminder.sent')).toHaveLength(5);
   });
 });
 

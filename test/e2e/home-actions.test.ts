@@ -59,7 +59,7 @@ describe('App Home actions', () => {
     await world.slack.waitForCall('chat.postMessage', (c) => world.slack.calls.indexOf(c) >= since && /Only .* can set up connections/.test(String(c.args.text)));
     await world.bot.tasks.idle();
     expect(world.slack.calls.slice(since).filter((c) => c.method === 'views.open')).toEqual([]);
-    expect(world.bot.store.auditTrail().filter((e) => e.action === 'setup.open' && e.actor === MEMBER && e.outcome === 'refused')).toHaveLength(1);
+    expect((await world.bot.store.auditTrail()).filter((e) => e.action === 'setup.open' && e.actor === MEMBER && e.outcome === 'refused')).toHaveLength(1);
   });
 
   it('a setup left at its plan shows with Resume and Cancel; Resume reopens the plan, Cancel wipes its secret and takes it off Home', async () => {

@@ -103,7 +103,7 @@ describe('paged slash-command answers', () => {
       await world.bot.store.audit({ actor: ADMIN, action: 'servicenow.write', outcome: 'ok', connection: 'Confluence acme', detail: { entry: `entry-${i}`, reason: `a & b <${'long reason '.repeat(20)}>` } });
     }
     await world.bot.store.audit({ actor: ADMIN, action: 'connection.removed', outcome: 'ok', connection: 'Jira other' });
-    const total = world.bot.store.auditTrail().filter((e) => e.connection === 'Confluence acme').length;
+    const total = (await world.bot.store.auditTrail()).filter((e) => e.connection === 'Confluence acme').length;
     expect(total).toBe(45);
 
     let since = mark(world);

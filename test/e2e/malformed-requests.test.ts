@@ -155,7 +155,7 @@ describe('a signed request replayed within the window', () => {
     expect((await postToBot(world.eventsUrl, SIGNING_SECRET, click, FORM, { timestamp })).status).toBe(200);
     expect((await postToBot(world.eventsUrl, SIGNING_SECRET, click, FORM, { timestamp })).status).toBe(200);
     await world.bot.tasks.idle();
-    expect(world.bot.store.auditTrail().filter((e) => e.action === 'request.approved')).toHaveLength(1);
+    expect((await world.bot.store.auditTrail()).filter((e) => e.action === 'request.approved')).toHaveLength(1);
     // The replay did not even reach the decision ("already approved" would have answered it).
     expect(world.slack.calls.slice(since).filter((c) => c.method === 'response_url' && /already/.test(String(c.args.text)))).toEqual([]);
   });

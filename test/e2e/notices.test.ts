@@ -107,7 +107,7 @@ describe('a follow-up that fails after approval', () => {
     expect(inserts()).toBe(before);
     expect(world.serviceNow.rows(CONFLUENCE_GROUPS_TABLE)).toHaveLength(1);
     expect(world.slack.calls.filter((c) => since(again)(c) && c.args.channel === world.slack.dmChannelFor(MEMBER))).toHaveLength(0);
-    expect(world.bot.store.auditTrail().filter((e) => e.action === 'request.follow_up' && e.outcome === 'failed')).toHaveLength(1);
+    expect((await world.bot.store.auditTrail()).filter((e) => e.action === 'request.follow_up' && e.outcome === 'failed')).toHaveLength(1);
   });
 
   it('a failed scope write after Confirm: the requester is told, and Retry writes the scopes and sends the fresh consent link', async () => {
@@ -146,7 +146,7 @@ describe('a report channel that refuses the bot', () => {
     expect(said).toContain(`I could not post this in <#${REPORT_CHANNEL}>`);
     expect(said).toContain('archived');
     expect(said).toContain(ACTION.pickReportChannel);
-    expect(world.bot.store.auditTrail().filter((e) => e.action === 'reminder.sent')).toHaveLength(1);
+    expect((await world.bot.store.auditTrail()).filter((e) => e.action === 'reminder.sent')).toHaveLength(1);
 
     // Ten days left is a warning: the second check in a row alerts; the DM carries it too.
     await nextSweep();
@@ -157,7 +157,7 @@ describe('a report channel that refuses the bot', () => {
     expect(attempts(REPORT_CHANNEL, /API token expires/)).toHaveLength(1);
     expect(world.slack.calls.filter((c) => c.method === 'chat.postMessage' && /API token expires/.test(String(c.args.text)))).toHaveLength(2);
     expect(world.slack.calls.filter((c) => c.method === 'chat.postMessage' && /is warning/.test(String(c.args.text)))).toHaveLength(2);
-    const refused = world.bot.store.auditTrail().filter((e) => e.action === 'health.channel_refused');
+    const refused = (await world.bot.store.auditTrail()).filter((e) => e.action === 'health.channel_refused');
     expect(refused).toHaveLength(1);
     expect(refused[0]!.detail).toMatchObject({ channel: REPORT_CHANNEL, error: 'is_archived' });
 
@@ -186,7 +186,7 @@ describe('a report channel that refuses the bot', () => {
       if (attempts(REPORT_CHANNEL, /API token expires/).length > before) triedAt.push(hour);
     }
     expect(triedAt).toEqual([0, 1, 3, 7, 15]);
-    const trail = world.bot.store.auditTrail();
+    const trail = (await world.bot.store.auditTrail());
     expect(trail.filter((e) => e.action === 'reminder.sent')).toHaveLength(0);
     expect(trail.filter((e) => e.action === 'reminder.undelivered' && e.outcome === 'failed')).toHaveLength(1);
   });

@@ -73,7 +73,7 @@ describe('a check racing a rotation', () => {
     const health = world.bot.store.getHealth('Jira token');
     expect(health?.authFailedAt).toBeUndefined();
     expect(health?.checks.find((c) => c.check === 'credential')?.status ?? 'not checked').not.toBe('failing');
-    expect(world.bot.store.auditTrail().filter((e) => e.action === 'health.alert')).toHaveLength(0);
+    expect((await world.bot.store.auditTrail()).filter((e) => e.action === 'health.alert')).toHaveLength(0);
 
     // An hour on (past the sign-in budget's window): the next checks sign in with the new token,
     // a queued one holding the connection as it was before the rotation included.
@@ -204,6 +204,6 @@ describe('a rotation finishing after a removal', () => {
     expect(world.serviceNow.secretOf('basic_auth_credentials', credential.sys_id!).value).toBe(OLD_TOKEN);
     expect(world.serviceNow.rows('http_connection')[0]).toMatchObject({ active: 'false' });
     expect(channelPosts(/was rotated by/)).toHaveLength(0);
-    expect(world.bot.store.auditTrail()).toContainEqual(expect.objectContaining({ action: 'connection.rotate', outcome: 'refused', connection: 'Jira token', detail: expect.objectContaining({ reason: 'removed' }) }));
+    expect((await world.bot.store.auditTrail())).toContainEqual(expect.objectContaining({ action: 'connection.rotate', outcome: 'refused', connection: 'Jira token', detail: expect.objectContaining({ reason: 'removed' }) }));
   });
 });

@@ -45,7 +45,7 @@ describe('in one process', () => {
   });
 
   const dmTo = (user: string, pattern: RegExp) => world.slack.waitForCall('chat.postMessage', (c) => c.args.channel === world.slack.dmChannelFor(user) && pattern.test(String(c.args.text)));
-  const audited = (action: string) => world.bot.store.auditTrail().filter((e) => e.action === action);
+  const audited = async (action: string) => (await world.bot.store.auditTrail()).filter((e) => e.action === action);
 
   it('not_in_channel: the requester and the admins hear the fix once; once the bot is in, the sweep posts the card once; nothing expires meanwhile', async () => {
     for (let i = 0; i < 20; i++) world.slack.faults.next({ method: 'chat.postMessage', channel: APPROVAL_CHANNEL, error: 'not_in_channel' });
@@ -75,8 +75,8 @@ describe('in one process', () => {
     expect(world.bot.store.getRequest(1)).toMatchObject({ state: 'open', announce: { attempts: 11 } });
     expect(dms(world.slack, MEMBER, BLOCKED)).toHaveLength(1);
     expect(dms(world.slack, ADMIN, /could not be posted/)).toHaveLength(1);
-    expect(audited('request.announce_blocked')).toHaveLength(1);
-    expect(audited('request.expired')).toHaveLength(0);
+    expect(await audited('request.announce_blocked')).toHaveLength(1);
+    expect(await audited('request.expired')).toHaveLength(0);
     expect(cards(world.slack)).toHaveLength(0);
 
     // Someone invited the bot: the next try (at most 30 minutes on) posts the card.
@@ -141,7 +141,7 @@ describe('in one process', () => {
     for (const id of [1, 2, 3]) expect(cards(world.slack, id), `request #${id}`).toHaveLength(1);
     expect(world.bot.store.getRequest(3)!.card?.ts).toBe(lost.ts);
     expect(dms(world.slack, MEMBER, RECEIPT)).toHaveLength(3);
-    expect(audited('request.announced').map((e) => e.detail?.card)).toEqual(['posted', 'posted', 'found']);
+    expect((await audited('request.announced')).map((e) => e.detail?.card)).toEqual(['posted', 'posted', 'found']);
   });
 
   it('a burst of 50 requests with every third card post failing: after sweeps, exactly 50 cards', async () => {

@@ -55,7 +55,7 @@ describe('/spoke rotate', () => {
     expect(kept.tokenExpiresOn).toBe(NEXT_EXPIRY);
     expect(world.bot.store.revealCredential(kept)).toBe(NEW_TOKEN);
     await world.slack.waitForCall('chat.postMessage', (c) => c.args.channel === REPORT_CHANNEL && /rotated by/.test(String(c.args.text)));
-    expect(world.bot.store.auditTrail()).toContainEqual(expect.objectContaining({ action: 'connection.rotate', outcome: 'ok', connection: 'Jira token' }));
+    expect((await world.bot.store.auditTrail())).toContainEqual(expect.objectContaining({ action: 'connection.rotate', outcome: 'ok', connection: 'Jira token' }));
   });
 
   it('switching from a classic to a scoped token repoints the connection through the gateway', async () => {
@@ -110,7 +110,7 @@ describe('/spoke rotate', () => {
     await acceptConsentWithoutBrowser(consentUrl(fresh));
     await waitForMessage(world, /has a fresh refresh token/, 10_000, since);
     expect(world.serviceNow.rows('oauth_credential').filter((t) => t.type === 'refresh_token').map((t) => t.sys_id)).not.toEqual(tokensBefore);
-    expect(world.bot.store.auditTrail().map((e) => e.action)).toEqual(expect.arrayContaining(['connection.reconsent_started', 'connection.reconsented']));
+    expect((await world.bot.store.auditTrail()).map((e) => e.action)).toEqual(expect.arrayContaining(['connection.reconsent_started', 'connection.reconsented']));
   });
 
   it('is for admins only', async () => {
@@ -137,7 +137,7 @@ describe('/spoke remove', () => {
     const removed = world.bot.store.getConnection('Jira token')!;
     expect(removed).toMatchObject({ state: 'removed' });
     expect(removed.sealedCredential).toBeUndefined();
-    expect(world.bot.store.auditTrail().filter((e) => e.connection === 'Jira token').map((e) => e.action)).toEqual(
+    expect((await world.bot.store.auditTrail()).filter((e) => e.connection === 'Jira token').map((e) => e.action)).toEqual(
       expect.arrayContaining(['setup.started', 'setup.connected', 'connection.removed']),
     );
 
@@ -202,7 +202,7 @@ describe('secrets across setup, rotation and removal', () => {
     const places = {
       logs: world.logs.join('\n'),
       slack: JSON.stringify(world.slack.calls.map((c) => c.args)),
-      audit: JSON.stringify(world.bot.store.auditTrail()),
+      audit: JSON.stringify((await world.bot.store.auditTrail())),
       store: await readFile(world.config.SPOKE_DB_PATH, 'utf8'),
     };
     for (const [place, text] of Object.entries(places)) {

@@ -59,7 +59,7 @@ describe('a setup nobody moves on (SPOKE_SETUP_IDLE)', () => {
     const dm = await waitForMessage(world, /expired: nothing moved it on for 30 min/, 5000, since);
     expect(JSON.stringify(dm.args.blocks)).toContain('Nothing was written to ServiceNow');
     await world.slack.waitForCall('views.update', (c) => world.slack.calls.indexOf(c) >= since && c.args.view_id === form.id && JSON.stringify(c.args.view).includes('This setup expired'));
-    expect(world.bot.store.auditTrail()).toContainEqual(expect.objectContaining({ action: 'setup.expired', outcome: 'failed', setupId: onlySetup().id, detail: { reason: 'idle' } }));
+    expect((await world.bot.store.auditTrail())).toContainEqual(expect.objectContaining({ action: 'setup.expired', outcome: 'failed', setupId: onlySetup().id, detail: { reason: 'idle' } }));
 
     // The form again, with the answers but not the secret: a fresh setup that asks for it.
     const reopenedAt = mark(world);

@@ -19,7 +19,7 @@ describe('who may set up', () => {
     expect(reply.args).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('Only spokebot admins can set up connections') });
     expect(world.slack.calls.filter((c) => c.method === 'views.open')).toEqual([]);
     await world.bot.tasks.idle();
-    expect(world.bot.store.auditTrail()).toContainEqual(expect.objectContaining({ actor: MEMBER, action: 'setup.open', outcome: 'refused' }));
+    expect((await world.bot.store.auditTrail())).toContainEqual(expect.objectContaining({ actor: MEMBER, action: 'setup.open', outcome: 'refused' }));
   });
 
   it('asks which spoke when none or an unknown one is given', async () => {
@@ -149,6 +149,6 @@ describe('cancel', () => {
     await submitView(world, plan, {}, OTHER_ADMIN);
     await world.bot.tasks.idle();
     expect(world.serviceNow.requests.filter((r) => r.method === 'POST')).toEqual([]);
-    expect(world.bot.store.auditTrail()).toContainEqual(expect.objectContaining({ actor: OTHER_ADMIN, action: 'setup.confirm', outcome: 'refused' }));
+    expect((await world.bot.store.auditTrail())).toContainEqual(expect.objectContaining({ actor: OTHER_ADMIN, action: 'setup.confirm', outcome: 'refused' }));
   });
 });

@@ -67,7 +67,7 @@ describe('setup verification, per email', () => {
     expect(signIns(EMAIL)).toHaveLength(3);
     expect(world.atlassian.failedLogins(EMAIL)).toBe(3);
     expect(world.serviceNow.requests.filter((r) => r.method !== 'GET')).toEqual([]);
-    expect(world.bot.store.auditTrail().filter((e) => e.action === 'setup.sign_in_deferred')).toEqual([expect.objectContaining({ actor: OTHER_ADMIN, outcome: 'refused' })]);
+    expect((await world.bot.store.auditTrail()).filter((e) => e.action === 'setup.sign_in_deferred')).toEqual([expect.objectContaining({ actor: OTHER_ADMIN, outcome: 'refused' })]);
   });
 
   it('a refused token is not sent again within SPOKE_AUTH_BACKOFF, whoever submits it; another token is', async () => {

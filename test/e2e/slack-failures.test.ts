@@ -35,7 +35,7 @@ interface Row {
   act: () => Promise<number>;
   told: Told;
   /** What must not have happened because of it. */
-  also?: (since: number) => void;
+  also?: (since: number) => void | Promise<void>;
 }
 
 async function tokenConnection(): Promise<void> {
@@ -116,7 +116,7 @@ const rows: Row[] = [
       return since;
     },
     told: { path: 'response_url', text: /could not open a direct message with you \(cannot_dm_bot\), so the fresh consent link cannot reach you/ },
-    also: () => expect(world.bot.store.auditTrail().filter((e) => e.action === 'connection.reconsent_started')).toEqual([]),
+    also: async () => expect((await world.bot.store.auditTrail()).filter((e) => e.action === 'connection.reconsent_started')).toEqual([]),
   },
   {
     failure: 'every call → invalid_auth (the bot token refused)',
@@ -146,7 +146,7 @@ describe('when Slack refuses or stalls, the person who acted is told', () => {
       if (path === 'response_url') expect(told.args).toMatchObject({ response_type: 'ephemeral', replace_original: false });
       if (path === 'chat.postEphemeral') expect(told.args.user).toBe(ADMIN);
       await world.bot.tasks.idle();
-      row.also?.(since);
+      await row.also?.(since);
 
       // And the bot keeps serving: a command is answered and a form opens.
       const list = await runCommand(world, 'list');

@@ -142,7 +142,7 @@ describe('Socket Mode', () => {
     const posted = (pattern: RegExp) => world.slack.calls.filter((c) => c.method === 'chat.postMessage' && pattern.test(String(c.args.text ?? '')));
     expect(posted(/One click left/)).toHaveLength(1);
     expect(posted(/is connected: ServiceNow holds a refresh token/)).toHaveLength(1);
-    expect(world.bot.store.auditTrail().filter((e) => e.action === 'setup.records_written')).toHaveLength(1);
+    expect((await world.bot.store.auditTrail()).filter((e) => e.action === 'setup.records_written')).toHaveLength(1);
     expect(world.logs.some((line) => line.includes('slack redelivered what was already handled'))).toBe(true);
   });
 

@@ -38,8 +38,8 @@ describe('AuditLog', () => {
     expect(lines.map((l) => JSON.parse(l).at)).toEqual([event(1).at, event(2).at, event(3).at]);
     const again = await AuditLog.open(path);
     expect(again.all()).toHaveLength(3);
-    expect(again.latest({ connection: 'c1' }).map((e) => e.at)).toEqual([event(2).at, event(1).at]);
-    expect(again.latest({ since: new Date(event(2).at) }).map((e) => e.at)).toEqual([event(3).at, event(2).at]);
+    expect((await again.latest({ connection: 'c1' })).map((e) => e.at)).toEqual([event(2).at, event(1).at]);
+    expect((await again.latest({ since: new Date(event(2).at) })).map((e) => e.at)).toEqual([event(3).at, event(2).at]);
     expect(again.unreadable).toEqual({ count: 0 });
     await again.close();
   });

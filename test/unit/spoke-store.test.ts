@@ -46,7 +46,7 @@ describe('SpokeStore', () => {
     const reopened = await SpokeStore.open(path, KEY, now);
     expect(reopened.getSetup(setup.id)).toEqual(setup);
     expect(reopened.revealSecret(reopened.getSetup(setup.id)!)).toBe('the-client-secret-value');
-    expect(reopened.auditTrail()).toHaveLength(1);
+    expect((await reopened.auditTrail())).toHaveLength(1);
   });
 
   it('wipes the secret when a setup ends, and expires setups left too long', async () => {
@@ -105,10 +105,10 @@ describe('SpokeStore requests and audit migration', () => {
     const old = { at: clock.toISOString(), actor: 'U1', action: 'setup.started', outcome: 'ok' };
     await writeFile(path, JSON.stringify({ version: 1, setups: [], connections: [], audit: [old] }));
     const store = await SpokeStore.open(path, KEY, now);
-    expect(store.auditTrail()).toEqual([old]);
+    expect((await store.auditTrail())).toEqual([old]);
     await store.close();
     const again = await SpokeStore.open(path, KEY, now);
-    expect(again.auditTrail()).toEqual([old]);
+    expect((await again.auditTrail())).toEqual([old]);
     await again.close();
   });
 });

@@ -132,7 +132,7 @@ describe('SpokeStore.open proves the key', () => {
 
     // The right key opens it, moves the audit entries, and adds the key check.
     const store = await SpokeStore.open(path, KEY, now);
-    expect(store.auditTrail()).toHaveLength(1);
+    expect((await store.auditTrail())).toHaveLength(1);
     await store.close();
     expect(JSON.parse(await readFile(path, 'utf8')).keyCheck).toBeDefined();
     await expectKeyRefused(OTHER);

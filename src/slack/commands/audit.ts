@@ -28,7 +28,7 @@ export const audit: Subcommand = async (args, words, deps) => {
   const connection = rest.filter((_, i) => sinceAt < 0 || (i !== sinceAt && i !== sinceAt + 1)).join(' ').trim();
   await args.ack();
   if (!(await requireAdmin(args, deps, 'audit', 'read the audit log of'))) return;
-  const events = deps.store.auditLog.latest({ ...(connection ? { connection } : {}), ...(since ? { since } : {}), limit: Number.MAX_SAFE_INTEGER });
+  const events = await deps.store.auditLog.latest({ ...(connection ? { connection } : {}), ...(since ? { since } : {}), limit: Number.MAX_SAFE_INTEGER });
   const lines = events.map(auditLine);
   // Context lines go under the list: the page line, unreadable lines in the log if any, and where the full log is.
   const { unreadable } = deps.store.auditLog;
@@ -51,6 +51,6 @@ export const audit: Subcommand = async (args, words, deps) => {
     const n = unreadable.count;
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${n} unreadable line${n === 1 ? '' : 's'} in the audit log (first at line ${unreadable.firstLine}): run \`spokebot audit verify\`` }] });
   }
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `The full log is JSON Lines at \`${deps.store.auditLog.path}\`; \`spokebot audit export --since YYYY-MM-DD\` (from a clone: \`npm run audit:export -- --since YYYY-MM-DD\`) prints it for a SIEM.` }] });
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `The full log is JSON Lines at \`${deps.store.auditLog.location}\`; \`spokebot audit export --since YYYY-MM-DD\` (from a clone: \`npm run audit:export -- --since YYYY-MM-DD\`) prints it for a SIEM.` }] });
   await args.respond({ response_type: 'ephemeral', text: `${title}${shown && pages.length > 1 ? ` (page ${page} of ${pages.length})` : ''}`, blocks });
 };
