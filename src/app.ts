@@ -20,7 +20,9 @@ import type { Logger } from './logger.js';
 import { PlanWriter, type PlanWriterOptions } from './servicenow/plan-writer.js';
 import { serviceNowClientFromConfig } from './servicenow/client-from-config.js';
 import { SetupService } from './setup/setup-service.js';
-import { SpokeStore } from './store/spoke-store.js';
+import type { SpokeStore } from './store/spoke-store.js';
+import { openStore } from './store/open-store.js';
+import { WORK_LEASE_MS, WorkLeases } from './setup/work-leases.js';
 import { AdminDirectory } from './slack/admin-directory.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { DmThreads } from './slack/dm-threads.js';
@@ -74,8 +76,11 @@ export interface SpokeBot {
  * listening. main.ts starts it; tests and the demo build it against local stand-ins.
  */
 export async function createApp({ config, logger, now = () => new Date(), tuning = {} }: AppDeps): Promise<SpokeBot> {
-  const store = await SpokeStore.open(config.SPOKE_DB_PATH, config.SPOKE_ENCRYPTION_KEY, now);
+  const store = await openStore(config, now, logger);
   const tasks = new BackgroundTasks(logger);
+  // A lease outlives its last renewal by at most a check interval: a dead replica's work is taken over within one.
+  const leaseMs = Math.min(WORK_LEASE_MS, config.SPOKE_CHECK_INTERVAL);
+  const work = new WorkLeases(store, logger.child({ component: 'work' }), leaseMs);
   const serviceNow = serviceNowClientFromConfig(config, logger, tuning);
   const tenantInfo = new TenantInfoClient({ allowlist: config.ATLASSIAN_SITE_ALLOWLIST, logger: logger.child({ component: 'atlassian' }) });
   const atlassian = new AtlassianClient({ authUrl: config.ATLASSIAN_AUTH_URL, logger: logger.child({ component: 'atlassian' }) });
@@ -106,6 +111,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     serviceNow,
     verifier,
     signIns,
+    work,
     instanceUrl: config.SERVICENOW_INSTANCE_URL,
     apiUrl: config.ATLASSIAN_API_URL,
     consentTimeoutMs: config.SPOKE_CONSENT_TIMEOUT,
@@ -188,6 +194,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     approvalChannel: config.SPOKE_APPROVAL_CHANNEL,
     admins,
     tasks,
+    work,
     threads: new DmThreads(store, logger.child({ component: 'slack' })),
     instanceUrl: config.SERVICENOW_INSTANCE_URL,
     siteAllowlist: config.ATLASSIAN_SITE_ALLOWLIST,
@@ -218,6 +225,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
 
   let sweeper: NodeJS.Timeout | undefined;
   let requestSweeper: NodeJS.Timeout | undefined;
+  let takeover: NodeJS.Timeout | undefined;
   return {
     app,
     store,
@@ -226,11 +234,17 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
       await app.init();
       // Every setup and rotation the last run left on its way is resumed or reported (expired
       // ones first), before Slack traffic arrives that could move them.
-      await new RestartRecovery(deps, app.client).run();
+      const recovery = new RestartRecovery(deps, app.client, leaseMs);
+      await recovery.run();
       // Cards a crash left unposted go out now, not a sweep interval later.
       tasks.run('request.announce', () => new RequestSweep(deps, app.client).announceOwed());
       sweeper = setInterval(() => tasks.run('setup.expire', () => new SetupSweep(deps, app.client).run()), 60_000);
       sweeper.unref();
+      // Replicas: work a dead replica leaves (a setup's writes, a consent watch) is taken over.
+      if (store.shared) {
+        takeover = setInterval(() => tasks.run('work.takeover', () => recovery.takeOverOrphans()), Math.min(config.SPOKE_CHECK_INTERVAL, 60_000));
+        takeover.unref();
+      }
       // Due times live in the store; the tick only asks what is due, so a restart loses nothing.
       monitor.start(Math.min(config.SPOKE_CHECK_INTERVAL, 60_000));
       requestSweeper = setInterval(() => tasks.run('request.reannounce', () => new RequestSweep(deps, app.client).run()), Math.min(config.SPOKE_REQUEST_REANNOUNCE, 60_000));
@@ -250,6 +264,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     async stop() {
       if (sweeper) clearInterval(sweeper);
       if (requestSweeper) clearInterval(requestSweeper);
+      if (takeover) clearInterval(takeover);
       await monitor.stop();
       await homes.stop();
       await tasks.stop();

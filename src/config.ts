@@ -84,6 +84,13 @@ export const envSchema = z
       }),
     SPOKE_ENCRYPTION_KEY: encryptionKey,
     SPOKE_DB_PATH: z.string().min(1).default('./.data/spokebot.json'),
+    /** A shared store for several replicas (postgres://user:password@host:5432/db); unset, the lowdb file at SPOKE_DB_PATH. */
+    SPOKE_DATABASE_URL: z
+      .string()
+      .trim()
+      .optional()
+      .transform((u) => (u ? u : undefined))
+      .refine((u) => u === undefined || /^postgres(ql)?:\/\/[^\s]+$/.test(u), 'a PostgreSQL URL, postgres://user:password@host:5432/database'),
     SPOKE_ADMINS: slackIds(/^[UWS][A-Z0-9]+$/),
     SPOKE_APPROVERS: slackIds(/^[UWS][A-Z0-9]+$/),
     SPOKE_ALERT_CHANNEL: z.string().regex(/^[CG][A-Z0-9]+$/, 'a channel ID (C…)').optional(),

@@ -46,6 +46,12 @@ export interface HealthMonitorOptions {
  */
 export const LIVE_CHECK_REUSE_MS = 30_000;
 
+/** How long a claimed check is this replica's: one that dies holding it leaves it due again after this. */
+export const CHECK_CLAIM_MS = 5 * 60_000;
+
+/** How long a reminder being sent is this replica's: a replica that dies mid-send leaves it to another after this. */
+const REMINDER_CLAIM_MS = 2 * 60_000;
+
 export class HealthMonitor {
   private readonly all: LimitFunction;
   private readonly sites = new Map<string, LimitFunction>();
@@ -93,9 +99,10 @@ export class HealthMonitor {
       ...(decision.alert ? { alertedState: report.state, alertedAt: now.toISOString() } : pick(previous)),
       ...(failedAt ? { authFailedAt: failedAt } : {}),
     };
-    if (!(await store.saveCheckResult(connection.name, connection.credentialVersion, record))) {
+    if (!(await store.saveCheckResult(connection.name, connection.credentialVersion, record, { checkedAt: previous?.checkedAt }))) {
       // Rotated, set up again or removed while this check ran: what it found is about a credential
-      // nobody uses now. No back-off, no alert; the check still due judges the connection as it is.
+      // nobody uses now. Or another check (on this replica or another) saved first: its result
+      // stands and it alerted. No back-off, no alert; the check still due judges the connection as it is.
       this.options.logger.info({ connection: connection.name }, 'check result dropped: the connection changed while it ran');
       return store.getHealth(connection.name) ?? record;
     }
@@ -128,31 +135,55 @@ export class HealthMonitor {
     await this.sweeping?.catch(() => undefined);
   }
 
+  /**
+   * Due checks are claimed from the store a few at a time (store.claimDueChecks), so replicas
+   * sharing a store split the sweep between them and each check runs on one of them; more are
+   * claimed as slots free up. A claim whose replica dies runs out and the check is due again.
+   */
   private async runSweep(): Promise<number> {
-    const now = this.options.now().getTime();
-    const due = this.options.store
-      .listConnections()
-      .filter((c) => c.state === 'connected')
-      .filter((c) => Date.parse(this.options.store.getHealth(c.name)?.nextCheckAt ?? '1970-01-01') <= now);
-    const before = new Map(due.map((c) => [c.name, this.options.store.getHealth(c.name)?.state]));
-    // The site slot first, then a global one: a busy site must not hold slots other sites could use.
-    // A check waiting for a slot reads the connection when its turn comes: removed meanwhile, it is not checked.
-    const checkIfConnected = (name: string) => {
-      const current = this.options.store.getConnection(name);
-      return current?.state === 'connected' ? this.check(current, { redraw: false }) : undefined;
-    };
-    const results = await Promise.allSettled(due.map((c) => this.site(c.siteOrigin)(() => this.all(() => checkIfConnected(c.name)))));
-    for (const [i, result] of results.entries()) {
-      if (result.status === 'fulfilled') continue;
-      const connection = due[i]!;
-      this.options.logger.error({ connection: connection.name, err: result.reason }, 'health check failed');
-      // Not again at every tick: the next try waits an interval like any other.
-      const previous = this.options.store.getHealth(connection.name);
-      if (previous) await this.options.store.saveHealth(connection.name, { ...previous, nextCheckAt: new Date(now + this.options.intervalMs).toISOString() });
+    const { store, logger, intervalMs } = this.options;
+    const leaseMs = Math.min(intervalMs, CHECK_CLAIM_MS);
+    // Enough claimed ahead to keep every slot busy, not so many that other replicas go idle.
+    const ahead = (this.options.concurrency ?? 16) * 2;
+    const before = new Map<string, HealthRecord['state'] | undefined>();
+    const running = new Set<Promise<void>>();
+    let checked = 0;
+    for (;;) {
+      if (running.size >= ahead) {
+        await Promise.race(running);
+        continue;
+      }
+      const names = await store.claimDueChecks({ limit: ahead - running.size, leaseMs });
+      if (names.length === 0) break;
+      checked += names.length;
+      for (const name of names) {
+        before.set(name, store.getHealth(name)?.state);
+        const done = this.checkClaimed(name).finally(() => running.delete(done));
+        running.add(done);
+      }
     }
+    await Promise.all(running);
     // One redraw of the views that show states per sweep, not one per connection.
-    if (due.some((c) => before.get(c.name) !== this.options.store.getHealth(c.name)?.state)) await this.options.notifier.statesChanged();
-    return due.length;
+    if ([...before].some(([name, state]) => state !== store.getHealth(name)?.state)) await this.options.notifier.statesChanged();
+    logger.debug({ checked }, 'health sweep done');
+    return checked;
+  }
+
+  /** One claimed check; never rejects (a failure is logged and waits an interval like any other check). */
+  private async checkClaimed(name: string): Promise<void> {
+    const { store } = this.options;
+    // Read when its turn comes: removed meanwhile, it is not checked.
+    const connection = store.getConnection(name);
+    if (connection?.state !== 'connected') return;
+    try {
+      // The site slot first, then a global one: a busy site must not hold slots other sites could use.
+      await this.site(connection.siteOrigin)(() => this.all(() => this.check(connection, { redraw: false })));
+    } catch (error) {
+      this.options.logger.error({ connection: name, err: error }, 'health check failed');
+      // Not again at every tick: the next try waits an interval like any other.
+      const previous = store.getHealth(name);
+      if (previous) await store.saveHealth(name, { ...previous, nextCheckAt: new Date(this.options.now().getTime() + this.options.intervalMs).toISOString() }).catch(() => undefined);
+    }
   }
 
   private site(origin: string): LimitFunction {
@@ -172,9 +203,14 @@ export class HealthMonitor {
     for (const due of plan.send) {
       const key = reminderNotice(due.key);
       if (!noticeDue(store.undeliveredNotice(key), now)) continue;
+      // Claimed in the store before it goes: of two checks (two replicas, or Check now beside the sweep), one sends it.
+      if (!(await store.claimReminder(due.key, REMINDER_CLAIM_MS))) continue;
       const detail = { kind: due.expiry.kind, threshold: due.threshold, daysLeft: due.daysLeft };
       const outcome = await this.notice(connection, key, 'reminder', detail, () => this.options.notifier.reminder(connection, due), now);
-      if (outcome === 'later') continue;
+      if (outcome === 'later') {
+        await store.releaseReminder(due.key);
+        continue;
+      }
       // Sent, or given up after its last try: not sent again either way.
       await store.markReminders([due.key]);
       if (outcome === 'delivered') await store.audit({ actor: 'spokebot', action: 'reminder.sent', outcome: 'ok', connection: connection.name, detail });

@@ -9,6 +9,7 @@ import type { ServiceNowTableClient } from '../servicenow/table-client.js';
 import type { Connection, Rotation, SpokeStore } from '../store/spoke-store.js';
 import type { CredentialVerifier } from './credential-verifier.js';
 import { SignInDeferredError, type SignInLimiter, type SignInSubject } from './sign-in-limiter.js';
+import { rotationLease, type WorkLeases } from './work-leases.js';
 
 export interface NewCredential {
   secret: string;
@@ -28,12 +29,11 @@ export interface Reconsent {
 }
 
 /** What a restart found of the rotations that were running when the bot stopped. */
-export interface RotationsAfterRestart {
-  /** Cut off for good: a secret being verified or written, or a re-consent whose link never reached the admin. */
-  interrupted: Rotation[];
-  /** Re-consents whose link the admin has: watched on, the deadline counted from the link. */
-  watches: Array<{ rotation: Rotation; connection: Connection; reconsent: Reconsent }>;
-}
+/**
+ * Cut off for good (a secret being verified or written, or a re-consent whose link never reached
+ * the admin), or a re-consent whose link the admin has: watched on, the deadline counted from the link.
+ */
+export type RotationAfterRestart = { interrupted: Rotation } | { watch: { rotation: Rotation; connection: Connection; reconsent: Reconsent } };
 
 export type RotateResult =
   | { ok: true; connection: Connection }
@@ -54,6 +54,7 @@ export class ConnectionService {
       verifier: CredentialVerifier;
       /** Shared with setup and health checks: one budget of sign-ins per Atlassian account. */
       signIns: SignInLimiter;
+      work: WorkLeases;
       instanceUrl: string;
       apiUrl: string;
       consentTimeoutMs: number;
@@ -72,7 +73,8 @@ export class ConnectionService {
     const rotation = await this.deps.store.startRotation({ kind: 'secret', connection: asOpened.name, userId, step: 'verifying' });
     await this.deps.store.audit({ actor: userId, action: 'connection.rotate_started', outcome: 'ok', connection: asOpened.name, detail: { method: asOpened.method } });
     try {
-      return await this.verifyAndWrite(asOpened, userId, next, rotation.id);
+      // Leased while it runs: a replica that dies mid-rotation leaves it to another to report.
+      return await this.deps.work.hold(rotationLease(rotation.id), () => this.verifyAndWrite(asOpened, userId, next, rotation.id));
     } finally {
       await this.deps.store.endRotation(rotation.id);
     }
@@ -166,24 +168,20 @@ export class ConnectionService {
   }
 
   /**
-   * After a restart: a secret rotation that was cut off is over (the caller tells the admin, then
-   * calls endRotation); a re-consent whose link reached the admin is watched on.
+   * A rotation whose work stopped with its process (the caller holds its work lease): a secret
+   * rotation that was cut off is over (the caller tells the admin, then calls endRotation); a
+   * re-consent whose link reached the admin is watched on.
    */
-  async rotationsAfterRestart(): Promise<RotationsAfterRestart> {
-    const found: RotationsAfterRestart = { interrupted: [], watches: [] };
-    for (const rotation of this.deps.store.listRotations()) {
-      const connection = this.active(rotation.connection);
-      if (rotation.kind === 'reconsent' && rotation.thread && rotation.since && connection) {
-        const owner = this.tokenOwner(connection);
-        const reconsent = { link: consentLink(this.deps.instanceUrl, owner.credential, owner.profile), since: new Date(rotation.since), baseline: rotation.tokenBaseline ?? { rows: rotation.baseline ?? [] }, rotationId: rotation.id };
-        found.watches.push({ rotation, connection, reconsent });
-        continue;
-      }
-      const action = rotation.kind === 'secret' ? 'connection.rotate' : 'connection.reconsented';
-      await this.deps.store.audit({ actor: 'spokebot', action, outcome: 'failed', connection: rotation.connection, detail: { reason: 'interrupted', step: rotation.step } });
-      found.interrupted.push(rotation);
+  async rotationAfterRestart(rotation: Rotation): Promise<RotationAfterRestart> {
+    const connection = this.active(rotation.connection);
+    if (rotation.kind === 'reconsent' && rotation.thread && rotation.since && connection) {
+      const owner = this.tokenOwner(connection);
+      const reconsent = { link: consentLink(this.deps.instanceUrl, owner.credential, owner.profile), since: new Date(rotation.since), baseline: rotation.tokenBaseline ?? { rows: rotation.baseline ?? [] }, rotationId: rotation.id };
+      return { watch: { rotation, connection, reconsent } };
     }
-    return found;
+    const action = rotation.kind === 'secret' ? 'connection.rotate' : 'connection.reconsented';
+    await this.deps.store.audit({ actor: 'spokebot', action, outcome: 'failed', connection: rotation.connection, detail: { reason: 'interrupted', step: rotation.step } });
+    return { interrupted: rotation };
   }
 
   async endRotation(rotationId: string): Promise<void> {

@@ -365,42 +365,29 @@ export class SetupService {
   }
 
   /**
-   * After a restart, every setup that was on its way somewhere, sorted by what becomes of it:
+   * A setup whose work stopped with its process (a restart, or a replica that died), by what
+   * becomes of it; the caller holds the setup's work lease, so no live process runs it:
    * - checking the site: ended, secret wiped. The check may be what stopped the bot, and the modal
    *   that waited for it can no longer take an answer, so the admin starts again (prefilled);
-   * - writing: marked failed, so Retry resumes (records are found before they are written);
-   * - planned: kept, since Confirm on an open plan still works; shown again by the caller, and
-   *   expired with the other idle setups after SPOKE_SETUP_IDLE;
-   * - awaiting consent: watched again by the caller, the deadline counted from the link.
-   * The others wait for the admin (form, Retry, Try again) and need nothing from a restart.
+   * - writing: marked failed, so Retry resumes (records are found before they are written).
+   * Undefined when it is in neither state (moved on meanwhile). Planned setups are kept (Confirm
+   * on an open plan still works) and consents are watched again by the caller.
    */
-  async recoverAfterRestart(): Promise<{ checks: PendingSetup[]; writes: PendingSetup[]; plans: PendingSetup[]; consents: PendingSetup[] }> {
-    const checks: PendingSetup[] = [];
-    for (const setup of this.deps.store.listSetups((s) => s.status === 'checking_site')) {
-      const failure = {
-        code: 'interrupted',
-        message: 'spokebot stopped while checking the site',
-        hint: 'Open the setup again (your answers are filled in) and enter the secret again: spokebot wiped it rather than keep it for a check nobody waits on.',
-      };
-      const ended = await this.deps.store.transitionSetup(setup.id, ['checking_site'], { status: 'expired', failure });
-      if (!ended) continue;
-      await this.audit(ended, 'spokebot', 'setup.check_interrupted', 'failed', { reason: 'interrupted' });
-      checks.push(ended);
-    }
-    const writes: PendingSetup[] = [];
-    for (const setup of this.deps.store.listSetups((s) => s.status === 'writing')) {
-      const failure = { code: 'interrupted', message: 'spokebot stopped while writing the records', hint: 'Press Retry to carry on; the records already written are kept and nothing is written twice.' };
-      const stopped = await this.deps.store.transitionSetup(setup.id, ['writing'], { status: 'write_failed', failure });
-      if (!stopped) continue;
-      writes.push(stopped);
-      await this.audit(setup, 'spokebot', 'setup.write_failed', 'failed', { reason: 'interrupted' });
-    }
-    return {
-      checks,
-      writes,
-      plans: this.deps.store.listSetups((s) => s.status === 'planned'),
-      consents: this.deps.store.listSetups((s) => s.status === 'awaiting_consent'),
+  async endInterrupted(setupId: string): Promise<PendingSetup | undefined> {
+    const check = {
+      code: 'interrupted',
+      message: 'spokebot stopped while checking the site',
+      hint: 'Open the setup again (your answers are filled in) and enter the secret again: spokebot wiped it rather than keep it for a check nobody waits on.',
     };
+    const ended = await this.deps.store.transitionSetup(setupId, ['checking_site'], { status: 'expired', failure: check });
+    if (ended) {
+      await this.audit(ended, 'spokebot', 'setup.check_interrupted', 'failed', { reason: 'interrupted' });
+      return ended;
+    }
+    const write = { code: 'interrupted', message: 'spokebot stopped while writing the records', hint: 'Press Retry to carry on; the records already written are kept and nothing is written twice.' };
+    const stopped = await this.deps.store.transitionSetup(setupId, ['writing'], { status: 'write_failed', failure: write });
+    if (stopped) await this.audit(stopped, 'spokebot', 'setup.write_failed', 'failed', { reason: 'interrupted' });
+    return stopped;
   }
 
   /**

@@ -6,6 +6,7 @@ import type { RequestService } from '../requests/request-service.js';
 import type { AdoptionService } from '../setup/adoption-service.js';
 import type { ConnectionService } from '../setup/connection-service.js';
 import type { SetupService } from '../setup/setup-service.js';
+import type { WorkLeases } from '../setup/work-leases.js';
 import type { SpokeStore } from '../store/spoke-store.js';
 import type { AdminDirectory } from './admin-directory.js';
 import type { DmThreads } from './dm-threads.js';
@@ -25,6 +26,8 @@ export interface SlackDeps {
   approvalChannel: string | undefined;
   admins: AdminDirectory;
   tasks: BackgroundTasks;
+  /** Leases on work that runs after the ack, so a replica that dies leaves it to another. */
+  work: WorkLeases;
   threads: DmThreads;
   instanceUrl: string;
   siteAllowlist: readonly string[];

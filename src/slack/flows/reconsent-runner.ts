@@ -8,6 +8,7 @@ import { escapeMrkdwn, mentionUser, textSections } from '../blocks/text-sections
 import type { SlackDeps } from '../deps.js';
 import { ACTION } from '../ids.js';
 import { openDm, type Recipient } from '../tell-user.js';
+import { rotationLease } from '../../setup/work-leases.js';
 
 /**
  * `/spoke rotate` for a 3LO connection: ServiceNow's consent link again, in a DM thread, and
@@ -46,6 +47,12 @@ export class ReconsentRunner {
   }
 
   private async watch(connection: Connection, userId: string, reconsent: Reconsent, thread: { channel: string; ts: string }): Promise<void> {
+    // Leased while it runs: if this process dies, another replica watches on in the same thread.
+    if (reconsent.rotationId) await this.deps.work.hold(rotationLease(reconsent.rotationId), () => this.watchInThread(connection, userId, reconsent, thread));
+    else await this.watchInThread(connection, userId, reconsent, thread);
+  }
+
+  private async watchInThread(connection: Connection, userId: string, reconsent: Reconsent, thread: { channel: string; ts: string }): Promise<void> {
     const name = escapeMrkdwn(connection.name);
     const say = (message: Message) => this.client.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, ...message });
     const outcome = await this.deps.connections.waitForReconsent(connection, userId, reconsent, this.deps.tasks.signal);

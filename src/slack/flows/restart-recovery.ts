@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
-import type { Rotation } from '../../store/spoke-store.js';
+import type { PendingSetup, Rotation } from '../../store/spoke-store.js';
+import { rotationLease, setupLease } from '../../setup/work-leases.js';
 import { rotationInterruptedMessage } from '../blocks/recovery-messages.js';
 import type { SlackDeps } from '../deps.js';
 import { ReconsentRunner } from './reconsent-runner.js';
@@ -7,38 +8,84 @@ import { SetupRunner } from './setup-runner.js';
 import { SetupSweep } from './setup-sweep.js';
 
 /**
- * What a start does with the work the last run left unfinished (a crash, kill -9, a deploy): every
- * setup and rotation that was on its way somewhere is resumed or reported to its admin, so nothing
- * waits in silence and no secret outlives its use. README, "How a setup behaves", lists each case.
+ * What becomes of work a process left unfinished (a crash, kill -9, a deploy, a replica that
+ * died): every setup and rotation that was on its way somewhere is resumed or reported to its
+ * admin, so nothing waits in silence and no secret outlives its use. README, "How a setup
+ * behaves", lists each case.
+ *
+ * Work is taken only under its lease (setup/work-leases.ts): with one process every lease is free
+ * at start; with replicas sharing a store, a replica takes only work whose lease ran out, and
+ * looks again every tick (`takeOverOrphans`), so a dead replica's setup is finished or reported
+ * by another within one check interval.
  */
 export class RestartRecovery {
   constructor(
     private readonly deps: SlackDeps,
     private readonly client: WebClient,
+    /** How long work must have stood still (its lease's length) before a replica may take it. */
+    private readonly leaseMs: number,
   ) {}
 
   /**
-   * The store is settled before this returns, and so before the bot takes Slack traffic: a write
-   * that a click starts in this run must never be taken for one the last run left. Telling the
-   * admins and watching run in the background.
+   * At start. What this takes is settled in the store before this returns, and so before the bot
+   * takes Slack traffic: a write that a click starts in this run must never be taken for one the
+   * last run left. Telling the admins and watching run in the background.
    */
   async run(): Promise<void> {
     // Expiry first: a setup that sat idle through the outage is reported as expired, not resumed.
     const expired = await this.deps.setup.expire();
-    const setups = await this.deps.setup.recoverAfterRestart();
-    const rotations = await this.deps.connections.rotationsAfterRestart();
-
+    this.deps.tasks.run('setup.report_expired', () => new SetupSweep(this.deps, this.client).report(expired));
+    await this.takeOver(!this.deps.store.shared);
+    if (this.deps.store.shared) return;
+    // One process: an open plan may not have reached its admin; other replicas' plans are theirs.
     const runner = new SetupRunner(this.deps, this.client);
-    const { tasks } = this.deps;
-    tasks.run('setup.report_expired', () => new SetupSweep(this.deps, this.client).report(expired));
-    for (const setup of setups.checks) tasks.run('setup.report_interrupted_check', () => runner.reportInterruptedCheck(setup));
-    for (const setup of setups.writes) tasks.run('setup.report_interrupted_write', () => runner.reportInterrupted(setup));
-    for (const setup of setups.plans) tasks.run('setup.plan_again', () => runner.showPlanAgain(setup));
-    for (const setup of setups.consents) tasks.run('setup.consent_resume', () => runner.resumeConsent(setup));
-    for (const rotation of rotations.interrupted) tasks.run('connection.report_interrupted', () => this.reportRotation(rotation));
-    for (const { rotation, connection, reconsent } of rotations.watches) {
-      tasks.run('connection.reconsent_resume', () => new ReconsentRunner(this.deps, this.client).resume(connection, rotation.userId, reconsent, rotation.thread!));
+    for (const setup of this.deps.store.listSetups((s) => s.status === 'planned')) this.deps.tasks.run('setup.plan_again', () => runner.showPlanAgain(setup));
+  }
+
+  /** Every tick, with replicas: work whose replica died (its lease ran out) is taken over. */
+  async takeOverOrphans(): Promise<void> {
+    await this.takeOver(false);
+  }
+
+  /** `everything`: the only process, just started, so nothing can be running. */
+  private async takeOver(everything: boolean): Promise<void> {
+    const { store, tasks, work } = this.deps;
+    const now = this.deps.now().getTime();
+    // Work that moved within a lease's length may have just started and not yet taken its lease.
+    const stillFor = (since: string) => everything || now - Date.parse(since) >= this.leaseMs;
+    const runner = new SetupRunner(this.deps, this.client);
+
+    for (const setup of store.listSetups((s) => (s.status === 'checking_site' || s.status === 'writing') && stillFor(s.updatedAt))) {
+      await work.takeOver(setupLease(setup.id), async () => {
+        const ended = await this.deps.setup.endInterrupted(setup.id);
+        if (ended?.status === 'expired') tasks.run('setup.report_interrupted_check', () => runner.reportInterruptedCheck(ended));
+        else if (ended?.status === 'write_failed') tasks.run('setup.report_interrupted_write', () => runner.reportInterrupted(ended));
+      });
     }
+    // A watch runs for minutes: taken and held in the background, under the setup's lease.
+    for (const setup of store.listSetups((s) => s.status === 'awaiting_consent' && stillFor(s.consent?.linkPostedAt ?? s.updatedAt))) {
+      tasks.run('setup.consent_resume', () => this.resumeConsent(runner, setup));
+    }
+    for (const rotation of store.listRotations().filter((r) => stillFor(r.updatedAt))) {
+      tasks.run('connection.rotation_resume', async () => void (await work.takeOver(rotationLease(rotation.id), () => this.resumeRotation(rotation))));
+    }
+  }
+
+  private async resumeConsent(runner: SetupRunner, setup: PendingSetup): Promise<void> {
+    await this.deps.work.takeOver(setupLease(setup.id), async () => {
+      // Read again under the lease: another replica may have finished it meanwhile.
+      const current = this.deps.store.getSetup(setup.id);
+      if (current?.status === 'awaiting_consent') await runner.resumeConsent(current);
+    });
+  }
+
+  private async resumeRotation(rotation: Rotation): Promise<void> {
+    if (!this.deps.store.listRotations().some((r) => r.id === rotation.id)) return;
+    const found = await this.deps.connections.rotationAfterRestart(rotation);
+    if ('watch' in found) {
+      const { connection, reconsent } = found.watch;
+      await new ReconsentRunner(this.deps, this.client).resume(connection, rotation.userId, reconsent, rotation.thread!);
+    } else await this.reportRotation(found.interrupted);
   }
 
   /**

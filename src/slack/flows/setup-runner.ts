@@ -23,6 +23,7 @@ import { waitingModal } from '../blocks/progress-views.js';
 import { checkFailedMessage, checkInterruptedMessage, consentWatchStoppedMessage, planAgainNote, setupExpiredMessage } from '../blocks/recovery-messages.js';
 import { formValuesOf, setupForm } from '../setup-form.js';
 import { updateView } from '../update-view.js';
+import { setupLease } from '../../setup/work-leases.js';
 
 /** Which states each step owns: an error it does not handle moves only those to a failed state. */
 const STEP_OWNS = {
@@ -60,7 +61,8 @@ export class SetupRunner {
    */
   async step(setupId: string, kind: keyof typeof STEP_OWNS, work: () => Promise<void>, viewId?: string): Promise<void> {
     try {
-      await work();
+      // Leased while it runs: if this process dies, another replica takes the setup over.
+      await this.deps.work.hold(setupLease(setupId), work);
     } catch (error) {
       this.deps.logger.error({ setupId, step: kind, err: error }, 'setup step failed');
       try {

@@ -1,0 +1,98 @@
+import type { Logger } from '../logger.js';
+import type { SpokeStore } from '../store/spoke-store.js';
+
+/** How long a lease outlives its last renewal: a replica dead this long has its work taken over. */
+export const WORK_LEASE_MS = 30_000;
+
+/**
+ * Leases in the store on work that runs for a while after the ack (a setup's site check, its
+ * writes, a consent watch, a re-consent watch). The lease says "a live process is on this": it
+ * is renewed while the work runs, and when the process dies it runs out, so another replica's
+ * takeover (flows/work-takeover.ts) finds the work and finishes it or tells its admin.
+ *
+ * A lease does not stop a second click from running: whether work may start is the store's
+ * conditional transitions' call, as with one replica. Holds nest within a process: a step that
+ * starts another step of the same setup shares its lease.
+ */
+export class WorkLeases {
+  /** Keys held (or being taken) by this process, with how many holds share each. */
+  private readonly here = new Map<string, { depth: number; renewal?: NodeJS.Timeout }>();
+
+  constructor(
+    private readonly store: SpokeStore,
+    private readonly logger: Logger,
+    private readonly ttlMs = WORK_LEASE_MS,
+  ) {}
+
+  /** Runs `work` holding `key`'s lease, renewed while it runs; released when the outermost hold ends. */
+  async hold<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const held = this.here.get(key);
+    if (held) {
+      held.depth++;
+    } else {
+      this.here.set(key, { depth: 1 });
+      await this.acquired(key, await this.store.acquireLease(key, this.ttlMs).catch((error: unknown) => this.warn(key, error, false)));
+    }
+    try {
+      return await work();
+    } finally {
+      await this.letGo(key);
+    }
+  }
+
+  /**
+   * Runs `work` holding `key`'s lease only if no process holds it, this one included: work a dead
+   * process left. False (and nothing run) when it is held.
+   */
+  async takeOver(key: string, work: () => Promise<void>): Promise<boolean> {
+    if (this.here.has(key)) return false;
+    this.here.set(key, { depth: 1 });
+    const acquired = await this.store.acquireLease(key, this.ttlMs).catch((error: unknown) => this.warn(key, error, false));
+    if (!acquired) {
+      this.here.delete(key);
+      return false;
+    }
+    await this.acquired(key, true);
+    try {
+      await work();
+    } finally {
+      await this.letGo(key);
+    }
+    return true;
+  }
+
+  /** Whether this process is running work under `key`. */
+  heldHere(key: string): boolean {
+    return this.here.has(key);
+  }
+
+  private async acquired(key: string, ok: boolean): Promise<void> {
+    const held = this.here.get(key);
+    if (!held) return;
+    if (!ok) this.logger.warn({ lease: key }, 'another replica holds the lease on this work; running it anyway, the store decides');
+    const renewal = setInterval(() => {
+      this.store.renewLease(key, this.ttlMs).catch((error: unknown) => this.warn(key, error, false));
+    }, Math.max(1, Math.floor(this.ttlMs / 3)));
+    renewal.unref();
+    held.renewal = renewal;
+  }
+
+  private async letGo(key: string): Promise<void> {
+    const held = this.here.get(key);
+    if (!held) return;
+    if (--held.depth > 0) return;
+    clearInterval(held.renewal);
+    this.here.delete(key);
+    await this.store.releaseLease(key).catch((error: unknown) => this.warn(key, error, undefined));
+  }
+
+  private warn<T>(key: string, error: unknown, fallback: T): T {
+    this.logger.warn({ lease: key, err: error }, 'could not update a work lease in the store');
+    return fallback;
+  }
+}
+
+/** The lease key of a setup's running work. */
+export const setupLease = (setupId: string) => `setup:${setupId}`;
+/** The lease key of a rotation's running work. */
+export const rotationLease = (rotationId: string) => `rotation:${rotationId}`;
