@@ -90,7 +90,8 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
   const setup = new SetupService({
     store,
     serviceNow,
-    writer: new PlanWriter(serviceNow, tuning.writer),
+    // Replicas decide a spoke's shipped alias one at a time: the lock is a lease in the shared store.
+    writer: new PlanWriter(serviceNow, { ...tuning.writer, ...(store.shared ? { sharedLock: (key: string) => work.lock(key) } : {}) }),
     tenantInfo,
     verifier,
     signIns,

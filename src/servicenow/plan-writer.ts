@@ -26,6 +26,11 @@ export interface PlanWriterOptions {
   /** Extra insert attempts after a 5xx or dropped connection, each preceded by a fresh lookup. */
   insertAttempts?: number;
   onRecord?: (record: WrittenRecord) => void;
+  /**
+   * Holds a lock shared by every process writing to this instance (replicas on one store);
+   * resolves with its release. Without it the lock is this process's alone.
+   */
+  sharedLock?: (key: string) => Promise<() => Promise<void>>;
 }
 
 /** A write failed: what is already in ServiceNow, and the failure that stopped the rest. */
@@ -71,9 +76,8 @@ export class PlanWriter {
   /**
    * One alias decision per spoke at a time, held from the alias step until the plan's connection
    * is written (the end of the write): whether the shipped alias is free is read from the
-   * connections on it, so two setups deciding together would both find it free. This lock is per
-   * process, which is enough for the one replica the lowdb store allows; several replicas will
-   * need the lock in a shared store.
+   * connections on it, so two setups deciding together would both find it free. Within a process
+   * a queue; across replicas, also the shared lock (a lease in the store) when one is given.
    */
   private readonly aliasLocks = new Map<string, Promise<void>>();
 
@@ -85,7 +89,7 @@ export class PlanWriter {
   async write(plan: RecordPlan, secrets: Secrets, onRecord = this.options.onRecord): Promise<Map<string, WrittenRecord>> {
     await this.requirePlanColumns(plan);
     const written = new Map<string, WrittenRecord>();
-    let unlock: (() => void) | undefined;
+    let unlock: (() => Promise<void>) | undefined;
     try {
       for (const level of planLevels(plan)) {
         const alias = level.find((record) => record.action === 'alias');
@@ -93,23 +97,33 @@ export class PlanWriter {
         await this.writeLevel(level, written, secrets, onRecord);
       }
     } finally {
-      unlock?.();
+      await unlock?.();
     }
     return written;
   }
 
-  /** Waits for the spoke's alias lock; resolves with the function that releases it. */
-  private async lockAlias(spoke: string): Promise<() => void> {
+  /** Waits for the spoke's alias lock (this process's queue, then the shared lock); resolves with the function that releases it. */
+  private async lockAlias(spoke: string): Promise<() => Promise<void>> {
     const before = this.aliasLocks.get(spoke) ?? Promise.resolve();
     let release!: () => void;
     const mine = new Promise<void>((resolve) => (release = resolve));
     const tail = before.then(() => mine);
     this.aliasLocks.set(spoke, tail);
     await before;
-    return () => {
+    const local = () => {
       release();
       if (this.aliasLocks.get(spoke) === tail) this.aliasLocks.delete(spoke);
     };
+    try {
+      const shared = await this.options.sharedLock?.(`alias:${spoke}`);
+      return async () => {
+        await shared?.().catch(() => undefined);
+        local();
+      };
+    } catch (error) {
+      local();
+      throw error;
+    }
   }
 
   private async writeLevel(level: PlannedRecord[], written: Map<string, WrittenRecord>, secrets: Secrets, onRecord: PlanWriterOptions['onRecord']): Promise<void> {

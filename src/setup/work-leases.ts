@@ -1,3 +1,4 @@
+import { SpokeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { SpokeStore } from '../store/spoke-store.js';
 
@@ -61,6 +62,27 @@ export class WorkLeases {
     return true;
   }
 
+  /**
+   * A lock across every process sharing the store: waits (polling) until `key`'s lease is this
+   * process's, keeps it renewed, and resolves with its release. Callers queue within the process
+   * first: a lease is re-entrant for its holder. Gives up after `waitMs`.
+   */
+  async lock(key: string, waitMs = 120_000): Promise<() => Promise<void>> {
+    const deadline = Date.now() + waitMs;
+    while (!(await this.store.acquireLease(key, this.ttlMs))) {
+      if (Date.now() > deadline) throw new LeaseWaitError(key, waitMs);
+      await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 150));
+    }
+    const renewal = setInterval(() => {
+      this.store.renewLease(key, this.ttlMs).catch((error: unknown) => this.warn(key, error, false));
+    }, Math.max(1, Math.floor(this.ttlMs / 3)));
+    renewal.unref();
+    return async () => {
+      clearInterval(renewal);
+      await this.store.releaseLease(key).catch((error: unknown) => this.warn(key, error, undefined));
+    };
+  }
+
   /** Whether this process is running work under `key`. */
   heldHere(key: string): boolean {
     return this.here.has(key);
@@ -89,6 +111,15 @@ export class WorkLeases {
   private warn<T>(key: string, error: unknown, fallback: T): T {
     this.logger.warn({ lease: key, err: error }, 'could not update a work lease in the store');
     return fallback;
+  }
+}
+
+/** Another replica held a shared lock for longer than anyone should wait. */
+export class LeaseWaitError extends SpokeError {
+  readonly code = 'lease_wait';
+  readonly hint = "Press Retry in a minute; if it happens again, look in the other replicas' logs for what holds it.";
+  constructor(key: string, waitMs: number) {
+    super(`another spokebot replica held ${key} for over ${Math.round(waitMs / 1000)} s`);
   }
 }
 
