@@ -26,7 +26,7 @@ import { WORK_LEASE_MS, WorkLeases } from './setup/work-leases.js';
 import { AdminDirectory } from './slack/admin-directory.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { DmThreads } from './slack/dm-threads.js';
-import { RedeliveryGuard, envelopeIdOf, guardRedeliveries, requestSignatureOf } from './slack/redelivery-guard.js';
+import { RedeliveryGuard, envelopeIdOf, guardRedeliveries, requestSignatureOf, type SharedDeliveries } from './slack/redelivery-guard.js';
 import { guardSlackRequests } from './slack/request-guard.js';
 import { ackListenerFailures, answerListenerFailures } from './slack/listener-failures.js';
 import type { SlackDeps } from './slack/deps.js';
@@ -153,7 +153,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
   const app = new App({
     token: config.SLACK_BOT_TOKEN,
     // Slack delivers at least once; a redelivered envelope or event must not run a listener twice.
-    receiver: guardRedeliveries(receiver, new RedeliveryGuard({ logger: logger.child({ component: 'slack' }) })),
+    receiver: guardRedeliveries(receiver, new RedeliveryGuard({ logger: logger.child({ component: 'slack' }), ...(store.shared ? { shared: sharedDeliveries(store) } : {}) })),
     logger: boltLogger(logger),
     logLevel: LogLevel.INFO,
     deferInitialization: true,
@@ -271,6 +271,19 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
       await tasks.stop();
       await app.stop();
       await store.close();
+    },
+  };
+}
+
+/** Deliveries claimed as leases in the shared store: the first replica to claim one runs it. */
+function sharedDeliveries(store: SpokeStore): SharedDeliveries {
+  return {
+    async claim(keys, rememberMs) {
+      const claimed = await Promise.all(keys.map((key) => store.acquireLease(`delivery:${key}`, rememberMs)));
+      return claimed.every(Boolean);
+    },
+    async release(keys) {
+      await Promise.all(keys.map((key) => store.releaseLease(`delivery:${key}`)));
     },
   };
 }

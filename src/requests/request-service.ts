@@ -26,6 +26,9 @@ export interface AnnounceClaim {
  * store (one transition from "open"), not in Slack, so a double click or two approvers at once
  * make one decision. Every step is audited.
  */
+/** How long another replica's claim on a request card stands before a replica takes it as abandoned. */
+export const ANNOUNCE_CLAIM_MS = 2 * 60_000;
+
 export class RequestService {
   constructor(
     private readonly deps: {
@@ -117,8 +120,12 @@ export class RequestService {
     if (!before || !announcementOwed(before)) return undefined;
     const now = this.deps.now();
     const current = before.announce ?? { attempts: 0, nextAttemptAt: before.createdAt };
-    const abandoned = current.claim !== undefined && current.claim.run !== this.run;
     if (current.claim?.run === this.run) return undefined;
+    // Another run's claim: with one process, that run is over (a restart). With replicas it may be
+    // a live replica posting the card right now, so it counts as abandoned only once it is old.
+    const claimAge = current.claim ? now.getTime() - Date.parse(current.claim.at) : 0;
+    if (current.claim && this.deps.store.shared && claimAge < ANNOUNCE_CLAIM_MS) return undefined;
+    const abandoned = current.claim !== undefined;
     if (!abandoned && Date.parse(current.nextAttemptAt) > now.getTime()) return undefined;
     const inDoubt = (current.inDoubt ?? false) || abandoned;
     const seen = JSON.stringify(before.announce ?? null);

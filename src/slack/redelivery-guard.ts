@@ -34,6 +34,17 @@ export interface RedeliveryGuardOptions {
   /** How long a redelivery waits for the first delivery's ack when that is still running (Slack's own deadline). */
   ackWaitMs?: number;
   clock?: () => number;
+  /**
+   * Replicas: a delivery's keys claimed in the shared store, so a redelivery that lands on another
+   * replica is not run there either. False from `claim` when another replica has them.
+   */
+  shared?: SharedDeliveries;
+}
+
+export interface SharedDeliveries {
+  claim(keys: readonly string[], rememberMs: number): Promise<boolean>;
+  /** A first delivery that failed before its ack: Slack's redelivery deserves a real run, wherever it lands. */
+  release(keys: readonly string[]): Promise<void>;
 }
 
 /** Socket Mode's receiver passes the envelope id to the app through this custom property. */
@@ -82,6 +93,7 @@ export class RedeliveryGuard {
   private readonly ackWaitMs: number;
   private readonly clock: () => number;
   private readonly logger: Logger;
+  private readonly shared: SharedDeliveries | undefined;
 
   constructor(options: RedeliveryGuardOptions) {
     this.logger = options.logger;
@@ -89,6 +101,7 @@ export class RedeliveryGuard {
     this.maxEntries = options.maxEntries ?? 5000;
     this.ackWaitMs = options.ackWaitMs ?? 3000;
     this.clock = options.clock ?? Date.now;
+    this.shared = options.shared;
   }
 
   /** How many deliveries are remembered now (for tests). */
@@ -112,6 +125,13 @@ export class RedeliveryGuard {
     const entry: Seen = { at: this.clock(), answer: new Promise((resolve) => (settle = resolve)) };
     for (const key of keys) this.seen.set(key, entry);
     this.trim();
+    if (this.shared && !(await this.claimShared(keys))) {
+      // Another replica has it: its answer is not here to repeat, and an empty ack is what Slack needs.
+      settle(undefined);
+      this.logger.info({ keys, retryNum: event.retryNum }, 'slack redelivered what another replica handles: acked, listeners not run');
+      await event.ack();
+      return;
+    }
     let acked = false;
     const ack = event.ack;
     const remembering: ReceiverEvent = {
@@ -128,10 +148,22 @@ export class RedeliveryGuard {
       // Never acked: Slack will deliver it again, and that delivery deserves a real run. A
       // replayed request is not Slack's redelivery: it gets the empty answer the failure got.
       if (!acked) {
-        for (const key of keys) if (this.seen.get(key) === entry && !key.startsWith(REPLAY_KEY_PREFIX)) this.seen.delete(key);
+        const again = keys.filter((key) => !key.startsWith(REPLAY_KEY_PREFIX));
+        for (const key of again) if (this.seen.get(key) === entry) this.seen.delete(key);
         settle(undefined);
+        await this.shared?.release(again).catch((failure: unknown) => this.logger.warn({ err: failure }, 'could not release a delivery in the shared store'));
       }
       throw error;
+    }
+  }
+
+  /** A store that cannot answer must not stop Slack traffic: the delivery runs, as with one replica. */
+  private async claimShared(keys: readonly string[]): Promise<boolean> {
+    try {
+      return await this.shared!.claim(keys, this.rememberMs);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not claim a delivery in the shared store; running it');
+      return true;
     }
   }
 
