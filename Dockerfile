@@ -24,6 +24,8 @@ COPY package.json package-lock.json ./
 # No production dependency has an install script, so --ignore-scripts loses nothing.
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# tsc compiles the store's code but copies no .sql: the PostgreSQL migrations are loaded from beside it.
+COPY --from=build /app/src/store/postgres/migrations ./dist/store/postgres/migrations
 
 # The lowdb store lives on a volume so connections, reminders and pending consents survive a
 # new container. The app and its dependencies stay root-owned: the bot can only write /data.
