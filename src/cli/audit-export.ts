@@ -11,6 +11,8 @@
 import { parseArgs } from 'node:util';
 import { envSchema } from '../config.js';
 import { exportAudit } from '../store/audit-export.js';
+import { exportDatabaseAudit } from '../store/postgres/database-audit-export.js';
+import { redactDatabaseUrl } from '../store/postgres/postgres-url.js';
 
 const EX_USAGE = 64;
 const EX_NOINPUT = 66;
@@ -25,7 +27,8 @@ goes to stderr. A torn last line (a crash mid-append) is skipped.
 
   --since YYYY-MM-DD   only entries from that day on (00:00 UTC)
   --file path          the log to read; default <SPOKE_DB_PATH>.audit.jsonl
-                       (SPOKE_DB_PATH defaults to ./.data/spokebot.json)
+                       (SPOKE_DB_PATH defaults to ./.data/spokebot.json), or the
+                       audit_log table when SPOKE_DATABASE_URL is set
 `;
 
 /** One line on stderr: this runs in terminals and cron jobs, where a stack is noise. */
@@ -67,6 +70,26 @@ async function main(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     if (!since) return fail(`--since takes a date as YYYY-MM-DD, e.g. 2026-11-01; got ${JSON.stringify(values.since)}`, EX_USAGE);
   }
 
+  // `spokebot audit export | head` closes the pipe early; that is the reader's choice, not a crash.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+
+  // Replicas keep the log in PostgreSQL: streamed from there with a cursor.
+  const databaseUrl = values.file === undefined ? envSchema.shape.SPOKE_DATABASE_URL.safeParse(env.SPOKE_DATABASE_URL) : undefined;
+  if (databaseUrl && !databaseUrl.success) return fail(`SPOKE_DATABASE_URL: ${databaseUrl.error.issues[0]?.message ?? 'invalid'}`, EX_CONFIG);
+  if (databaseUrl?.data) {
+    const where = redactDatabaseUrl(databaseUrl.data);
+    try {
+      const count = await exportDatabaseAudit(databaseUrl.data, process.stdout, since);
+      process.stderr.write(`${count} audit event${count === 1 ? '' : 's'}${since ? ` since ${values.since}` : ''} from ${where}\n`);
+      return 0;
+    } catch (error) {
+      return fail(`cannot read the audit log in ${where}: ${(error as Error).message}`, EX_NOINPUT);
+    }
+  }
+
   let file = values.file;
   if (file === undefined) {
     // The bot's own rule for the variable (its default, non-empty), not a second copy.
@@ -74,12 +97,6 @@ async function main(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     if (!dbPath.success) return fail(`SPOKE_DB_PATH: ${dbPath.error.issues[0]?.message ?? 'invalid'}`, EX_CONFIG);
     file = `${dbPath.data}.audit.jsonl`;
   }
-
-  // `spokebot audit export | head` closes the pipe early; that is the reader's choice, not a crash.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
-  });
 
   try {
     const count = await exportAudit(file, process.stdout, since);

@@ -51,6 +51,6 @@ export const audit: Subcommand = async (args, words, deps) => {
     const n = unreadable.count;
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${n} unreadable line${n === 1 ? '' : 's'} in the audit log (first at line ${unreadable.firstLine}): run \`spokebot audit verify\`` }] });
   }
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `The full log is JSON Lines at \`${deps.store.auditLog.location}\`; \`spokebot audit export --since YYYY-MM-DD\` (from a clone: \`npm run audit:export -- --since YYYY-MM-DD\`) prints it for a SIEM.` }] });
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `The full log is at \`${deps.store.auditLog.location}\`; \`spokebot audit export --since YYYY-MM-DD\` (from a clone: \`npm run audit:export -- --since YYYY-MM-DD\`) prints it for a SIEM.` }] });
   await args.respond({ response_type: 'ephemeral', text: `${title}${shown && pages.length > 1 ? ` (page ${page} of ${pages.length})` : ''}`, blocks });
 };
