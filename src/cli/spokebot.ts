@@ -40,7 +40,7 @@ invalid. LOG_LEVEL=debug adds the clients' logs on stderr.
   'rotate-key': { module: './rotate-key.js', about: 're-seal the stored secrets under SPOKE_NEW_ENCRYPTION_KEY (stop the bot first)' },
   'audit export': { module: './audit-export.js', about: 'print the audit log as JSON Lines for a SIEM [--since YYYY-MM-DD] [--file path]' },
   'audit verify': { module: './audit-verify.js', about: "check the audit log's hash chain: intact, or the first broken entry [--file path]" },
-  'store migrate': { module: './store-migrate.js', about: 'copy the lowdb store and its audit log into the empty PostgreSQL database at SPOKE_DATABASE_URL' },
+  'store migrate': { module: './store-migrate.js', about: 'copy the lowdb store and its audit log into an empty PostgreSQL database (SPOKE_DATABASE_URL)' },
   start: {
     module: '../main.js',
     about: 'run the bot',

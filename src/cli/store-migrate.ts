@@ -110,7 +110,8 @@ async function main(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     return fail(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, EX_NOINPUT);
   }
 
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  // A bounded wait: an unreachable host is reported in seconds, not after the system's TCP timeout.
+  const pool = new pg.Pool({ connectionString: url, max: 2, application_name: 'spokebot store migrate', connectionTimeoutMillis: 10_000 });
   // An idle client that loses its server must not crash the process: the query in flight says so.
   pool.on('error', () => undefined);
   try {
