@@ -15,6 +15,9 @@ import {
 import { serviceNowClientFromConfig } from '../servicenow/client-from-config.js';
 import { checkAuditLogFile } from '../store/audit-log.js';
 import { StoreAccessError, StoreKeyError, StoreUnreadableError, checkStoreKey } from '../store/store-key.js';
+import { probeDatabase } from '../store/postgres/database-probe.js';
+import { StoreAccessDeniedError, StoreMigrationError } from '../store/postgres/postgres-errors.js';
+import { redactDatabaseUrl } from '../store/postgres/postgres-url.js';
 
 /**
  * Misconfiguration no wait will fix (a refused token or password, a store the key does not
@@ -28,7 +31,8 @@ export class StartupRefusedError extends Error {
 
 /** The one line for a store the key does not open, that cannot be read or used, or undefined for any other error. */
 export function storeRefusalLine(error: unknown): string | undefined {
-  if (error instanceof StoreKeyError || error instanceof StoreUnreadableError || error instanceof StoreAccessError) return `spokebot cannot start: ${error.message}. ${error.hint}`;
+  const refusals = [StoreKeyError, StoreUnreadableError, StoreAccessError, StoreAccessDeniedError, StoreMigrationError];
+  if (refusals.some((kind) => error instanceof kind)) return `spokebot cannot start: ${(error as Error).message}. ${(error as StoreKeyError).hint}`;
   return undefined;
 }
 
@@ -55,8 +59,11 @@ export interface PreflightOptions {
  */
 export async function preflight(config: Config, options: PreflightOptions): Promise<void> {
   const { logger } = options;
-  await storeProbe(config);
+  const databaseUrl = config.SPOKE_DATABASE_URL;
+  // The file store is proven here; a database's key is proven when the store opens (createApp).
+  if (!databaseUrl) await storeProbe(config);
   const probes: Record<string, () => Promise<Probe>> = {
+    ...(databaseUrl ? { database: () => databaseProbe(databaseUrl) } : {}),
     slack: () => slackProbe(config, logger),
     servicenow: () => serviceNowProbe(config, logger, options.dispatcher),
   };
@@ -98,6 +105,13 @@ async function storeProbe(config: Config): Promise<void> {
     if (line) throw new StartupRefusedError(line);
     throw error;
   }
+}
+
+async function databaseProbe(url: string): Promise<Probe> {
+  const probe = await probeDatabase(url);
+  if (probe.ok) return probe;
+  if ('refused' in probe) return { ok: false, fatal: `spokebot cannot start: ${probe.refused.message}. ${probe.refused.hint}` };
+  return { ok: false, waitFor: redactDatabaseUrl(url), error: probe.unreachable.message };
 }
 
 async function slackProbe(config: Config, logger: Logger): Promise<Probe> {
