@@ -17,7 +17,7 @@ import type { AuditEvent } from '../../src/store/schema.js';
  */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-const COMMANDS = ['doctor', 'rotate-key', 'audit export', 'audit verify', 'start'];
+const COMMANDS = ['doctor', 'rotate-key', 'audit export', 'audit verify', 'store migrate', 'start'];
 
 let app: string;
 let data: string;
