@@ -38,6 +38,8 @@ export class ChangeListener {
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryMs = FIRST_RETRY_MS;
+  /** A reconnect (and reload) under way, which close() waits for. */
+  private retrying: Promise<void> | undefined;
 
   private constructor(private readonly options: ChangeListenerOptions) {}
 
@@ -92,7 +94,9 @@ export class ChangeListener {
     if (this.closed) return;
     const wait = this.retryMs;
     this.retryMs = Math.min(this.retryMs * 2, LAST_RETRY_MS);
-    this.retryTimer = setTimeout(() => void this.retry(), wait);
+    this.retryTimer = setTimeout(() => {
+      this.retrying = this.retry().finally(() => (this.retrying = undefined));
+    }, wait);
     this.retryTimer.unref();
   }
 
@@ -100,14 +104,13 @@ export class ChangeListener {
     if (this.closed) return;
     try {
       await this.connect();
-      if (this.closed) {
-        await this.close();
-        return;
-      }
+      if (this.closed) return;
       this.retryMs = FIRST_RETRY_MS;
       await this.options.onResumed();
       this.options.logger?.info({ database: this.options.location }, 'change notices resumed; read every cached table again');
     } catch (error) {
+      // Closed meanwhile: the failure is the closing (an ended pool), not news.
+      if (this.closed) return;
       this.options.logger?.warn({ database: this.options.location, err: error instanceof Error ? error.message : String(error) }, 'reconnecting for change notices failed; trying again');
       // A failed reload after a good LISTEN: drop the connection, so the retry reloads again.
       const client = this.client;
@@ -128,6 +131,7 @@ export class ChangeListener {
   async close(): Promise<void> {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.retrying;
     const client = this.client;
     this.client = undefined;
     if (client) {

@@ -108,7 +108,7 @@ export async function applyMigrations(pool: pg.Pool, logger?: Logger, directory:
             { cause: error },
           );
         }
-        logger?.info({ version: migration.version, name: migration.name }, 'applied store migration');
+        logger?.info({ migration: `${String(migration.version).padStart(4, '0')}_${migration.name}` }, 'applied store migration');
         applied.push(migration);
       }
       return applied;

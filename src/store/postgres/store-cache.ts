@@ -13,7 +13,7 @@ export class StoreCache {
     connections: new VersionedMap(),
     health: new VersionedMap(),
     requests: new VersionedMap(true),
-    rotations: new VersionedMap(),
+    rotations: new VersionedMap(true),
     reminders: new VersionedMap(),
     home_opens: new VersionedMap(),
     undelivered_notices: new VersionedMap(),

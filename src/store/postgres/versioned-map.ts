@@ -5,7 +5,7 @@
  * late copy of it does not bring it back.
  *
  * `inPlace`: a newer version is written into the object already handed out rather than replacing
- * it, for records the file store edits in place (setups, requests), whose callers may hold one
+ * it, for records the file store edits in place (setups, requests, rotations), whose callers may hold one
  * across a write.
  */
 export class VersionedMap<V> {
