@@ -135,28 +135,41 @@ export function testPostgresUrl(): string {
 
 export interface FreshDatabase {
   url: string;
+  /** The database's name, to use it as another's template. */
+  name: string;
   /** Drops the database, closing whatever connections are still open on it. */
   drop(): Promise<void>;
 }
 
-/** A new, empty database of its own on the run's server, so tests running at once never see each other's rows. */
-export async function freshDatabase(): Promise<FreshDatabase> {
+/**
+ * A new database of its own on the run's server, so tests running at once never see each other's
+ * rows: empty, or a copy of `template` (a database nothing is connected to, such as one a test
+ * file migrated once, so its cases need not each run the migrations).
+ */
+export async function freshDatabase(options: { template?: string } = {}): Promise<FreshDatabase> {
   const admin = new URL(testPostgresUrl());
   const name = `spoke_test_${process.pid}_${randomBytes(6).toString('hex')}`;
-  await adminQuery(admin, `CREATE DATABASE ${name} TEMPLATE template0`);
+  await asAdmin(admin, async (client) => {
+    // FILE_COPY copies the template's files whole: several times faster than PostgreSQL 15's
+    // default (WAL_LOG, page by page) on a server that does not sync. Older servers only copy files.
+    const { rows } = await client.query<{ version: string }>("SELECT current_setting('server_version_num') AS version");
+    const strategy = Number(rows[0]!.version) >= 150_000 ? ' STRATEGY FILE_COPY' : '';
+    await client.query(`CREATE DATABASE ${name} TEMPLATE ${options.template ?? 'template0'}${strategy}`);
+  });
   const url = new URL(admin);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    drop: () => adminQuery(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    name,
+    drop: () => asAdmin(admin, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)),
   };
 }
 
-async function adminQuery(url: URL, sql: string): Promise<void> {
+async function asAdmin(url: URL, work: (client: pg.Client) => Promise<unknown>): Promise<void> {
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
   try {
-    await client.query(sql);
+    await work(client);
   } finally {
     await client.end();
   }
