@@ -12,6 +12,7 @@ import { startSlackStandIn, type SlackStandIn } from '../standins/slack-api.js';
 import { sendEvent, sendInteraction, sendSlashCommand, type BotResponse, type SlashCommand } from '../standins/slack-driver.js';
 import { startSlackSocketStandIn, type SlackSocketStandIn } from '../standins/slack-socket.js';
 import type { Json } from '../standins/slack-views.js';
+import { freshDatabase } from './postgres.js';
 
 /** A date `days` from today (YYYY-MM-DD): tests must not depend on the day they run. */
 export function daysFromNow(days: number): string {
@@ -86,6 +87,11 @@ export interface WorldOptions {
   serviceNowOnBotClock?: boolean;
   /** Tuning over the world's own (quick retries, short polls). */
   tuning?: AppDeps['tuning'];
+  /**
+   * The bot's store: the lowdb file, or a fresh PostgreSQL database (SPOKE_DATABASE_URL). Default:
+   * SPOKE_TEST_STORE from the environment, so any e2e file can be run on either, else lowdb.
+   */
+  store?: 'lowdb' | 'postgres';
 }
 
 /**
@@ -122,7 +128,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   // In Socket Mode Bolt serves /healthz on PORT itself and does not say which port it got.
   const healthPort = socketMode ? await freePort() : undefined;
   const dataDir = await mkdtemp(join(tmpdir(), 'spokebot-'));
+  const database = (options.store ?? process.env.SPOKE_TEST_STORE) === 'postgres' ? await freshDatabase() : undefined;
   const config = loadConfig({
+    ...(database ? { SPOKE_DATABASE_URL: database.url } : {}),
     SLACK_BOT_TOKEN: BOT_TOKEN,
     ...(socketMode ? { SLACK_APP_TOKEN: APP_TOKEN, PORT: String(healthPort) } : { SLACK_SIGNING_SECRET: SIGNING_SECRET }),
     SLACK_API_URL: slack.apiUrl,
@@ -194,6 +202,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     async close() {
       await current.bot.stop();
       await Promise.all([slack.close(), serviceNow.close(), atlassian.close(), socket?.close()]);
+      await database?.drop();
       if (!options.keepData) await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -51,11 +51,13 @@ export class RestartRecovery {
   private async takeOver(everything: boolean): Promise<void> {
     const { store, tasks, work } = this.deps;
     const now = this.deps.now().getTime();
-    // Work that moved within a lease's length may have just started and not yet taken its lease.
+    // A site check and a consent restarted by Try again move their setup a moment before their
+    // step takes its lease: taken only once they have stood still a lease's length. A write moves
+    // its setup under the lease, so a free lease is enough.
     const stillFor = (since: string) => everything || now - Date.parse(since) >= this.leaseMs;
     const runner = new SetupRunner(this.deps, this.client);
 
-    for (const setup of store.listSetups((s) => (s.status === 'checking_site' || s.status === 'writing') && stillFor(s.updatedAt))) {
+    for (const setup of store.listSetups((s) => s.status === 'writing' || (s.status === 'checking_site' && stillFor(s.updatedAt)))) {
       await work.takeOver(setupLease(setup.id), async () => {
         const ended = await this.deps.setup.endInterrupted(setup.id);
         if (ended?.status === 'expired') tasks.run('setup.report_interrupted_check', () => runner.reportInterruptedCheck(ended));
