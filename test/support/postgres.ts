@@ -2,6 +2,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -93,10 +94,7 @@ export async function startPostgres(): Promise<RunningPostgres> {
   process.once('exit', stopNow);
   try {
     await run(...asServerUser(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C']));
-    // Imported here, not at the top: test files that only ask for a database need not load the
-    // bot's modules that bot-process.ts brings along.
-    const { freePort } = await import('./bot-process.js');
-    const port = await freePort();
+    const port = await unusedLoopbackPort();
     const options = [
       `-p ${port}`,
       `-k ${dir}`,
@@ -124,6 +122,19 @@ export async function startPostgres(): Promise<RunningPostgres> {
     stopNow();
     throw error;
   }
+}
+
+/**
+ * A loopback port nothing listens on now, the kernel's pick. Not bot-process.ts's freePort: that
+ * module loads the whole bot (through world.ts), seconds on a busy machine, in vitest's main
+ * process before any test may start.
+ */
+async function unusedLoopbackPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }
 
 /** The run's server (its superuser's URL), as the global setup provided it; throws when there is none. */
