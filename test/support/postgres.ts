@@ -1,7 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,9 +118,12 @@ export async function startPostgres(): Promise<RunningPostgres> {
       },
     };
   } catch (error) {
+    // The server's own log says why it did not start (a port taken meanwhile, shared memory);
+    // it goes with the folder, so it is quoted first.
+    const log = await readFile(join(dir, 'server.log'), 'utf8').catch(() => '');
     process.off('exit', stopNow);
     stopNow();
-    throw error;
+    throw log ? new Error(`${(error as Error).message}\nserver log:\n${log}`, { cause: error }) : error;
   }
 }
 
