@@ -23,11 +23,10 @@ export const connectionCredentialBinding = (connectionName: string): string => `
 
 export class StoreKeyError extends SpokeError {
   readonly code = 'store_key_mismatch';
-  readonly hint =
-    'Set SPOKE_ENCRYPTION_KEY to the key that sealed this store (from your backup of it). If that key is lost, the secrets it sealed are lost too: move the store file aside, start the bot, and set the connections up again, re-entering their secrets.';
   constructor(
     readonly path: string,
     detail: string,
+    readonly hint = 'Set SPOKE_ENCRYPTION_KEY to the key that sealed this store (from your backup of it). If that key is lost, the secrets it sealed are lost too: move the store file aside, start the bot, and set the connections up again, re-entering their secrets.',
   ) {
     super(`cannot open the store ${path}: this key did not seal this store (${detail})`);
   }
@@ -156,7 +155,7 @@ function heldSecrets(data: StoreData): HeldSecret[] {
   return held;
 }
 
-function opens(box: SecretBox, sealed: Sealed, boundTo: string): string | undefined {
+export function opens(box: SecretBox, sealed: Sealed, boundTo: string): string | undefined {
   try {
     return box.open(sealed, boundTo);
   } catch {
@@ -260,7 +259,7 @@ function describeSchemaIssues(issues: readonly z.core.$ZodIssue[]): string {
  */
 function proveKey(path: string, data: StoreData, box: SecretBox): void {
   if (data.keyCheck) {
-    if (opens(box, data.keyCheck, KEY_CHECK_LABEL) !== KEY_CHECK_TEXT) throw new StoreKeyError(path, 'its key check does not open with it');
+    if (!keyCheckOpens(box, data.keyCheck)) throw new StoreKeyError(path, 'its key check does not open with it');
     return;
   }
   const held = heldSecrets(data);
@@ -268,8 +267,13 @@ function proveKey(path: string, data: StoreData, box: SecretBox): void {
   if (refused > 0) throw new StoreKeyError(path, `${refused} of its ${held.length} sealed secrets do not open with it`);
 }
 
-function sealKeyCheck(box: SecretBox): Sealed {
+/** A known text sealed under the box's key: kept with the store (file or database) to prove the key at open. */
+export function sealKeyCheck(box: SecretBox): Sealed {
   return box.seal(KEY_CHECK_TEXT, KEY_CHECK_LABEL);
+}
+
+export function keyCheckOpens(box: SecretBox, keyCheck: Sealed): boolean {
+  return opens(box, keyCheck, KEY_CHECK_LABEL) === KEY_CHECK_TEXT;
 }
 
 /**

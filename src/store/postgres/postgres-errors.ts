@@ -52,13 +52,11 @@ export class StoreMigrationError extends SpokeError {
  */
 export class PostgresStoreKeyError extends StoreKeyError {
   constructor(location: string, detail: string) {
-    super(location, detail);
-    // StoreKeyError's hint is a constant field naming a store file; defined over, not assigned,
-    // since the field is typed as that one sentence.
-    Object.defineProperty(this, 'hint', {
-      value:
-        'Set SPOKE_ENCRYPTION_KEY to the key that sealed this database (from your backup of it; every replica uses the same key). If that key is lost, the secrets it sealed are lost too: point SPOKE_DATABASE_URL at a new, empty database, start the bot, and set the connections up again, re-entering their secrets.',
-    });
+    super(
+      location,
+      detail,
+      'Set SPOKE_ENCRYPTION_KEY to the key that sealed this database (from your backup of it; every replica uses the same key). If that key is lost, the secrets it sealed are lost too: point SPOKE_DATABASE_URL at a new, empty database, start the bot, and set the connections up again, re-entering their secrets.',
+    );
   }
 }
 

@@ -1,35 +1,25 @@
 import type pg from 'pg';
 import { SecretBox, sealedSchema, type Sealed } from '../secret-box.js';
-import { connectionCredentialBinding, setupSecretBinding } from '../store-key.js';
+import { connectionCredentialBinding, keyCheckOpens, opens, sealKeyCheck, setupSecretBinding } from '../store-key.js';
 import { PostgresStoreKeyError } from './postgres-errors.js';
 
 /**
  * The database's key, proven at open, as store-key.ts proves a store file's: a known text sealed
  * under the key is kept in `store_meta` ('key_check'), and a replica started with any other key is
- * refused before it writes anything. The label and text are the file store's, so a key check
- * copied from a lowdb store (spokebot store migrate) proves the same key here.
+ * refused before it writes anything. The check is the file store's, so a key check copied from a
+ * lowdb store (spokebot store migrate) proves the same key here.
  */
-const KEY_CHECK_LABEL = 'spokebot:key-check';
-const KEY_CHECK_TEXT = 'spokebot store key check v1';
 const KEY_CHECK_ROW = 'key_check';
 
 /** The `store_meta` value that proves `key`: what a fresh database, or a copy into one, stores. */
 export function sealedKeyCheck(key: Buffer): Sealed {
-  return new SecretBox(key).seal(KEY_CHECK_TEXT, KEY_CHECK_LABEL);
-}
-
-function opens(box: SecretBox, sealed: Sealed, boundTo: string): string | undefined {
-  try {
-    return box.open(sealed, boundTo);
-  } catch {
-    return undefined;
-  }
+  return sealKeyCheck(new SecretBox(key));
 }
 
 function checkOpens(box: SecretBox, value: unknown, location: string): void {
   const sealed = sealedSchema.safeParse(value);
   if (!sealed.success) throw new PostgresStoreKeyError(location, 'its key check in store_meta is not a sealed value');
-  if (opens(box, sealed.data, KEY_CHECK_LABEL) !== KEY_CHECK_TEXT) throw new PostgresStoreKeyError(location, 'its key check does not open with it');
+  if (!keyCheckOpens(box, sealed.data)) throw new PostgresStoreKeyError(location, 'its key check does not open with it');
 }
 
 /**
