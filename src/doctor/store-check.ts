@@ -4,6 +4,7 @@ import { SpokeError } from '../errors.js';
 import { describeChain, verifyChain } from '../store/audit-chain.js';
 import { checkStoreKey, storeFileProblem } from '../store/store-key.js';
 import { fail, ok, warn, type CheckResult } from './check-result.js';
+import { databaseChecks } from './database-check.js';
 
 /**
  * Store: SPOKE_ENCRYPTION_KEY opens the store at SPOKE_DB_PATH, and the audit log beside it holds
@@ -11,6 +12,7 @@ import { fail, ok, warn, type CheckResult } from './check-result.js';
  * fine (the bot creates it at start).
  */
 export async function storeChecks({ config }: { config: Config }): Promise<CheckResult[]> {
+  if (config.SPOKE_DATABASE_URL) return databaseChecks(config.SPOKE_DATABASE_URL, config.SPOKE_ENCRYPTION_KEY);
   return [await keyCheck(config), await auditLogCheck(`${config.SPOKE_DB_PATH}.audit.jsonl`)];
 }
 
@@ -37,9 +39,14 @@ async function auditLogCheck(path: string): Promise<CheckResult> {
     const problem = storeFileProblem(path, error);
     return fail('Store', 'audit log', `cannot read ${path}: ${problem?.reason ?? (error as Error).message}`, problem?.hint ?? 'check the file permissions');
   }
+  return auditChainRow(bytes, path);
+}
+
+/** The audit chain's verdict as one row, wherever the lines came from (a file, the audit_log table). */
+export function auditChainRow(bytes: Buffer, where: string): CheckResult {
   const report = verifyChain(bytes);
   const [verdict, ...notes] = describeChain(report);
-  const detail = `${path}: ${verdict}`;
+  const detail = `${where}: ${verdict}`;
   if (report.broken) return fail('Store', 'audit log', detail, 'Compare the log with a backup or your SIEM copy from that line on; `spokebot audit verify` says the same.');
   if (report.unreadableBeforeChain.length > 0 || report.tornAtEnd.length > 0) {
     return warn('Store', 'audit log', `${detail}; ${notes.filter((n) => !n.startsWith('newest entry')).join('; ')}`, '`spokebot audit verify` shows the lines; a torn last line is noted by the bot at its next start.');
