@@ -290,9 +290,14 @@ export async function submit(w: ReplicaWorld, view: Record<string, unknown>, ans
 }
 
 /** A bot message posted to `userId`'s DM after `since` whose text matches. */
-export function dmMessage(w: ReplicaWorld, userId: string, pattern: RegExp, since: number, timeoutMs = 15_000): Promise<SlackCall> {
+export async function dmMessage(w: ReplicaWorld, userId: string, pattern: RegExp, since: number, timeoutMs = 15_000): Promise<SlackCall> {
   const channel = w.slack.dmChannelFor(userId);
-  return w.slack.waitForCall('chat.postMessage', (c) => afterIndex(w.slack, since)(c) && c.args.channel === channel && pattern.test(String(c.args.text ?? '')), timeoutMs);
+  try {
+    return await w.slack.waitForCall('chat.postMessage', (c) => afterIndex(w.slack, since)(c) && c.args.channel === channel && pattern.test(String(c.args.text ?? '')), timeoutMs);
+  } catch {
+    const seen = w.slack.calls.slice(since).filter((c) => c.args.channel === channel).map((c) => `  ${c.method}: ${String(c.args.text ?? '').slice(0, 200)}`);
+    throw new Error(`no DM to ${userId} matching ${pattern} within ${timeoutMs} ms; what the DM got meanwhile:\n${seen.join('\n')}\n${w.output(3000)}`);
+  }
 }
 
 export type SetupMethod = 'oauth_3lo' | 'api_token' | 'service_account';
