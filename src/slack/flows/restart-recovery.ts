@@ -65,7 +65,8 @@ export class RestartRecovery {
       });
     }
     // A watch runs for minutes: taken and held in the background, under the setup's lease.
-    for (const setup of store.listSetups((s) => s.status === 'awaiting_consent' && stillFor(s.consent?.linkPostedAt ?? s.updatedAt))) {
+    // Once its link is posted (under the lease), a consent's free lease is enough too.
+    for (const setup of store.listSetups((s) => s.status === 'awaiting_consent' && (s.consent?.linkPostedAt !== undefined || stillFor(s.updatedAt)))) {
       tasks.run('setup.consent_resume', () => this.resumeConsent(runner, setup));
     }
     for (const rotation of store.listRotations().filter((r) => stillFor(r.updatedAt))) {
