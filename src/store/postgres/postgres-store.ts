@@ -71,12 +71,17 @@ const dueAt = (time: string | undefined): string => (time !== undefined && !Numb
  * and commits; claims and leases are single conditional statements. So two replicas acting at
  * once produce one decision, one plan, one claim. Leases and claims are held by `replicaId`.
  */
+/** How often a replica clears leases that ran out, and how long after running out they go. */
+const LEASE_PURGE_EVERY_MS = 10 * 60_000;
+
 export class PostgresSpokeStore implements SpokeStore {
   readonly shared = true;
   readonly staleTempsRemoved = 0;
   readonly auditLog: PostgresAuditTrail;
   /** Who holds this replica's leases and claims: the host, the process and a random part (a restarted process is someone else). */
   readonly replicaId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  /** When this replica last cleared run-out leases (ms). */
+  private leasesPurgedAt = 0;
   private listener: ChangeListener | undefined;
 
   private constructor(
@@ -545,6 +550,7 @@ export class PostgresSpokeStore implements SpokeStore {
 
   async acquireLease(key: string, ttlMs: number): Promise<boolean> {
     const now = this.now();
+    this.purgeLeases(now);
     const { rowCount } = await this.db.query(
       `INSERT INTO leases (key, holder, until) VALUES ($1, $2, $3)
        ON CONFLICT (key) DO UPDATE SET holder = EXCLUDED.holder, until = EXCLUDED.until
@@ -553,6 +559,16 @@ export class PostgresSpokeStore implements SpokeStore {
       [key, this.replicaId, new Date(now.getTime() + ttlMs), now],
     );
     return rowCount === 1;
+  }
+
+  /**
+   * Most leases end by release; those of a replica that died, and Slack deliveries' (kept until
+   * they run out), would pile up: a replica clears those long run out now and then.
+   */
+  private purgeLeases(now: Date): void {
+    if (now.getTime() - this.leasesPurgedAt < LEASE_PURGE_EVERY_MS) return;
+    this.leasesPurgedAt = now.getTime();
+    this.db.query('DELETE FROM leases WHERE until < $1', [new Date(now.getTime() - LEASE_PURGE_EVERY_MS)]).catch((error: unknown) => this.logger?.warn({ err: error }, 'could not clear run-out leases'));
   }
 
   async renewLease(key: string, ttlMs: number): Promise<boolean> {
