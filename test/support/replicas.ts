@@ -456,19 +456,29 @@ export async function until<T>(w: ReplicaWorld, what: string, probe: () => T | u
   }
 }
 
-/** Runs `work` over `items`, at most `concurrency` at a time, in order of the items. */
+/**
+ * Runs `work` over `items`, at most `concurrency` at a time, in order of the items. After a
+ * failure no lane takes another item (the rest would run on in the background, into the next
+ * test); it rejects with the first failure once the lanes are idle.
+ */
 export async function inLanes<T, R>(items: readonly T[], concurrency: number, work: (item: T, lane: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, items.length) }, async (_, lane) => {
-      for (;;) {
+      while (failure === undefined) {
         const i = next++;
         if (i >= items.length) return;
-        results[i] = await work(items[i]!, lane);
+        try {
+          results[i] = await work(items[i]!, lane);
+        } catch (error) {
+          failure ??= { error };
+        }
       }
     }),
   );
+  if (failure) throw failure.error;
   return results;
 }
 
