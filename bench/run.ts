@@ -1,6 +1,7 @@
 /** `npm run bench`: prints the figures the issues ask for. Loopback only, bounded, stops by itself. */
 import { benchAckLatency } from './ack-latency.js';
 import { benchAuditAppend } from './audit-append.js';
+import { benchAuditStart } from './audit-start.js';
 import { benchHealthSweep } from './health-sweep.js';
 import { benchSetupWrites } from './setup-writes.js';
 
@@ -10,6 +11,7 @@ async function main(): Promise<void> {
   await benchSetupWrites();
   await benchHealthSweep();
   await benchAuditAppend();
+  await benchAuditStart();
 }
 
 main().catch((error) => {
