@@ -30,7 +30,7 @@ async function readAt(handle: FileHandle, position: number, size: number): Promi
 
 /** The lines of [0, end), oldest first. */
 export async function* linesForward(handle: FileHandle, end: number, chunkSize = CHUNK): AsyncGenerator<Line> {
-  let carry = Buffer.alloc(0); // the start of a line whose newline is in a chunk not read yet
+  let carry: Buffer = Buffer.alloc(0); // the start of a line whose newline is in a chunk not read yet
   for (let position = 0; position < end; position += chunkSize) {
     const chunk = await readAt(handle, position, Math.min(chunkSize, end - position));
     const bytes = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
@@ -47,7 +47,7 @@ export async function* linesForward(handle: FileHandle, end: number, chunkSize =
 
 /** The lines of [0, end), newest first. */
 export async function* linesBackward(handle: FileHandle, end: number, chunkSize = CHUNK): AsyncGenerator<Line> {
-  let carry = Buffer.alloc(0); // the end of a line whose start is in a chunk not read yet
+  let carry: Buffer = Buffer.alloc(0); // the end of a line whose start is in a chunk not read yet
   let atEnd = true; // the next piece is the one after the file's last newline
   for (let position = end; position > 0; ) {
     const size = Math.min(chunkSize, position);
