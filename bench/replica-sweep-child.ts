@@ -1,0 +1,119 @@
+/**
+ * One bot replica for bench/replicas-sweep.ts, in a process of its own: the real HealthMonitor,
+ * HealthProbe and PostgresSpokeStore against the stand-ins. Built as app.ts builds them, minus
+ * Slack (the notifier only counts).
+ *
+ * argv[2] is a JSON object (see ReplicaOptions). Prints one JSON line `{ ready }` once the store
+ * is open; on "go" on stdin runs one sweep and prints `{ done }` with what it did; exits on "exit"
+ * or when stdin closes (the harness died).
+ */
+import { createInterface } from 'node:readline';
+import { Agent } from 'undici';
+import { AtlassianClient } from '../src/atlassian/atlassian-client.js';
+import { TenantInfoClient } from '../src/atlassian/tenant-info.js';
+import { SERVICENOW_TABLES } from '../src/core/spoke-catalogue.js';
+import { HealthMonitor } from '../src/health/health-monitor.js';
+import { HealthProbe } from '../src/health/health-probe.js';
+import { createLogger } from '../src/logger.js';
+import { ServiceNowTableClient } from '../src/servicenow/table-client.js';
+import { CredentialVerifier } from '../src/setup/credential-verifier.js';
+import { PostgresSpokeStore } from '../src/store/postgres/postgres-store.js';
+
+export interface ReplicaOptions {
+  databaseUrl: string;
+  keyHex: string;
+  serviceNowUrl: string;
+  authUrl: string;
+  apiUrl: string;
+  /** HealthMonitor's concurrency and perSite (the bot's defaults are 16 and 4). */
+  concurrency: number;
+  perSite: number;
+}
+
+export interface ReplicaReport {
+  /** What sweep() returned (checks claimed and run). */
+  checked: number;
+  /** Every connection this replica probed, once per probe. */
+  probed: string[];
+  /** saveCheckResult answers of false (a result another check had overtaken). */
+  dropped: number;
+  alerts: number;
+  /** Table API requests this replica sent during the sweep (retries and dictionary reads included). */
+  serviceNowRequests: number;
+  sweepMs: number;
+  /** CPU this process spent during the sweep, user + system. */
+  cpuMs: number;
+  /** Peak resident set of this process over its whole life (getrusage ru_maxrss). */
+  maxRss: number;
+  /** The largest RSS sampled during the sweep. */
+  sweepPeakRss: number;
+}
+
+const options = JSON.parse(process.argv[2] ?? '{}') as ReplicaOptions;
+const say = (line: unknown) => process.stdout.write(`${JSON.stringify(line)}\n`);
+
+const logger = createLogger('silent');
+const store = await PostgresSpokeStore.open({ url: options.databaseUrl, encryptionKey: Buffer.from(options.keyHex, 'hex'), logger });
+
+const probed: string[] = [];
+let dropped = 0;
+const saveCheckResult = store.saveCheckResult.bind(store);
+store.saveCheckResult = async (...args) => {
+  const kept = await saveCheckResult(...args);
+  if (!kept) dropped++;
+  return kept;
+};
+
+// Enough sockets for every request the checks have in flight, as in bench/health-sweep.ts: the pool is not what is measured.
+const dispatcher = new Agent({ connections: options.concurrency * 8 });
+const serviceNow = new ServiceNowTableClient({ instanceUrl: options.serviceNowUrl, auth: { username: 'bench', password: 'bench' }, logger, dispatcher, knownTables: SERVICENOW_TABLES });
+const probe = new HealthProbe({
+  store,
+  serviceNow,
+  tenantInfo: new TenantInfoClient({ allowlist: ['http://127.0.0.1:*'], logger }),
+  verifier: new CredentialVerifier(new AtlassianClient({ authUrl: options.authUrl, logger }), options.apiUrl),
+  apiUrl: options.apiUrl,
+  now: () => new Date(),
+  authBackoffMs: 6 * 3_600_000,
+});
+const probeOne = probe.probe.bind(probe);
+probe.probe = (connection, previous) => {
+  probed.push(connection.name);
+  return probeOne(connection, previous);
+};
+let alerts = 0;
+const monitor = new HealthMonitor({
+  store,
+  probe,
+  notifier: { stateChanged: async () => (alerts++, { delivered: true }), reminder: async () => ({ delivered: true }), statesChanged: async () => undefined },
+  logger,
+  now: () => new Date(),
+  intervalMs: 3_600_000,
+  reminderDays: [30, 14, 7, 3, 1],
+  concurrency: options.concurrency,
+  perSite: options.perSite,
+});
+
+say({ ready: { pid: process.pid, connections: store.listConnections().length, replica: store.replicaId } });
+
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line === 'go') {
+    let sweepPeakRss = process.memoryUsage.rss();
+    const sampler = setInterval(() => (sweepPeakRss = Math.max(sweepPeakRss, process.memoryUsage.rss())), 50);
+    const cpuBefore = process.cpuUsage();
+    const requestsBefore = serviceNow.requestCount;
+    const started = performance.now();
+    const checked = await monitor.sweep();
+    const sweepMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    clearInterval(sampler);
+    sweepPeakRss = Math.max(sweepPeakRss, process.memoryUsage.rss());
+    const report: ReplicaReport = { checked, probed, dropped, alerts, serviceNowRequests: serviceNow.requestCount - requestsBefore, sweepMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRss: process.resourceUsage().maxRSS * 1024, sweepPeakRss };
+    say({ done: report });
+  }
+  if (line === 'exit') break;
+}
+await monitor.stop();
+await dispatcher.close();
+await store.close();
+process.exit(0);
