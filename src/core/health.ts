@@ -190,16 +190,23 @@ function credentialCheck(facts: HealthFacts, now: Date, options: HealthOptions, 
   const token: Expiry | undefined = facts.tokenExpiry ? { kind: 'api_token', ...facts.tokenExpiry } : undefined;
   if (token) expiries.push(token);
   if (!c) return { check: 'credential', status: 'skipped', summary: 'ServiceNow holds the tokens of this connection.' };
-  if ('skipped' in c) return { check: 'credential', status: 'skipped', summary: c.skipped };
-  if (!c.ok) return { check: 'credential', status: 'failing', summary: c.summary, fix: 'rotate' };
-  if (token) {
-    const left = expiryDaysLeft(token, now);
-    const until = `the end of ${token.on} (${zoneLabel(token.zone!)})`;
-    if (left < 0) return { check: 'credential', status: 'failing', summary: `The API token expired on ${token.on}: it was valid until ${until}.`, fix: 'rotate' };
-    if (left <= options.warnDays) return { check: 'credential', status: 'warning', summary: `Signs in, but the API token expires ${inDays(left)}: it is valid until ${until}.`, fix: 'rotate' };
-    return { check: 'credential', status: 'ok', summary: `Signs in. The API token is valid until ${until}.` };
+  if ('skipped' in c) {
+    // No sign-in this time (the budget is spent), but the token's date is known: it still counts.
+    const dated = token ? tokenExpiryCheck(token, now, options, '') : undefined;
+    return dated && dated.status !== 'ok' ? { ...dated, summary: `${dated.summary} (${c.skipped})` } : { check: 'credential', status: 'skipped', summary: c.skipped };
   }
+  if (!c.ok) return { check: 'credential', status: 'failing', summary: c.summary, fix: 'rotate' };
+  if (token) return tokenExpiryCheck(token, now, options, 'Signs in');
   return { check: 'credential', status: 'ok', summary: 'Signs in.' };
+}
+
+/** An API token's date against the clock; `signedIn` opens the summary when a sign-in just worked. */
+function tokenExpiryCheck(token: Expiry, now: Date, options: HealthOptions, signedIn: string): CheckResult {
+  const left = expiryDaysLeft(token, now);
+  const until = `the end of ${token.on} (${zoneLabel(token.zone!)})`;
+  if (left < 0) return { check: 'credential', status: 'failing', summary: `The API token expired on ${token.on}: it was valid until ${until}.`, fix: 'rotate' };
+  if (left <= options.warnDays) return { check: 'credential', status: 'warning', summary: `${signedIn ? `${signedIn}, but the` : 'The'} API token expires ${inDays(left)}: it is valid until ${until}.`, fix: 'rotate' };
+  return { check: 'credential', status: 'ok', summary: `${signedIn ? `${signedIn}. ` : ''}The API token is valid until ${until}.` };
 }
 
 export function evaluateHealth(facts: HealthFacts, now: Date, options: HealthOptions): HealthReport {

@@ -46,6 +46,16 @@ describe('evaluateHealth', () => {
     const refused = evaluateHealth({ ...token, tokenExpiry: { at: '2027-06-02T00:00:00.000Z', on: '2027-06-01', zone: 'UTC' }, credential: { ok: false, summary: 'Atlassian refused the token' } }, now, options);
     expect(refused).toMatchObject({ state: 'failing' });
   });
+
+  it('judges an API token by its date when the sign-in was skipped (budget spent): near expiry warns, a distant date stays skipped', () => {
+    const skipped = { skipped: 'Not signed in this time: the sign-in budget is spent until 12:15 UTC.' };
+    const soon: HealthFacts = { method: 'api_token', records: healthy3lo.records, site: healthy3lo.site, credential: skipped, tokenExpiry: { at: '2026-11-26T00:00:00.000Z', on: '2026-11-25', zone: 'UTC' } };
+    const report = evaluateHealth(soon, now, options);
+    expect(report.state).toBe('warning');
+    expect(report.checks.find((c) => c.check === 'credential')).toMatchObject({ status: 'warning', fix: 'rotate', summary: expect.stringMatching(/^The API token expires in 2 days.*budget is spent/) });
+    const far = evaluateHealth({ ...soon, tokenExpiry: { at: '2027-06-02T00:00:00.000Z', on: '2027-06-01', zone: 'UTC' } }, now, options);
+    expect(far.checks.find((c) => c.check === 'credential')).toMatchObject({ status: 'skipped', summary: skipped.skipped });
+  });
 });
 
 describe('dueReminders', () => {
