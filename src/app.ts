@@ -22,7 +22,7 @@ import { serviceNowClientFromConfig } from './servicenow/client-from-config.js';
 import { SetupService } from './setup/setup-service.js';
 import type { SpokeStore } from './store/spoke-store.js';
 import { openStore } from './store/open-store.js';
-import { WORK_LEASE_MS, WorkLeases } from './setup/work-leases.js';
+import { WorkLeases, leaseTimings } from './setup/work-leases.js';
 import { AdminDirectory } from './slack/admin-directory.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { DmThreads } from './slack/dm-threads.js';
@@ -78,8 +78,7 @@ export interface SpokeBot {
 export async function createApp({ config, logger, now = () => new Date(), tuning = {} }: AppDeps): Promise<SpokeBot> {
   const store = await openStore(config, now, logger);
   const tasks = new BackgroundTasks(logger);
-  // A lease outlives its last renewal by at most a check interval: a dead replica's work is taken over within one.
-  const leaseMs = Math.min(WORK_LEASE_MS, config.SPOKE_CHECK_INTERVAL);
+  const { leaseMs, takeoverEveryMs } = leaseTimings(config.SPOKE_CHECK_INTERVAL);
   const work = new WorkLeases(store, logger.child({ component: 'work' }), leaseMs);
   const serviceNow = serviceNowClientFromConfig(config, logger, tuning);
   const tenantInfo = new TenantInfoClient({ allowlist: config.ATLASSIAN_SITE_ALLOWLIST, logger: logger.child({ component: 'atlassian' }) });
@@ -243,7 +242,7 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
       sweeper.unref();
       // Replicas: work a dead replica leaves (a setup's writes, a consent watch) is taken over.
       if (store.shared) {
-        takeover = setInterval(() => tasks.run('work.takeover', () => recovery.takeOverOrphans()), Math.min(config.SPOKE_CHECK_INTERVAL, 60_000));
+        takeover = setInterval(() => tasks.run('work.takeover', () => recovery.takeOverOrphans()), takeoverEveryMs);
         takeover.unref();
       }
       // Due times live in the store; the tick only asks what is due, so a restart loses nothing.

@@ -46,8 +46,12 @@ export interface HealthMonitorOptions {
  */
 export const LIVE_CHECK_REUSE_MS = 30_000;
 
-/** How long a claimed check is this replica's: one that dies holding it leaves it due again after this. */
-export const CHECK_CLAIM_MS = 5 * 60_000;
+/**
+ * How long a claimed check is this replica's: one that dies holding it leaves it due again after
+ * this. Claims are taken a little ahead of the slots, so a claim must outlast its wait for a slot:
+ * at least a minute (a sweep's queue on a busy host), at most five, the interval between.
+ */
+export const checkClaimMs = (intervalMs: number) => Math.min(5 * 60_000, Math.max(60_000, intervalMs));
 
 /** How long a reminder being sent is this replica's: a replica that dies mid-send leaves it to another after this. */
 const REMINDER_CLAIM_MS = 2 * 60_000;
@@ -142,7 +146,7 @@ export class HealthMonitor {
    */
   private async runSweep(): Promise<number> {
     const { store, logger, intervalMs } = this.options;
-    const leaseMs = Math.min(intervalMs, CHECK_CLAIM_MS);
+    const leaseMs = checkClaimMs(intervalMs);
     // Enough claimed ahead to keep every slot busy, not so many that other replicas go idle.
     const ahead = (this.options.concurrency ?? 16) * 2;
     const before = new Map<string, HealthRecord['state'] | undefined>();

@@ -5,6 +5,19 @@ import type { SpokeStore } from '../store/spoke-store.js';
 /** How long a lease outlives its last renewal: a replica dead this long has its work taken over. */
 export const WORK_LEASE_MS = 30_000;
 
+/** How long a step waits for another replica to hand over a setup's lease (its step is ending). */
+const HANDOVER_WAIT_MS = 3000;
+
+/**
+ * A lease's length and how often replicas look for work whose lease ran out, from the check
+ * interval: a dead replica's work is taken over within one interval (a lease, then a look), and
+ * never sooner than a loaded host's renewals can be late.
+ */
+export function leaseTimings(checkIntervalMs: number): { leaseMs: number; takeoverEveryMs: number } {
+  const half = Math.floor(checkIntervalMs / 2);
+  return { leaseMs: Math.min(WORK_LEASE_MS, Math.max(2000, half)), takeoverEveryMs: Math.min(60_000, Math.max(1000, half)) };
+}
+
 /**
  * Leases in the store on work that runs for a while after the ack (a setup's site check, its
  * writes, a consent watch, a re-consent watch). The lease says "a live process is on this": it
@@ -25,14 +38,19 @@ export class WorkLeases {
     private readonly ttlMs = WORK_LEASE_MS,
   ) {}
 
-  /** Runs `work` holding `key`'s lease, renewed while it runs; released when the outermost hold ends. */
+  /**
+   * Runs `work` holding `key`'s lease, renewed while it runs; released when the outermost hold
+   * ends. When another replica holds it (the step before, on the replica that showed the plan,
+   * is finishing), waits a moment for it; then runs anyway and takes the lease as soon as it is
+   * free, so the work is never left unleased for a takeover to find.
+   */
   async hold<T>(key: string, work: () => Promise<T>): Promise<T> {
     const held = this.here.get(key);
     if (held) {
       held.depth++;
     } else {
       this.here.set(key, { depth: 1 });
-      await this.acquired(key, await this.store.acquireLease(key, this.ttlMs).catch((error: unknown) => this.warn(key, error, false)));
+      await this.acquired(key, await this.acquireWithin(key, HANDOVER_WAIT_MS));
     }
     try {
       return await work();
@@ -74,7 +92,7 @@ export class WorkLeases {
       await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 150));
     }
     const renewal = setInterval(() => {
-      this.store.renewLease(key, this.ttlMs).catch((error: unknown) => this.warn(key, error, false));
+      this.store.acquireLease(key, this.ttlMs).catch((error: unknown) => this.warn(key, error, false));
     }, Math.max(1, Math.floor(this.ttlMs / 3)));
     renewal.unref();
     return async () => {
@@ -88,12 +106,23 @@ export class WorkLeases {
     return this.here.has(key);
   }
 
+  /** Tries for the lease until `waitMs` has passed. */
+  private async acquireWithin(key: string, waitMs: number): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      if (await this.store.acquireLease(key, this.ttlMs).catch((error: unknown) => this.warn(key, error, false))) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   private async acquired(key: string, ok: boolean): Promise<void> {
     const held = this.here.get(key);
     if (!held) return;
-    if (!ok) this.logger.warn({ lease: key }, 'another replica holds the lease on this work; running it anyway, the store decides');
+    if (!ok) this.logger.warn({ lease: key }, 'another replica holds the lease on this work; running it anyway (the store decides), and taking the lease once it is free');
+    // Acquiring again renews a lease held, and takes one that was not (yet) this process's.
     const renewal = setInterval(() => {
-      this.store.renewLease(key, this.ttlMs).catch((error: unknown) => this.warn(key, error, false));
+      this.store.acquireLease(key, this.ttlMs).catch((error: unknown) => this.warn(key, error, false));
     }, Math.max(1, Math.floor(this.ttlMs / 3)));
     renewal.unref();
     held.renewal = renewal;
