@@ -61,7 +61,7 @@ const mib = (value: number) => `${value.toFixed(1)} MiB`;
 /** Start time and memory over a long audit log, and `/spoke audit`'s reads: the median of 3 starts per size. */
 export async function benchAuditStart(): Promise<void> {
   console.log('\nStart over a long audit log (lowdb store, a fresh process per start, median of 3)');
-  console.log('  entries     file       open      RSS growth   latest 30   latest 30 of one connection   of a connection with none   unreadable counted (RSS)');
+  console.log('  entries        file        open   RSS growth   latest 30 at start   unreadable counted (RSS then)   then: latest 30   of one connection   of one with none');
   for (const entries of SIZES) {
     const dir = await mkdtemp(join(tmpdir(), 'spokebot-audit-start-'));
     try {
@@ -72,10 +72,19 @@ export async function benchAuditStart(): Promise<void> {
       const runs: AuditStartFigures[] = [];
       for (let i = 0; i < 3; i++) runs.push(await startOnce(storePath));
       const of = (pick: (f: AuditStartFigures) => number | undefined) => median(runs.map((f) => pick(f) ?? NaN));
-      const counted = runs[0]!.countedMs === undefined ? 'at open' : `${ms(of((f) => f.countedMs))} (${mib(of((f) => f.countedRssGrowthMiB))})`;
-      console.log(
-        `  ${entries.toLocaleString('en').padStart(9)}   ${mib(size / 1024 / 1024).padStart(9)}   ${ms(of((f) => f.openMs)).padStart(9)}   ${mib(of((f) => f.rssGrowthMiB)).padStart(9)}   ${ms(of((f) => f.latestMs)).padStart(9)}   ${ms(of((f) => f.latestConnectionMs)).padStart(27)}   ${ms(of((f) => f.latestAbsentMs)).padStart(25)}   ${counted}`,
-      );
+      const counted = runs[0]!.countedMs === undefined ? 'at open' : `after ${ms(of((f) => f.countedMs))} (${mib(of((f) => f.countedRssGrowthMiB))})`;
+      const cells = [
+        entries.toLocaleString('en').padStart(9),
+        mib(size / 1024 / 1024).padStart(11),
+        ms(of((f) => f.openMs)).padStart(11),
+        mib(of((f) => f.rssGrowthMiB)).padStart(12),
+        ms(of((f) => f.latestAtStartMs)).padStart(20),
+        counted.padStart(31),
+        ms(of((f) => f.latestMs)).padStart(17),
+        ms(of((f) => f.latestConnectionMs)).padStart(19),
+        ms(of((f) => f.latestAbsentMs)).padStart(18),
+      ];
+      console.log(`  ${cells.join('')}`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

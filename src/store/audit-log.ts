@@ -1,7 +1,10 @@
 import { constants } from 'node:fs';
-import { access, open, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { access, open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { GENESIS, TORN_WRITE, chainedLine, lineHash, parseLine, splitLines, tornLinesNoted } from './audit-chain.js';
+import { TORN_WRITE, GENESIS, chainedLine, lineHash, parseLine } from './audit-chain.js';
+import { linesBackward, linesForward } from './audit-lines.js';
+import { readChainEnd } from './audit-tail.js';
+import { countUnexplainedLines } from './audit-unreadable.js';
 import { auditEventSchema, type AuditEvent } from './schema.js';
 import { syncDirectory } from './secure-json-file.js';
 import { StoreAccessError, storeFileProblem } from './store-key.js';
@@ -24,18 +27,26 @@ interface Pending {
  * An append resolves once its line is on disk (fdatasync): an entry the bot has acted on survives
  * a power loss. Appends are serialised through one queue; those that arrive while a write is on
  * disk go out together in the next write, so a burst costs a few syncs, not one each.
+ *
+ * Nothing of the log is kept in memory: opening reads its last lines (where the chain ends),
+ * `latest` reads back from the end until it has enough, `entries` streams it, and the unreadable
+ * lines are counted by one read in the background after open. A start then costs the same time
+ * and memory whatever the log's length.
  */
 export class AuditLog implements AuditTrail {
-  private readonly events: AuditEvent[] = [];
   private pending: Pending[] = [];
   private draining: Promise<void> | undefined;
   /** The hash the next entry carries as `prev` and the seq it follows: kept here so an append reads nothing. */
   private lastHash = GENESIS;
   private lastSeq = 0;
+  /** The bytes of the file this log has read or written: reads stop here, so a write in flight is never half read. */
+  private end = 0;
   /** Set after a failed write: what reached the disk is unknown, so the next write first reads the end of the file again. */
   private tailUnknown = false;
   private unreadableFound: UnreadableLines = { count: 0 };
   private tornFound: number[] = [];
+  private readonly stopCounting = new AbortController();
+  private counting: Promise<UnreadableLines | undefined> = Promise.resolve(undefined);
 
   private constructor(
     private readonly handle: FileHandle,
@@ -43,19 +54,14 @@ export class AuditLog implements AuditTrail {
   ) {}
 
   static async open(path: string): Promise<AuditLog> {
-    let bytes = Buffer.alloc(0);
-    let created = false;
     let handle: FileHandle;
+    let created = false;
     try {
-      try {
-        bytes = await readFile(path);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-        created = true;
-      }
-      handle = await open(path, 'a', 0o600);
+      created = !(await exists(path));
+      // Read and append through one descriptor: reads are positioned, appends always land at the end.
+      handle = await open(path, 'a+', 0o600);
     } catch (error) {
-      // Named here: a read that fails on a directory does not say which file it was reading.
+      // Named here: a failure on a directory does not say which file it was opening.
       const problem = storeFileProblem(path, error);
       throw problem ? new StoreAccessError(path, problem.reason, problem.hint) : error;
     }
@@ -64,12 +70,14 @@ export class AuditLog implements AuditTrail {
       await handle.chmod(0o600);
       // A new file's name lives in its folder: without this a power loss could lose the whole file.
       if (created) await syncDirectory(dirname(path));
-      const { torn, unexplained } = await log.load(bytes, true);
-      log.unreadableFound = { count: unexplained.length, ...(unexplained.length ? { firstLine: unexplained[0] } : {}) };
+      const torn = await log.readEnd();
       log.tornFound = torn;
+      log.countUnreadable(log.end);
       // Noted in the log itself, so later starts and `audit verify` know these lines for what they are.
       if (torn.length > 0) await log.append(tornWriteNote(torn));
     } catch (error) {
+      log.stopCounting.abort();
+      await log.counting.catch(() => undefined);
       await handle.close();
       throw error;
     }
@@ -77,40 +85,39 @@ export class AuditLog implements AuditTrail {
   }
 
   /**
-   * Reads the log: the events, the chain's end, the unreadable lines. A torn last line (a crash
-   * mid-append) is ended with a newline so the next entry does not glue onto it. `torn`: the torn
-   * lines nothing has noted yet; `unexplained`: unreadable lines in the middle no note explains.
+   * Finds where the chain ends from the file's last lines, and ends a torn last line with a
+   * newline so the next entry does not glue onto it. Returns the torn lines nothing has noted yet.
    */
-  private async load(bytes: Buffer, keepEvents: boolean): Promise<{ torn: number[]; unexplained: number[] }> {
-    const { lines, tail } = splitLines(bytes);
-    if (tail.length > 0) {
-      // The newline is needed whether or not the tail parses (a whole entry that lost only its newline).
-      await this.handle.writeFile('\n');
-      lines.push(tail);
-    }
-    const unreadable: number[] = [];
-    const noted = new Set<number>();
-    let lastReadable = -1;
-    this.lastSeq = 0;
-    for (let i = 0; i < lines.length; i++) {
-      const parsed = parseLine(lines[i]!);
-      if (parsed.kind === 'unreadable') {
-        unreadable.push(i + 1);
-        continue;
-      }
-      if (keepEvents) this.events.push(parsed.event);
-      for (const line of tornLinesNoted(parsed.event)) noted.add(line);
-      if (parsed.kind === 'chained') this.lastSeq = parsed.seq;
-      lastReadable = i;
-    }
-    this.lastHash = lastReadable >= 0 ? lineHash(lines[lastReadable]!) : GENESIS;
-    // Unreadable lines after the last readable one are what crashes tore since the last start.
-    const torn = unreadable.filter((n) => n - 1 > lastReadable);
-    const unexplained = unreadable.filter((n) => n - 1 < lastReadable && !noted.has(n));
-    return { torn, unexplained };
+  private async readEnd(): Promise<number[]> {
+    const size = (await this.handle.stat()).size;
+    const chainEnd = await readChainEnd(this.handle, size);
+    // The newline is needed whether or not the last line parses (a whole entry that lost only its newline).
+    if (!chainEnd.terminated) await this.handle.writeFile('\n');
+    this.lastHash = chainEnd.lastHash;
+    this.lastSeq = chainEnd.lastSeq;
+    this.end = size + (chainEnd.terminated ? 0 : 1);
+    return chainEnd.torn;
   }
 
-  /** Unreadable lines in the middle of the log (not torn writes the bot noted), as found at open. */
+  /** Starts counting the unreadable lines of [0, end) in the background; `unreadable` holds the result once known. */
+  private countUnreadable(end: number): void {
+    this.counting = countUnexplainedLines(this.handle, end, this.stopCounting.signal).then((found) => {
+      if (found) this.unreadableFound = found;
+      return found;
+    });
+    // Handled here so a failed count is never an unhandled rejection; whoever awaits it still sees the error.
+    this.counting.catch(() => undefined);
+  }
+
+  /** Settles once `unreadable` is final: undefined if the log was closed first; rejects if the file could not be read. */
+  get unreadableCounted(): Promise<UnreadableLines | undefined> {
+    return this.counting;
+  }
+
+  /**
+   * Unreadable lines in the log (not torn writes the bot noted): none until the background count
+   * started at open is done (`unreadableCounted`).
+   */
   get unreadable(): UnreadableLines {
     return this.unreadableFound;
   }
@@ -135,7 +142,7 @@ export class AuditLog implements AuditTrail {
       const batch = this.pending.splice(0);
       try {
         if (this.tailUnknown) {
-          const { torn } = await this.load(await readFile(this.path), false);
+          const torn = await this.readEnd();
           this.tailUnknown = false;
           if (torn.length > 0) batch.unshift({ event: tornWriteNote(torn), resolve: () => undefined, reject: () => undefined });
         }
@@ -146,14 +153,13 @@ export class AuditLog implements AuditTrail {
           prev = lineHash(line);
           return line;
         });
-        await this.handle.writeFile(`${lines.join('\n')}\n`);
+        const text = `${lines.join('\n')}\n`;
+        await this.handle.writeFile(text);
         await this.handle.datasync();
         this.lastHash = prev;
         this.lastSeq = seq;
-        for (const { event, resolve } of batch) {
-          this.events.push(event);
-          resolve();
-        }
+        this.end += Buffer.byteLength(text);
+        for (const { resolve } of batch) resolve();
       } catch (error) {
         this.tailUnknown = true;
         for (const { reject } of batch) reject(error);
@@ -166,26 +172,58 @@ export class AuditLog implements AuditTrail {
     return this.path;
   }
 
-  all(): readonly AuditEvent[] {
-    return this.events;
+  /** Every readable entry, oldest first, read from the file as it goes (for export-like uses and tests). */
+  async *entries(): AsyncGenerator<AuditEvent> {
+    for await (const batch of linesForward(this.handle, this.end)) {
+      for (const { bytes } of batch) {
+        const parsed = parseLine(bytes);
+        if (parsed.kind !== 'unreadable') yield parsed.event;
+      }
+    }
   }
 
-  /** The newest events first, optionally for one connection and since a date. */
+  /**
+   * The newest events first, optionally for one connection and since a date: read back from the
+   * end of the file until `limit` are found, an older event than `since`, or the start.
+   */
   async latest(options: { connection?: string; since?: Date; limit?: number } = {}): Promise<AuditEvent[]> {
+    const { connection } = options;
     const since = options.since?.getTime() ?? 0;
+    const limit = options.limit ?? 20;
+    // The bot writes the name as JSON.stringify does: the lines without those bytes are other
+    // connections', passed over unparsed (a hand-written line that escapes the name otherwise is missed).
+    const containing = connection ? Buffer.from(JSON.stringify(connection)) : undefined;
     const out: AuditEvent[] = [];
-    for (let i = this.events.length - 1; i >= 0 && out.length < (options.limit ?? 20); i--) {
-      const event = this.events[i]!;
-      if (options.connection && event.connection !== options.connection) continue;
-      if (Date.parse(event.at) < since) break;
-      out.push(event);
+    if (limit <= 0) return out;
+    lines: for await (const batch of linesBackward(this.handle, this.end, containing ? { containing } : {})) {
+      for (const { bytes } of batch) {
+        const parsed = parseLine(bytes);
+        if (parsed.kind === 'unreadable') continue;
+        const { event } = parsed;
+        if (connection && event.connection !== connection) continue;
+        if (Date.parse(event.at) < since) break lines;
+        out.push(event);
+        if (out.length >= limit) break lines;
+      }
     }
     return out;
   }
 
   async close(): Promise<void> {
+    this.stopCounting.abort();
+    await this.counting.catch(() => undefined);
     await this.draining;
     await this.handle.close();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
   }
 }
 

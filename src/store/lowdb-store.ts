@@ -475,8 +475,11 @@ export class LowdbSpokeStore implements SpokeStore {
     await this.auditLog.append({ at: this.now().toISOString(), ...event });
   }
 
+  /** The whole trail, oldest first, read from the file (the log keeps none of it in memory): for tests and small tools. */
   async auditTrail(): Promise<AuditEvent[]> {
-    return [...this.auditLog.all()];
+    const events: AuditEvent[] = [];
+    for await (const event of this.auditLog.entries()) events.push(event);
+    return events;
   }
 
   async close(): Promise<void> {

@@ -25,7 +25,10 @@ export interface AuditTrail {
   append(event: AuditEvent): Promise<void>;
   /** Newest first: of one connection, from a day on, at most `limit`. */
   latest(options?: { connection?: string; since?: Date; limit?: number }): Promise<AuditEvent[]>;
+  /** As far as counted: a file's are counted in the background after open (a long log is not read at start). */
   readonly unreadable: UnreadableLines;
+  /** Where `unreadable` is counted after open: settles once it is final (undefined if the log closed first). */
+  readonly unreadableCounted?: Promise<UnreadableLines | undefined>;
   /** Lines a crash tore mid-append, found and noted at open (a file only). */
   readonly tornAtOpen: readonly number[];
   /** Where the full log is, for a person to find: a file's path, or a database table. */

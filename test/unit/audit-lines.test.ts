@@ -2,7 +2,7 @@ import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countNewlines, linesBackward, linesForward } from '../../src/store/audit-lines.js';
+import { countNewlines, linesBackward, linesForward, type Line } from '../../src/store/audit-lines.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -24,7 +24,13 @@ function expectedLines(text: string): Array<[string, number]> {
   });
 }
 
-const TEXTS = ['', '\n', 'a', 'a\n', 'a\nb', 'a\nb\n', '\n\n', 'abc\n\ndef\nghij\nk', `${'x'.repeat(20)}\n${'y'.repeat(7)}\n\nz\n`];
+async function read(batches: AsyncIterable<Line[]>): Promise<Array<[string, number]>> {
+  const lines: Array<[string, number]> = [];
+  for await (const batch of batches) for (const line of batch) lines.push([line.bytes.toString(), line.start]);
+  return lines;
+}
+
+const TEXTS = ['', '\n', 'a', 'a\n', 'a\nb', 'a\nb\n', '\n\n', 'abc\n\ndef\nghij\nk', `${'x'.repeat(20)}\n${'y'.repeat(7)}\n\nz\n`, 'yay\naa\n\nzay\nqa'];
 
 describe('audit log lines read a chunk at a time', () => {
   it.each(TEXTS)('reads %j the same forwards, backwards and by newline count, whatever the chunk size', async (text) => {
@@ -33,12 +39,12 @@ describe('audit log lines read a chunk at a time', () => {
     const handle = await open(path, 'r');
     try {
       for (const chunk of [1, 2, 3, 5, 64]) {
-        const forward: Array<[string, number]> = [];
-        for await (const line of linesForward(handle, text.length, chunk)) forward.push([line.bytes.toString(), line.start]);
-        const backward: Array<[string, number]> = [];
-        for await (const line of linesBackward(handle, text.length, chunk)) backward.push([line.bytes.toString(), line.start]);
-        expect(forward, `chunk ${chunk}`).toEqual(expectedLines(text));
-        expect(backward, `chunk ${chunk}`).toEqual(expectedLines(text).reverse());
+        expect(await read(linesForward(handle, text.length, chunk)), `chunk ${chunk}`).toEqual(expectedLines(text));
+        expect(await read(linesBackward(handle, text.length, { chunkSize: chunk })), `chunk ${chunk}`).toEqual(expectedLines(text).reverse());
+        for (const needle of ['a', 'y', 'yy', 'z', 'q']) {
+          const holding = expectedLines(text).filter(([line]) => line.includes(needle));
+          expect(await read(linesBackward(handle, text.length, { chunkSize: chunk, containing: Buffer.from(needle) })), `chunk ${chunk}, ${needle}`).toEqual(holding.reverse());
+        }
         expect(await countNewlines(handle, text.length, chunk)).toBe(text.split('\n').length - 1);
       }
     } finally {
@@ -51,9 +57,7 @@ describe('audit log lines read a chunk at a time', () => {
     await writeFile(path, 'one\ntwo\nthree\n');
     const handle = await open(path, 'r');
     try {
-      const lines: string[] = [];
-      for await (const line of linesBackward(handle, 8, 3)) lines.push(line.bytes.toString());
-      expect(lines).toEqual(['two', 'one']);
+      expect(await read(linesBackward(handle, 8, { chunkSize: 3 }))).toEqual([['two', 4], ['one', 0]]);
     } finally {
       await handle.close();
     }

@@ -2,8 +2,9 @@ import { appendFile, mkdtemp, open, readFile, rm, stat, writeFile, type FileHand
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GENESIS, TORN_WRITE, lineHash, verifyChain } from '../../src/store/audit-chain.js';
+import { GENESIS, TORN_WRITE, chainedLine, lineHash, verifyChain } from '../../src/store/audit-chain.js';
 import { AuditLog } from '../../src/store/audit-log.js';
+import type { AuditEvent } from '../../src/store/schema.js';
 
 let dir: string;
 let path: string;
@@ -19,6 +20,12 @@ afterEach(async () => {
 const event = (i: number, connection = 'c1') => ({ at: new Date(Date.UTC(2026, 10, 1, 0, i)).toISOString(), actor: 'U1', action: 'setup.started', outcome: 'ok' as const, connection });
 const fileLines = async () => (await readFile(path, 'utf8')).split('\n').slice(0, -1);
 const verify = async () => verifyChain(await readFile(path));
+/** Every readable entry of the log, oldest first, as it streams them. */
+async function entriesOf(log: AuditLog): Promise<AuditEvent[]> {
+  const events: AuditEvent[] = [];
+  for await (const event of log.entries()) events.push(event);
+  return events;
+}
 
 /** Node's own FileHandle class (not ours), to watch or fail its calls. */
 async function fileHandlePrototype(): Promise<FileHandle> {
@@ -37,9 +44,10 @@ describe('AuditLog', () => {
     const lines = await fileLines();
     expect(lines.map((l) => JSON.parse(l).at)).toEqual([event(1).at, event(2).at, event(3).at]);
     const again = await AuditLog.open(path);
-    expect(again.all()).toHaveLength(3);
+    expect(await entriesOf(again)).toHaveLength(3);
     expect((await again.latest({ connection: 'c1' })).map((e) => e.at)).toEqual([event(2).at, event(1).at]);
     expect((await again.latest({ since: new Date(event(2).at) })).map((e) => e.at)).toEqual([event(3).at, event(2).at]);
+    expect(await again.unreadableCounted).toEqual({ count: 0 });
     expect(again.unreadable).toEqual({ count: 0 });
     await again.close();
   });
@@ -51,6 +59,8 @@ describe('AuditLog', () => {
     await log.close();
     const reopened = await AuditLog.open(path);
     await reopened.append(event(3));
+    // The entries come back without the chain fields (the schema strips them).
+    expect((await entriesOf(reopened)).map((e) => Object.keys(e))).not.toContainEqual(expect.arrayContaining(['prev']));
     await reopened.close();
 
     const lines = await fileLines();
@@ -61,7 +71,6 @@ describe('AuditLog', () => {
     expect(parsed[2].prev).toBe(lineHash(lines[1]!));
     // The existing fields come first, as before (in the schema's order); the chain is two fields more, last.
     expect(Object.keys(parsed[0])).toEqual(['at', 'actor', 'action', 'connection', 'outcome', 'seq', 'prev']);
-    expect(reopened.all().map((e) => Object.keys(e))).not.toContainEqual(expect.arrayContaining(['prev']));
     expect(await verify()).toMatchObject({ chained: 3, chainStart: 1, legacy: 0 });
   });
 
@@ -104,16 +113,16 @@ describe('AuditLog', () => {
 
     const reopened = await AuditLog.open(path);
     expect(reopened.tornAtOpen).toEqual([2]);
-    expect(reopened.unreadable).toEqual({ count: 0 });
-    expect(reopened.all().map((e) => e.action)).toEqual(['setup.started', TORN_WRITE]);
-    expect(reopened.all()[1]!.detail).toMatchObject({ lines: ['2'] });
+    expect(await reopened.unreadableCounted).toEqual({ count: 0 });
+    expect((await entriesOf(reopened)).map((e) => e.action)).toEqual(['setup.started', TORN_WRITE]);
+    expect((await entriesOf(reopened))[1]!.detail).toMatchObject({ lines: ['2'] });
     await reopened.append(event(3));
     await reopened.close();
 
     const last = await AuditLog.open(path);
-    expect(last.all().map((e) => e.at)).toEqual([event(1).at, expect.any(String), event(3).at]);
+    expect((await entriesOf(last)).map((e) => e.at)).toEqual([event(1).at, expect.any(String), event(3).at]);
     expect(last.tornAtOpen).toEqual([]);
-    expect(last.unreadable).toEqual({ count: 0 });
+    expect(await last.unreadableCounted).toEqual({ count: 0 });
     await last.close();
     const report = await verify();
     expect(report).toMatchObject({ chained: 3, tornNoted: [2], tornAtEnd: [] });
@@ -130,9 +139,10 @@ describe('AuditLog', () => {
     await writeFile(path, `${lines.join('\n')}\n`);
 
     const reopened = await AuditLog.open(path);
+    expect(await reopened.unreadableCounted).toEqual({ count: 2, firstLine: 2 });
     expect(reopened.unreadable).toEqual({ count: 2, firstLine: 2 });
     expect(reopened.tornAtOpen).toEqual([]);
-    expect(reopened.all().map((e) => e.at)).toEqual([event(1).at, event(3).at, event(5).at]);
+    expect((await entriesOf(reopened)).map((e) => e.at)).toEqual([event(1).at, event(3).at, event(5).at]);
     await reopened.close();
   });
 
@@ -165,5 +175,91 @@ describe('AuditLog', () => {
     expect(report.broken).toBeUndefined();
     expect(report.tornNoted).toEqual([2]);
     expect((await fileLines()).map((l) => JSON.parse(l.startsWith('{"at"') && l.length > 30 ? l : '{}').action)).toEqual(['setup.started', undefined, TORN_WRITE, 'setup.started']);
+  });
+
+  describe('a long log', () => {
+    const LONG = 6_000; // about 1.2 MB: several of the readers' 256 KiB chunks
+    const longEvent = (i: number) => ({ ...event(i, `c${i % 7}`), detail: { n: String(i) } });
+
+    /** A chained log of `entries` lines, as the bot would have written it. */
+    async function writeLongLog(entries: number): Promise<string[]> {
+      const lines: string[] = [];
+      let prev = GENESIS;
+      for (let i = 1; i <= entries; i++) {
+        lines.push(chainedLine(longEvent(i), i, prev));
+        prev = lineHash(lines[i - 1]!);
+      }
+      await writeFile(path, `${lines.join('\n')}\n`, { mode: 0o600 });
+      return lines;
+    }
+
+    it('opens by reading its end only, and chains the next entry onto the last line', async () => {
+      await writeLongLog(LONG);
+      const prototype = await fileHandlePrototype();
+      const read = prototype.read;
+      let bytesRead = 0;
+      vi.spyOn(prototype, 'read').mockImplementation(async function (this: FileHandle, ...args: unknown[]) {
+        const result = await (read as (...a: unknown[]) => Promise<{ bytesRead: number }>).apply(this, args);
+        bytesRead += result.bytesRead;
+        return result;
+      } as FileHandle['read']);
+      const log = await AuditLog.open(path);
+      const atOpen = bytesRead;
+      await log.append(event(LONG + 1));
+      await log.unreadableCounted;
+      await log.close();
+      expect(atOpen).toBeLessThanOrEqual(256 * 1024 + 1);
+      expect((await stat(path)).size).toBeGreaterThan(4 * atOpen);
+      const report = await verify();
+      expect(report.broken).toBeUndefined();
+      expect(report.chained).toBe(LONG + 1);
+    });
+
+    it('numbers a torn last line by its place in the whole file', async () => {
+      await writeLongLog(LONG);
+      await appendFile(path, '{"at":"2026-11-01T00:02:00.000Z","act');
+      const log = await AuditLog.open(path);
+      expect(log.tornAtOpen).toEqual([LONG + 1]);
+      expect(await log.unreadableCounted).toEqual({ count: 0 });
+      await log.close();
+      expect(await verify()).toMatchObject({ tornNoted: [LONG + 1], tornAtEnd: [], chained: LONG + 1 });
+    });
+
+    it('counts unreadable lines after open, without holding up the open', async () => {
+      const lines = await writeLongLog(LONG);
+      lines[4_999] = 'garbled';
+      lines[5_000] = '{"at":"2026-11-01T00:00:00.000Z"}';
+      await writeFile(path, `${lines.join('\n')}\n`);
+      const log = await AuditLog.open(path);
+      expect(log.unreadable).toEqual({ count: 0 });
+      expect(await log.unreadableCounted).toEqual({ count: 2, firstLine: 5_000 });
+      expect(log.unreadable).toEqual({ count: 2, firstLine: 5_000 });
+      await log.close();
+    });
+
+    it('stops counting when closed, and says it did not finish', async () => {
+      await writeLongLog(LONG);
+      const log = await AuditLog.open(path);
+      await log.close();
+      expect(await log.unreadableCounted).toBeUndefined();
+      expect(log.unreadable).toEqual({ count: 0 });
+    });
+
+    it('finds the latest entries of a connection, since a date, across chunks, newest first', async () => {
+      await writeLongLog(LONG);
+      const log = await AuditLog.open(path);
+      await log.append({ ...event(LONG + 1), connection: 'Jira "quoted" ☃' });
+      const numbers = (events: AuditEvent[]) => events.map((e) => Number(e.detail?.n));
+      expect(numbers(await log.latest({ limit: 3 }))).toEqual([NaN, LONG, LONG - 1]);
+      expect(numbers(await log.latest({ connection: 'c3', limit: 3 }))).toEqual([5_995, 5_988, 5_981]);
+      // 1,500 back is several chunks before the end.
+      const since = new Date(longEvent(LONG - 1_500).at);
+      const sinceC0 = await log.latest({ connection: 'c0', since, limit: 1_000 });
+      expect(numbers(sinceC0)).toEqual(Array.from({ length: LONG + 1 }, (_, i) => LONG - i).filter((n) => n >= LONG - 1_500 && n % 7 === 0));
+      expect((await log.latest({ connection: 'Jira "quoted" ☃' })).map((e) => e.connection)).toEqual(['Jira "quoted" ☃']);
+      expect(await log.latest({ connection: 'c9' })).toEqual([]);
+      expect(await log.latest({ limit: 0 })).toEqual([]);
+      await log.close();
+    });
   });
 });
