@@ -25,6 +25,7 @@ import type { StandInSchema } from './servicenow-tables.js';
 import type { Row, StoredSecret } from './servicenow-schema.js';
 import { TableApi, snError } from './servicenow-table-api.js';
 import { FaultQueue } from './fault-queue.js';
+import { batchControls, handleBatch, type BatchControls } from './servicenow-batch.js';
 
 export type { Row, StoredSecret } from './servicenow-schema.js';
 
@@ -43,6 +44,11 @@ export interface ServiceNowFault {
   drop?: 'before' | 'after' | 'body';
   /** Let this many matching requests through first (fault "the third insert"). */
   skip?: number;
+  /**
+   * Matches Batch API calls (`POST /api/now/v1/batch`), and only those: faults written for
+   * Table API inserts ("the third POST") keep landing on inserts when lookups come batched.
+   */
+  batch?: boolean;
 }
 
 export interface ServiceNowRequest {
@@ -53,6 +59,8 @@ export interface ServiceNowRequest {
   headers: Record<string, string>;
   body: unknown;
   at: number;
+  /** Set on an item of a Batch API call: the index of that call in `requests`. */
+  inBatch?: number;
 }
 
 export interface ServiceNowStandIn {
@@ -80,6 +88,9 @@ export interface ServiceNowStandIn {
   setRoles(roles: string[]): void;
   /** Table-level read ACLs that refuse the integration user: GETs on these answer 403. */
   deniedReads: Set<string>;
+  /** The Batch API: refuse it, or cut batches short. */
+  batchApi: BatchControls;
+  /** Every request, and every item of a batch (marked `inBatch`) after the batch itself. */
   requests: ServiceNowRequest[];
   faults: {
     next(fault: ServiceNowFault): void;
@@ -90,6 +101,7 @@ export interface ServiceNowStandIn {
 }
 
 const TABLE_PATH = /^\/api\/now\/(?:v[12]\/)?table\/([^/]+)(?:\/([^/]+))?\/?$/;
+const BATCH_PATH = /^\/api\/now\/(?:v1\/)?batch\/?$/;
 
 const SHIPPED_ALIASES = [
   { name: 'Jira', id: 'sn_jira_spoke.Jira' },
@@ -141,28 +153,56 @@ export async function startServiceNowStandIn(opts: {
   };
   setRoles(['admin']);
 
-  const route = async (req: IncomingMessage, url: URL, table: string | undefined, body: ParsedBody): Promise<Reply> => {
+  const batchApi = batchControls();
+
+  /** A Table API request whose credentials were accepted (on its own, or as the batch's). */
+  const routeTable = (method: string, url: URL, body: ParsedBody): Reply => {
+    const m = TABLE_PATH.exec(url.pathname);
+    const table = m?.[1];
+    if (m === null || table === undefined) {
+      return snError(400, 'Requested URI does not represent any resource', null);
+    }
+    if (method === 'GET' && deniedReads.has(table)) {
+      return snError(403, 'User Not Authorized', `User ${opts.username} does not have read access to ${table}`);
+    }
+    return api.handle({ method, table, sysId: m[2], query: url.searchParams, body });
+  };
+
+  const routeBatch = (batchIndex: number, body: ParsedBody): Promise<Reply> =>
+    handleBatch(batchApi, body, baseUrl, async (item) => {
+      const table = TABLE_PATH.exec(item.url.pathname)?.[1];
+      requests.push({
+        method: item.method,
+        path: item.url.pathname,
+        ...(table !== undefined ? { table } : {}),
+        query: formToRecord(item.url.searchParams),
+        headers: {},
+        body: item.body.data,
+        at: now().getTime(),
+        inBatch: batchIndex,
+      });
+      return routeTable(item.method, item.url, item.body);
+    });
+
+  const route = async (req: IncomingMessage, url: URL, body: ParsedBody, requestIndex: number): Promise<Reply> => {
     const method = req.method ?? 'GET';
     if (url.pathname.startsWith('/api/')) {
       const auth = basicCredentials(req);
       if (auth?.user !== opts.username || auth.pass !== opts.password) return UNAUTHENTICATED();
-      const m = TABLE_PATH.exec(url.pathname);
-      if (m === null || table === undefined) {
-        return snError(400, 'Requested URI does not represent any resource', null);
+      if (BATCH_PATH.test(url.pathname)) {
+        return method === 'POST' ? routeBatch(requestIndex, body) : snError(405, 'Method not Supported', `${method} method not supported for API`);
       }
-      if (method === 'GET' && deniedReads.has(table)) {
-        return snError(403, 'User Not Authorized', `User ${opts.username} does not have read access to ${table}`);
-      }
-      return api.handle({ method, table, sysId: m[2], query: url.searchParams, body });
+      return routeTable(method, url, body);
     }
     if (method === 'GET' && url.pathname === '/oauth_initiator.do') return pages.initiate(url.searchParams);
     if (method === 'GET' && url.pathname === '/oauth_redirect.do') return pages.redirect(url.searchParams);
     return { status: 404, html: htmlPage('Not Found', '<h1>Page not found</h1>') };
   };
 
-  const takeFault = (method: string, table: string | undefined): ServiceNowFault | undefined =>
+  const takeFault = (method: string, table: string | undefined, batch: boolean): ServiceNowFault | undefined =>
     faults.take(
       (f) =>
+        (f.batch === true) === batch &&
         (f.method === undefined || f.method.toUpperCase() === method.toUpperCase()) &&
         (f.table === undefined || f.table === table),
     );
@@ -172,6 +212,7 @@ export async function startServiceNowStandIn(opts: {
     const body = await readBody(req);
     const method = req.method ?? 'GET';
     const table = TABLE_PATH.exec(url.pathname)?.[1];
+    const requestIndex = requests.length;
     requests.push({
       method,
       path: url.pathname,
@@ -182,7 +223,7 @@ export async function startServiceNowStandIn(opts: {
       at: now().getTime(),
     });
     await sleep(faults.latencyMs);
-    const fault = takeFault(method, table);
+    const fault = takeFault(method, table, BATCH_PATH.test(url.pathname));
     if (fault !== undefined) {
       await sleep(fault.delayMs ?? 0);
       if (fault.drop === 'before') {
@@ -191,12 +232,12 @@ export async function startServiceNowStandIn(opts: {
       }
       if (fault.drop === 'after') {
         // The write commits, the client never learns: the case resumable setups must survive.
-        await route(req, url, table, body);
+        await route(req, url, body, requestIndex);
         req.socket.destroy();
         return;
       }
       if (fault.drop === 'body') {
-        const reply = await route(req, url, table, body);
+        const reply = await route(req, url, body, requestIndex);
         const text = JSON.stringify(reply.json ?? {});
         res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
         // Flushed first, so the client has the head and half the body when the socket goes.
@@ -208,7 +249,7 @@ export async function startServiceNowStandIn(opts: {
         return;
       }
     }
-    writeReply(res, await route(req, url, table, body));
+    writeReply(res, await route(req, url, body, requestIndex));
   };
 
   const server = await startHttpServer(handler);
@@ -236,6 +277,7 @@ export async function startServiceNowStandIn(opts: {
     schema: store.schema,
     setRoles,
     deniedReads,
+    batchApi,
     requests,
     faults: faults.controls(),
     close: () => server.close(),
