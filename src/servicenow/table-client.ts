@@ -2,8 +2,9 @@ import { Agent, RetryAgent, type Dispatcher, errors as undiciErrors, request } f
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
 import { equalsQuery, satisfiesTerm, type QueryTerms } from './encoded-query.js';
+import { BATCH_PATH, batchAnswers, batchRequestBody, type BatchItem } from './batch-api.js';
 import { DICTIONARY_TABLES, InstanceSchema } from './instance-schema.js';
-import { ServiceNowQueryWidenedError, ServiceNowResponseError, ServiceNowTimeoutError, ServiceNowUnreachableError, errorForStatus, type ServiceNowErrorBody } from './errors.js';
+import { ServiceNowError, ServiceNowQueryWidenedError, ServiceNowResponseError, ServiceNowTimeoutError, ServiceNowUnreachableError, errorForStatus, type ServiceNowErrorBody } from './errors.js';
 
 /** ServiceNow returns every column as a string once reference links are excluded. */
 export const serviceNowRecord = z.looseObject({ sys_id: z.string() }).transform((row) => row as ServiceNowRecord);
@@ -41,12 +42,20 @@ export interface TableClientOptions {
    * on). Only the client's own protocol tests turn it off.
    */
   checkColumns?: boolean;
+  /** Send a round of lookups as one Batch API call (default on); off, or once refused, they go concurrently. */
+  batchLookups?: boolean;
 }
 
 export interface FindOptions {
   fields?: string[];
   limit?: number;
   orderByDesc?: string;
+}
+
+/** One lookup of a round sent together (see `findEach`). */
+export interface Lookup extends FindOptions {
+  table: string;
+  terms: QueryTerms;
 }
 
 export interface WriteOptions {
@@ -73,9 +82,12 @@ export class ServiceNowTableClient {
   readonly schema: InstanceSchema | undefined;
   /** Requests sent (retries included), for figures: ServiceNow rate limits count requests per hour. */
   requestCount = 0;
+  /** Whether a round of lookups goes as one Batch API call; turned off for good when the instance refuses the endpoint. */
+  private batchLookups: boolean;
 
   constructor(options: TableClientOptions) {
     this.knownTables = options.knownTables ?? [];
+    this.batchLookups = options.batchLookups ?? true;
     this.schema = options.checkColumns === false ? undefined : new InstanceSchema((table, terms, find) => this.read(table, terms, find));
     this.base = options.instanceUrl.replace(/\/+$/, '');
     this.logger = options.logger;
@@ -110,7 +122,56 @@ export class ServiceNowTableClient {
     return this.read(table, terms, options);
   }
 
+  /**
+   * Several lookups in one round trip, answered in order: one Batch API call where the instance
+   * takes it (one request against its hourly rate limit), else all at once. Every lookup is
+   * proven against the dictionary and its rows checked against its terms, as `findRecords` does.
+   */
+  async findEach(lookups: readonly Lookup[]): Promise<ServiceNowRecord[][]> {
+    await Promise.all(lookups.map((l) => this.requireColumns(l.table, [...Object.keys(l.terms), ...(l.fields ?? []), ...(l.orderByDesc ? [l.orderByDesc] : [])])));
+    const batched = this.batchLookups && lookups.length > 1 ? await this.readBatch(lookups) : undefined;
+    return batched ?? Promise.all(lookups.map((l) => this.read(l.table, l.terms, l)));
+  }
+
+  /** The lookups as one batch; undefined (the caller sends them one by one) when the batch itself fails. */
+  private async readBatch(lookups: readonly Lookup[]): Promise<ServiceNowRecord[][] | undefined> {
+    const items: BatchItem[] = lookups.map((l, index) => ({ id: String(index), method: 'GET', url: `/api/now/table/${l.table}?${new URLSearchParams(this.lookupQuery(l.terms, l))}` }));
+    let answers;
+    try {
+      answers = batchAnswers(await this.send('POST', BATCH_PATH, {}, batchRequestBody(`lookups-${this.requestCount}`, items), 'batch of lookups'));
+    } catch (error) {
+      // Bad credentials or a spent rate limit would refuse the lookups one by one just the same.
+      if (!(error instanceof ServiceNowError) || error.status === 401 || error.status === 429) throw error;
+      // An instance without the endpoint, or an ACL on it, refuses it every time: stop asking.
+      if (error.status !== undefined && error.status < 500) this.batchLookups = false;
+      this.logger.info({ status: error.status }, 'servicenow batch api not usable; sending the lookups one by one');
+      return undefined;
+    }
+    if (answers === undefined) {
+      this.batchLookups = false;
+      this.logger.warn('servicenow answered the batch api with something else; sending lookups one by one from now on');
+      return undefined;
+    }
+    // An item the instance did not run (the batch was cut short) is sent on its own.
+    return Promise.all(
+      lookups.map((l, index) => {
+        const answer = answers.get(String(index));
+        if (answer === undefined) return this.read(l.table, l.terms, l);
+        if (answer.status >= 400) {
+          const parsed = errorResponse.safeParse(answer.json);
+          throw errorForStatus(answer.status, parsed.success ? parsed.data.error : undefined, `lookup in ${l.table}`);
+        }
+        return this.checkedRows(l.table, l.terms, l, this.parse(listResponse, answer.json, l.table).result);
+      }),
+    );
+  }
+
   private async read(table: string, terms: QueryTerms, options: FindOptions): Promise<ServiceNowRecord[]> {
+    const body = await this.send('GET', `/api/now/table/${table}`, this.lookupQuery(terms, options), undefined, `lookup in ${table}`);
+    return this.checkedRows(table, terms, options, this.parse(listResponse, body, table).result);
+  }
+
+  private lookupQuery(terms: QueryTerms, options: FindOptions): Record<string, string> {
     const query: Record<string, string> = {
       sysparm_query: equalsQuery(terms, options.orderByDesc),
       sysparm_exclude_reference_link: 'true',
@@ -118,8 +179,11 @@ export class ServiceNowTableClient {
     };
     // Ask for the terms' own columns too, so every row can be checked against them.
     if (options.fields) query.sysparm_fields = [...new Set(['sys_id', ...Object.keys(terms), ...options.fields])].join(',');
-    const body = await this.send('GET', `/api/now/table/${table}`, query, undefined, `lookup in ${table}`);
-    const rows = this.parse(listResponse, body, table).result;
+    return query;
+  }
+
+  /** The rows, once each is proven to match every term it can be checked against. */
+  private checkedRows(table: string, terms: QueryTerms, options: FindOptions, rows: ServiceNowRecord[]): ServiceNowRecord[] {
     for (const [field, expected] of Object.entries(terms)) {
       // Without sysparm_fields a row carries its own columns but no dot-walked values.
       if (!options.fields && field.includes('.')) continue;
