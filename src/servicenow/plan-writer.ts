@@ -1,9 +1,12 @@
-import { planLevels, refsIn, type FieldValue, type PlannedRecord, type RecordPlan, type SecretName } from '../core/record-plan.js';
+import { planLevels, refsIn, refsOf, type FieldValue, type PlannedRecord, type RecordPlan, type SecretName } from '../core/record-plan.js';
 import { SpokeError } from '../errors.js';
 import { SPOKES } from '../core/spoke-catalogue.js';
-import { decideAlias } from './shipped-alias.js';
+import { satisfiesTerm } from './encoded-query.js';
+import { PlanLookups, type FoundRecords } from './plan-lookups.js';
+import { decideAlias, type AliasDecision } from './shipped-alias.js';
 import { DefaultProfileMissingError, ServiceNowError, ServiceNowUnavailableError, ServiceNowUnreachableError } from './errors.js';
 import type { ServiceNowRecord, ServiceNowTableClient } from './table-client.js';
+import { WrittenSecrets } from './written-secrets.js';
 
 export type WriteOutcome = 'created' | 'updated' | 'unchanged' | 'found';
 
@@ -68,9 +71,11 @@ export class SpokeNotInstalledError extends ServiceNowError {
 }
 
 /**
- * Writes a plan level by level, each level's records concurrently. Every record is found by
- * its stable key before it is created, so running a plan again (after a failure, or twice)
- * updates or skips what exists and never duplicates.
+ * Writes a plan: first one round of lookups for every record (one Batch API call where the
+ * instance takes it; see PlanLookups), then only what is missing or differs, each record as
+ * soon as the records it refers to are written, independent ones concurrently. Every record is found by its stable key before it is
+ * created, so running a plan again (after a failure, or twice) updates or skips what exists and
+ * never duplicates; when everything exists and nothing changed, the round is all that is sent.
  */
 export class PlanWriter {
   /**
@@ -80,6 +85,8 @@ export class PlanWriter {
    * a queue; across replicas, also the shared lock (a lease in the store) when one is given.
    */
   private readonly aliasLocks = new Map<string, Promise<void>>();
+  /** Secrets this process wrote, so a rerun with the same one need not send it again. */
+  private readonly writtenSecrets = new WrittenSecrets();
 
   constructor(
     private readonly client: ServiceNowTableClient,
@@ -87,19 +94,31 @@ export class PlanWriter {
   ) {}
 
   async write(plan: RecordPlan, secrets: Secrets, onRecord = this.options.onRecord): Promise<Map<string, WrittenRecord>> {
-    await this.requirePlanColumns(plan);
+    const lookups = new PlanLookups(plan);
+    await this.requirePlanColumns(plan, lookups);
     const written = new Map<string, WrittenRecord>();
-    let unlock: (() => Promise<void>) | undefined;
+    // The alias decision reads which connections the shipped alias serves, so the lock is held
+    // from before the round that reads them until the connection is written.
+    const aliasSpoke = plan.records.find((record) => record.action === 'alias')?.spoke;
+    const unlock = aliasSpoke === undefined ? undefined : await this.lockAlias(aliasSpoke);
     try {
-      for (const level of planLevels(plan)) {
-        const alias = level.find((record) => record.action === 'alias');
-        if (alias?.spoke !== undefined && !unlock) unlock = await this.lockAlias(alias.spoke);
-        await this.writeLevel(level, written, secrets, onRecord);
-      }
+      const found = await this.lookUp(plan, lookups);
+      await this.writeInOrder(plan, found, written, secrets, onRecord);
     } finally {
       await unlock?.();
     }
     return written;
+  }
+
+  /** The one round of lookups; a failure is the plan's, with nothing written. */
+  private async lookUp(plan: RecordPlan, lookups: PlanLookups): Promise<FoundRecords> {
+    try {
+      return lookups.found(await this.client.findEach(lookups.lookups));
+    } catch (error) {
+      if (!(error instanceof SpokeError)) throw error;
+      const table = (error as { table?: unknown }).table;
+      throw new PlanWriteError(error, plan.records.find((record) => record.table === table) ?? plan.records[0]!, []);
+    }
   }
 
   /** Waits for the spoke's alias lock (this process's queue, then the shared lock); resolves with the function that releases it. */
@@ -126,32 +145,56 @@ export class PlanWriter {
     }
   }
 
-  private async writeLevel(level: PlannedRecord[], written: Map<string, WrittenRecord>, secrets: Secrets, onRecord: PlanWriterOptions['onRecord']): Promise<void> {
-    const results = await Promise.allSettled(level.map((record) => this.writeRecord(record, written, secrets)));
-    results.forEach((result) => {
-      if (result.status === 'fulfilled') {
-        written.set(result.value.key, result.value);
-        onRecord?.(result.value);
+  /**
+   * Each record is written as soon as the records it refers to are (a child never before its
+   * parents), so one slow insert holds up only the records below it, not a whole level. After
+   * the first failure nothing more starts; what is in flight finishes, and the failure is
+   * reported with everything written.
+   */
+  private async writeInOrder(plan: RecordPlan, found: FoundRecords, written: Map<string, WrittenRecord>, secrets: Secrets, onRecord: PlanWriterOptions['onRecord']): Promise<void> {
+    planLevels(plan); // refuses a cycle or an unknown ref before anything is written
+    const byKey = new Map(plan.records.map((record) => [record.key, record]));
+    const tasks = new Map<string, Promise<void>>();
+    let failure: { record: PlannedRecord; reason: unknown } | undefined;
+    const settled = (record: PlannedRecord): Promise<void> => {
+      let task = tasks.get(record.key);
+      if (task === undefined) {
+        const parents = refsOf(record);
+        task = Promise.all(parents.map((key) => settled(byKey.get(key)!))).then(async () => {
+          if (failure !== undefined || parents.some((key) => !written.has(key))) return;
+          let result: WrittenRecord;
+          try {
+            result = await this.writeRecord(record, found, written, secrets);
+          } catch (reason) {
+            failure ??= { record, reason };
+            return;
+          }
+          written.set(result.key, result);
+          onRecord?.(result);
+        });
+        tasks.set(record.key, task);
       }
-    });
-    const failed = results.findIndex((r) => r.status === 'rejected');
-    if (failed >= 0) {
-      const reason = (results[failed] as PromiseRejectedResult).reason;
-      if (!(reason instanceof SpokeError)) throw reason;
-      throw new PlanWriteError(reason, level[failed]!, [...written.values()]);
-    }
+      return task;
+    };
+    await Promise.all(plan.records.map(settled));
+    if (failure === undefined) return;
+    if (!(failure.reason instanceof SpokeError)) throw failure.reason;
+    throw new PlanWriteError(failure.reason, failure.record, [...written.values()]);
   }
 
   /**
-   * Every table and column the plan names, proven against the instance's dictionary before the
-   * first write: an instance that lacks one stops the setup with nothing written, not half way.
+   * Every table and column the plan names, and every column its lookups walk through, proven
+   * against the instance's dictionary before the first write: an instance that lacks one stops
+   * the setup with nothing written, not half way. Once the dictionary is read (the plan drawn
+   * earlier read it), this sends nothing.
    */
-  private async requirePlanColumns(plan: RecordPlan): Promise<void> {
+  private async requirePlanColumns(plan: RecordPlan, lookups: PlanLookups): Promise<void> {
     const checks = plan.records.map(async (record) => {
       const columns = [...Object.keys(record.match), ...Object.keys(record.fields), ...(record.action === 'alias' ? ['id', 'parent'] : [])];
       await this.client.requireColumns(record.table, columns);
-      // The alias step also reads connections to see whether the shipped alias is taken.
-      if (record.action === 'alias') await this.client.requireColumns('http_connection', ['name', 'connection_alias']);
+      for (const lookup of lookups.lookupsOf(record.key)) {
+        await this.client.requireColumns(lookup.table, [...Object.keys(lookup.terms), ...(lookup.fields ?? [])]);
+      }
       return record;
     });
     const results = await Promise.allSettled(checks);
@@ -162,26 +205,55 @@ export class PlanWriter {
     throw new PlanWriteError(reason, plan.records[failed]!, []);
   }
 
-  private async writeRecord(record: PlannedRecord, written: Map<string, WrittenRecord>, secrets: Secrets): Promise<WrittenRecord> {
+  private async writeRecord(record: PlannedRecord, found: FoundRecords, written: Map<string, WrittenRecord>, secrets: Secrets): Promise<WrittenRecord> {
     const resolve = (values: Record<string, FieldValue>) => resolveFields(values, written, secrets);
     const done = (row: ServiceNowRecord, outcome: WriteOutcome): WrittenRecord => ({ key: record.key, table: record.table, label: record.label, sysId: row.sys_id, outcome });
     switch (record.action) {
-      case 'find':
-        return done(await this.findCreatedByServiceNow(record, resolve(record.match)), 'found');
+      case 'find': {
+        const match = resolve(record.match);
+        const existing = rowMatching(found.rowsFor(record.key), match);
+        return done(existing ?? (await this.findCreatedByServiceNow(record, match)), 'found');
+      }
       case 'alias':
-        return this.resolveAlias(record, resolve(record.match), resolve(record.fields), done);
+        return this.resolveAlias(record, found, resolve(record.match), resolve(record.fields), done);
       case 'upsert': {
         const match = resolve(record.match);
         const fields = resolve(record.fields);
-        // A record whose parent was created in this run cannot exist yet: skip the lookup.
+        // A record whose parent was created in this run cannot exist yet: nothing to look for.
         const parentIsNew = refsIn(record.match).some((key) => written.get(key)?.outcome === 'created');
-        const existing = parentIsNew ? undefined : await this.client.findOne(record.table, match);
+        const existing = parentIsNew ? undefined : await this.existing(record, found, match);
         if (!existing) return done(await this.insert(record, match, fields), 'created');
-        const changed = changedFields(existing, fields, secretColumns(record));
+        const changed = this.changedFields(record, existing, fields);
         if (Object.keys(changed).length === 0) return done(existing, 'unchanged');
-        await this.client.updateRecord(record.table, existing.sys_id, changed, { encryptedFields: secretColumns(record).length > 0 });
+        const updated = await this.client.updateRecord(record.table, existing.sys_id, changed, { encryptedFields: secretColumns(record).length > 0 });
+        this.rememberSecrets(record, existing.sys_id, updated, changed);
         return done(existing, 'updated');
       }
+    }
+  }
+
+  /**
+   * The record as the round found it: the row under the parents this run resolved (the round
+   * found children by their parents' names, so a row under a namesake parent is not ours). A
+   * lookup the round could not settle is made again now, exactly.
+   */
+  private async existing(record: PlannedRecord, found: FoundRecords, match: Record<string, string>): Promise<ServiceNowRecord | undefined> {
+    const rows = found.rowsFor(record.key);
+    return rows === undefined ? this.client.findOne(record.table, match) : rowMatching(rows, match);
+  }
+
+  /** Columns whose stored value differs from what the plan wants; a secret counts as changed unless this process wrote that very secret there and nobody wrote it since. */
+  private changedFields(record: PlannedRecord, existing: ServiceNowRecord, wanted: Record<string, string>): Record<string, string> {
+    const secrets = secretColumns(record);
+    const differs = ([column, value]: [string, string]) =>
+      secrets.includes(column) ? !this.writtenSecrets.holds(record.table, existing.sys_id, column, value, existing[column]) : String(existing[column] ?? '') !== value;
+    return Object.fromEntries(Object.entries(wanted).filter(differs));
+  }
+
+  /** After a write that carried secrets: what their columns read now, for the next run to compare. */
+  private rememberSecrets(record: PlannedRecord, sysId: string, answer: ServiceNowRecord, sent: Record<string, string>): void {
+    for (const column of secretColumns(record)) {
+      if (sent[column] !== undefined) this.writtenSecrets.remember(record.table, sysId, column, sent[column], answer[column]);
     }
   }
 
@@ -193,13 +265,15 @@ export class PlanWriter {
     const attempts = 1 + (this.options.insertAttempts ?? 2);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.client.createRecord(record.table, { ...match, ...fields }, { encryptedFields: secretColumns(record).length > 0 });
+        const created = await this.client.createRecord(record.table, { ...match, ...fields }, { encryptedFields: secretColumns(record).length > 0 });
+        this.rememberSecrets(record, created.sys_id, created, fields);
+        return created;
       } catch (error) {
         const uncertain = error instanceof ServiceNowUnavailableError || error instanceof ServiceNowUnreachableError;
         if (!uncertain || attempt >= attempts) throw error;
         const committed = await this.client.findOne(record.table, match);
         if (committed) {
-          if (secretColumns(record).length > 0) await this.client.updateRecord(record.table, committed.sys_id, fields, { encryptedFields: true });
+          if (secretColumns(record).length > 0) this.rememberSecrets(record, committed.sys_id, await this.client.updateRecord(record.table, committed.sys_id, fields, { encryptedFields: true }), fields);
           return committed;
         }
       }
@@ -218,17 +292,19 @@ export class PlanWriter {
 
   /**
    * The alias decision made again at write time (ServiceNow may have changed since the plan was
-   * shown), by the same function the plan used to say what it found.
+   * shown), under the spoke's lock, from what the round found, by the same function the plan
+   * used to say what it found; asked again exactly when the round could not settle it.
    */
   private async resolveAlias(
     record: PlannedRecord,
+    found: FoundRecords,
     match: Record<string, string>,
     child: Record<string, string>,
     done: (row: ServiceNowRecord, outcome: WriteOutcome) => WrittenRecord,
   ): Promise<WrittenRecord> {
     const spoke = record.spoke === undefined ? undefined : SPOKES[record.spoke];
     const connectionName = child.name ?? '';
-    const decision = spoke === undefined ? undefined : await decideAlias(this.client, spoke, connectionName);
+    const decision: AliasDecision | undefined = spoke === undefined ? undefined : (found.alias() ?? { decision: await decideAlias(this.client, spoke, connectionName) }).decision;
     if (!decision) throw new SpokeNotInstalledError(match.name ?? record.label);
     const { shipped } = decision;
     const shippedName = String(shipped.name);
@@ -237,6 +313,11 @@ export class PlanWriter {
     if (decision.useShipped) return { ...done(shipped, 'found'), label: shippedName };
     return asChild(await this.insert({ ...record, action: 'upsert' }, { name: connectionName, parent: shipped.sys_id }, child), 'created');
   }
+}
+
+/** The row whose columns hold every value of `match` (a reference's sys_id included), as ServiceNow compares them. */
+function rowMatching(rows: readonly ServiceNowRecord[] | undefined, match: Record<string, string>): ServiceNowRecord | undefined {
+  return rows?.find((row) => Object.entries(match).every(([column, value]) => satisfiesTerm(row[column], value)));
 }
 
 function secretColumns(record: PlannedRecord): string[] {
@@ -258,11 +339,6 @@ function resolveFields(values: Record<string, FieldValue>, written: Map<string, 
     }
   }
   return out;
-}
-
-/** Columns whose stored value differs from what the plan wants; secrets cannot be read back, so they are always sent. */
-function changedFields(existing: ServiceNowRecord, wanted: Record<string, string>, secrets: string[]): Record<string, string> {
-  return Object.fromEntries(Object.entries(wanted).filter(([column, value]) => secrets.includes(column) || String(existing[column] ?? '') !== value));
 }
 
 function sleep(ms: number): Promise<void> {
