@@ -3,7 +3,7 @@
  * HealthProbe and PostgresSpokeStore against the stand-ins. Built as app.ts builds them, minus
  * Slack (the notifier only counts).
  *
- * argv[2] is a JSON object (see ReplicaOptions). Prints one JSON line `{ ready }` once the store
+ * SPOKE_BENCH_REPLICA holds a JSON object (see ReplicaOptions; in the environment, not argv, so the key is not in ps). Prints one JSON line `{ ready }` once the store
  * is open; on "go" on stdin runs one sweep and prints `{ done }` with what it did; exits on "exit"
  * or when stdin closes (the harness died).
  */
@@ -49,7 +49,7 @@ export interface ReplicaReport {
   sweepPeakRss: number;
 }
 
-const options = JSON.parse(process.argv[2] ?? '{}') as ReplicaOptions;
+const options = JSON.parse(process.env.SPOKE_BENCH_REPLICA ?? '{}') as ReplicaOptions;
 const say = (line: unknown) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
 const logger = createLogger('silent');

@@ -62,8 +62,8 @@ class ChildLines {
 /** Every process this bench started, killed by its own id if the bench ends before they do. */
 const children = new Set<ChildProcess>();
 
-function start(script: string, args: string[], label: string): ChildLines {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+function start(script: string, args: string[], label: string, env: Record<string, string> = {}): ChildLines {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return new ChildLines(child, label);
@@ -162,7 +162,7 @@ interface RunFigures {
 
 async function sweepWith(replicas: number, url: string, key: Buffer, seeded: Seeded, standIns: ChildLines): Promise<RunFigures> {
   const options: ReplicaOptions = { databaseUrl: url, keyHex: key.toString('hex'), serviceNowUrl: seeded.serviceNowUrl, authUrl: seeded.authUrl, apiUrl: seeded.apiUrl, concurrency: CONCURRENCY, perSite: PER_SITE };
-  const bots = Array.from({ length: replicas }, (_, i) => start('bench/replica-sweep-child.ts', [JSON.stringify(options)], `replica ${i + 1}`));
+  const bots = Array.from({ length: replicas }, (_, i) => start('bench/replica-sweep-child.ts', [], `replica ${i + 1}`, { SPOKE_BENCH_REPLICA: JSON.stringify(options) }));
   try {
     const ready = await Promise.all(bots.map((b) => b.next<{ ready: { connections: number } }>()));
     for (const r of ready) if (r.ready.connections !== CONNECTIONS) throw new Error(`a replica opened the store with ${r.ready.connections} connections, not ${CONNECTIONS}`);
@@ -176,8 +176,15 @@ async function sweepWith(replicas: number, url: string, key: Buffer, seeded: See
     const startedAt = new Date();
     const started = performance.now();
     for (const b of bots) b.send('go');
-    const reports = await Promise.all(bots.map((b) => b.next<{ done: ReplicaReport }>().then((d) => d.done)));
+    // A long sweep says how far it is, on stderr, every 30 s (the health rows written so far).
+    const progress = setInterval(() => {
+      adminQuery(url, `SELECT count(*) AS n FROM health WHERE (doc ->> 'checkedAt')::timestamptz >= $1`, [startedAt])
+        .then((r) => console.error(`  … ${replicas} replica${replicas > 1 ? 's' : ''}: ${(r.rows[0] as { n: string }).n}/${CONNECTIONS} checked after ${s(performance.now() - started)}`))
+        .catch(() => undefined);
+    }, 30_000);
+    const reports = await Promise.all(bots.map((b) => b.next<{ done: ReplicaReport }>().then((d) => d.done))).finally(() => clearInterval(progress));
     const wallMs = performance.now() - started;
+    console.error(`  ${replicas} replica${replicas > 1 ? 's' : ''}: ${CONNECTIONS} connections swept in ${s(wallMs)} (checks per replica ${reports.map((r) => r.checked).join(' / ')})`);
     const machineAfter = machineCpu();
     const standInCpuMs = processCpuMs(standIns.child.pid!) - standInCpu;
     const postgresCpuUsed = postgresCpuMs(port) - postgresCpu;
@@ -288,12 +295,14 @@ export async function benchReplicasSweep(): Promise<void> {
   process.once('SIGTERM', onSignal);
   process.once('exit', killChildren);
   try {
+    const began = performance.now();
     postgres = await startPostgres();
     standIns = start('bench/standins-process.ts', [String(CONNECTIONS), String(SITES), String(LATENCY_MS)], 'stand-ins');
     const seeded = await standIns.next<Seeded>();
     const key = randomBytes(32);
     await adminQuery(postgres.url, 'CREATE DATABASE spoke_seed TEMPLATE template0');
     const seedMs = await seedDatabase(databaseUrl(postgres.url, 'spoke_seed'), key, seeded);
+    console.error(`  ${CONNECTIONS} connections seeded in the stand-ins and the store in ${s(performance.now() - began)}`);
     const runs: RunFigures[] = [];
     for (const replicas of RUNS) {
       const name = `spoke_replicas_${replicas}`;
