@@ -39,6 +39,28 @@ describe('/spoke audit', () => {
     expect(contexts).toContain('1 unreadable line in the audit log (first at line 2): run `spokebot audit verify`');
   });
 
+  it('pages a long log without counting it whole: "N+ more" until the entries left fit the pages read', async () => {
+    world = await startWorld();
+    await Promise.all(Array.from({ length: 130 }, (_, i) => world.bot.store.audit({ actor: ADMIN, action: 'step', outcome: 'ok', detail: { n: String(i + 1) } })));
+    const page = async (words: string) => {
+      const since = world.slack.calls.length;
+      await runCommand(world, words);
+      const answer = await world.slack.waitForCall('response_url', (c) => world.slack.calls.indexOf(c) >= since && String(c.args.text).startsWith('Audit log'));
+      const contexts = (answer.args.blocks as Array<{ type: string; elements?: Array<{ text: string }> }>).filter((b) => b.type === 'context').map((b) => b.elements![0]!.text);
+      return { title: String(answer.args.text), contexts, numbers: [...JSON.stringify(answer.args.blocks).matchAll(/n=(\d+)/g)].map((m) => Number(m[1])) };
+    };
+    // Page 1 reads 4 pages' worth (120 of 130 entries): more than that is left unsaid.
+    const first = await page('audit');
+    expect(first.title).toBe('Audit log (page 1)');
+    expect(first.contexts).toContain('Page 1 · 90+ more: `/spoke audit --page 2`');
+    expect(first.numbers).toEqual(Array.from({ length: 30 }, (_, i) => 130 - i));
+    // Page 2 reads 5 pages' worth, which holds every entry: the total is exact again.
+    const second = await page('audit --page 2');
+    expect(second.title).toBe('Audit log (page 2 of 5)');
+    expect(second.contexts).toContain('Page 2 of 5 · 130 entries in all · 70 more: `/spoke audit --page 3`');
+    expect(second.numbers).toEqual(Array.from({ length: 30 }, (_, i) => 100 - i));
+  });
+
   it('says nothing of the kind for a clean log', async () => {
     world = await startWorld();
     await world.bot.store.audit({ actor: ADMIN, action: 'step', outcome: 'ok' });

@@ -7,6 +7,13 @@ import { requireAdmin, type Subcommand } from './subcommand.js';
 /** Entries a page of `/spoke audit` shows, newest first; older ones are on the next pages. */
 export const AUDIT_PAGE_SIZE = 30;
 
+/**
+ * Pages read past the one asked for. The log is read back from its end only as far as a page
+ * needs, since counting every match would mean reading a long log whole on every command: a few
+ * pages more give the exact total of a short answer, and "N+ more" of a long one.
+ */
+const PAGES_AHEAD = 3;
+
 const USAGE = `Usage: \`${SLASH_COMMAND} audit [connection] [--since YYYY-MM-DD] [--page N]\``;
 
 /** Details hold what people typed (reasons, command text): escaped, so they show as typed. */
@@ -28,7 +35,10 @@ export const audit: Subcommand = async (args, words, deps) => {
   const connection = rest.filter((_, i) => sinceAt < 0 || (i !== sinceAt && i !== sinceAt + 1)).join(' ').trim();
   await args.ack();
   if (!(await requireAdmin(args, deps, 'audit', 'read the audit log of'))) return;
-  const events = await deps.store.auditLog.latest({ ...(connection ? { connection } : {}), ...(since ? { since } : {}), limit: Number.MAX_SAFE_INTEGER });
+  const limit = (page + PAGES_AHEAD) * AUDIT_PAGE_SIZE;
+  const events = await deps.store.auditLog.latest({ ...(connection ? { connection } : {}), ...(since ? { since } : {}), limit });
+  // Fewer than asked for: these are all the matching entries, and the total is known.
+  const complete = events.length < limit;
   const lines = events.map(auditLine);
   // Context lines go under the list: the page line, unreadable lines in the log if any, and where the full log is.
   const { unreadable } = deps.store.auditLog;
@@ -37,13 +47,17 @@ export const audit: Subcommand = async (args, words, deps) => {
   // Both quote what was typed after the command.
   const title = `Audit log${connection ? ` for ${escapeMrkdwn(connection)}` : ''}`;
   const options = escapeMrkdwn(`${connection ? ` ${connection}` : ''}${sinceText ? ` --since ${sinceText}` : ''}`);
+  const nextCommand = (next: number) => `${SLASH_COMMAND} audit${options} --page ${next}`;
   const blocks: KnownBlock[] = [];
   if (lines.length === 0) blocks.push(...textSections(['No audit entries match.']));
+  // Only a complete answer can lack the page: a longer one was read at least that far.
   else if (!shown) blocks.push(...textSections([`There is no page ${page}: ${lines.length} entries fill ${pages.length} page(s). \`${SLASH_COMMAND} audit${options}\` shows the first.`]));
   else {
     blocks.push(...textSections(shown));
     const shownThrough = pages.slice(0, page).reduce((n, p) => n + p.length, 0);
-    const footer = pageFooter({ page, pages: pages.length, total: lines.length, shownThrough, noun: 'entries', nextCommand: (next) => `${SLASH_COMMAND} audit${options} --page ${next}` });
+    const footer = complete
+      ? pageFooter({ page, pages: pages.length, total: lines.length, shownThrough, noun: 'entries', nextCommand })
+      : { type: 'context' as const, elements: [{ type: 'mrkdwn' as const, text: `Page ${page} · ${lines.length - shownThrough}+ more: \`${nextCommand(page + 1)}\`` }] };
     if (footer) blocks.push(footer);
   }
   if (unreadable.count > 0) {
@@ -52,5 +66,6 @@ export const audit: Subcommand = async (args, words, deps) => {
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${n} unreadable line${n === 1 ? '' : 's'} in the audit log (first at line ${unreadable.firstLine}): run \`spokebot audit verify\`` }] });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `The full log is at \`${deps.store.auditLog.location}\`; \`spokebot audit export --since YYYY-MM-DD\` (from a clone: \`npm run audit:export -- --since YYYY-MM-DD\`) prints it for a SIEM.` }] });
-  await args.respond({ response_type: 'ephemeral', text: `${title}${shown && pages.length > 1 ? ` (page ${page} of ${pages.length})` : ''}`, blocks });
+  const pageNote = !shown ? '' : !complete ? ` (page ${page})` : pages.length > 1 ? ` (page ${page} of ${pages.length})` : '';
+  await args.respond({ response_type: 'ephemeral', text: `${title}${pageNote}`, blocks });
 };
