@@ -13,7 +13,7 @@ export interface ChainEnd {
   terminated: boolean;
 }
 
-/** Every line the bot writes has it; a line without it is not on the chain and need not be parsed. */
+/** Every chained line has it; a line without it is not on the chain and need not be parsed. */
 const PREV_KEY = Buffer.from('"prev"');
 
 /**
@@ -27,33 +27,39 @@ export async function readChainEnd(handle: FileHandle, size: number): Promise<Ch
   const end: ChainEnd = { lastHash: GENESIS, lastSeq: 0, torn: [], terminated: size === 0 || (await lastByte(handle, size)) === 0x0a };
   let tornCount = 0;
   let tornStart = size;
-  let lastReadableFound = false;
-  lines: for await (const batch of linesBackward(handle, size)) {
+  // Where the last readable line starts, when it is from before the chain (it has no seq).
+  let legacyAt: number | undefined;
+  lastReadable: for await (const batch of linesBackward(handle, size)) {
     for (const line of batch) {
-      if (lastReadableFound && !line.bytes.includes(PREV_KEY)) continue;
       const parsed = parseLine(line.bytes);
       if (parsed.kind === 'unreadable') {
-        if (!lastReadableFound) {
-          tornCount++;
-          tornStart = line.start;
-        }
+        tornCount++;
+        tornStart = line.start;
         continue;
       }
-      if (!lastReadableFound) {
-        lastReadableFound = true;
-        end.lastHash = lineHash(line.bytes);
-      }
-      if (parsed.kind === 'chained') {
-        end.lastSeq = parsed.seq;
-        break lines;
-      }
+      end.lastHash = lineHash(line.bytes);
+      if (parsed.kind === 'chained') end.lastSeq = parsed.seq;
+      else legacyAt = line.start;
+      break lastReadable;
     }
   }
+  if (legacyAt !== undefined) end.lastSeq = await newestSeqBefore(handle, legacyAt);
   if (tornCount > 0) {
     const first = (await countNewlines(handle, tornStart)) + 1;
     end.torn = Array.from({ length: tornCount }, (_, i) => first + i);
   }
   return end;
+}
+
+/** The seq of the newest chained entry in [0, end), 0 when none: only lines holding "prev" are parsed. */
+async function newestSeqBefore(handle: FileHandle, end: number): Promise<number> {
+  for await (const batch of linesBackward(handle, end, { containing: PREV_KEY })) {
+    for (const line of batch) {
+      const parsed = parseLine(line.bytes);
+      if (parsed.kind === 'chained') return parsed.seq;
+    }
+  }
+  return 0;
 }
 
 async function lastByte(handle: FileHandle, size: number): Promise<number> {

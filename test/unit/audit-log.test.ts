@@ -158,6 +158,19 @@ describe('AuditLog', () => {
     expect(await verify()).toMatchObject({ legacy: 2, chainStart: 3, chained: 1 });
   });
 
+  it('after a last line without a hash, goes on from the newest entry on the chain and chains onto that line', async () => {
+    const log = await AuditLog.open(path);
+    for (let i = 1; i <= 3; i++) await log.append(event(i));
+    await log.close();
+    // What an older version of the bot appending to the same file would leave.
+    await appendFile(path, `${JSON.stringify(event(4))}\n`);
+    const reopened = await AuditLog.open(path);
+    await reopened.append(event(5));
+    await reopened.close();
+    const lines = await fileLines();
+    expect(JSON.parse(lines[4]!)).toMatchObject({ seq: 4, prev: lineHash(lines[3]!) });
+  });
+
   it('after a failed write, reads the end of the file again so the chain still holds', async () => {
     const prototype = await fileHandlePrototype();
     const log = await AuditLog.open(path);
