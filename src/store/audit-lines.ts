@@ -121,10 +121,14 @@ function linesHolding(bytes: Buffer, whole: number, needle: Buffer): Span[] {
 
 /** How many newlines [0, end) holds: the number of the line that starts at `end`, less one. */
 export async function countNewlines(handle: FileHandle, end: number, chunkSize = 1024 * 1024): Promise<number> {
+  // One buffer for the whole file: nothing read is kept, and a long log then costs no garbage.
+  const buffer = Buffer.allocUnsafe(Math.min(chunkSize, end));
   let count = 0;
-  for (let position = 0; position < end; position += chunkSize) {
-    const chunk = await readAt(handle, position, Math.min(chunkSize, end - position));
-    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, nl + 1)) count++;
+  for (let position = 0; position < end; ) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, end - position), position);
+    if (bytesRead === 0) throw new Error(`the audit log ended at byte ${position}, before byte ${end} it had a moment ago`);
+    for (let nl = buffer.indexOf(0x0a); nl >= 0 && nl < bytesRead; nl = buffer.indexOf(0x0a, nl + 1)) count++;
+    position += bytesRead;
   }
   return count;
 }
