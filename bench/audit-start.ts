@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,7 @@ const mib = (value: number) => `${value.toFixed(1)} MiB`;
 export async function benchAuditStart(): Promise<void> {
   console.log('\nStart over a long audit log (lowdb store, a fresh process per start, median of 3)');
   console.log('  entries        file        open   RSS growth   latest 30 at start   unreadable counted (RSS then)   then: latest 30   of one connection   of one with none');
+  const torn: string[] = [];
   for (const entries of SIZES) {
     const dir = await mkdtemp(join(tmpdir(), 'spokebot-audit-start-'));
     try {
@@ -85,10 +86,19 @@ export async function benchAuditStart(): Promise<void> {
         ms(of((f) => f.latestAbsentMs)).padStart(18),
       ];
       console.log(`  ${cells.join('')}`);
+      // After a crash the torn last line is numbered, which counts the newlines before it.
+      const afterCrash: AuditStartFigures[] = [];
+      for (let i = 0; i < 3; i++) {
+        await appendFile(logPath, '{"at":"2026-01-01T00:00:00.000Z","actor":"U1","act');
+        afterCrash.push(await startOnce(storePath));
+      }
+      torn.push(`  ${entries.toLocaleString('en').padStart(9)}: open ${ms(median(afterCrash.map((f) => f.openMs)))}, RSS growth ${mib(median(afterCrash.map((f) => f.rssGrowthMiB)))}`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }
+  console.log('  a start after a crash mid-append (the torn last line numbered and noted):');
+  for (const line of torn) console.log(line);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
