@@ -32,6 +32,26 @@ export interface TenantInfoOptions {
 export class TenantInfoClient {
   constructor(private readonly options: TenantInfoOptions) {}
 
+  /**
+   * A lookup that asks each site once for as long as it is kept (the health sweep keeps one per
+   * sweep): a thousand connections on fifty sites make fifty tenant_info requests, not a thousand.
+   * A failure is kept too, so a site that does not answer is not asked again by every connection
+   * on it within the same sweep; the next sweep asks afresh.
+   */
+  cached(): (siteOrigin: string) => Promise<string> {
+    const asked = new Map<string, Promise<string>>();
+    return (siteOrigin) => {
+      let answer = asked.get(siteOrigin);
+      if (!answer) {
+        answer = this.discoverCloudId(siteOrigin);
+        // Kept for connections that ask later; one that never does must not be an unhandled rejection.
+        answer.catch(() => undefined);
+        asked.set(siteOrigin, answer);
+      }
+      return answer;
+    };
+  }
+
   async discoverCloudId(siteOrigin: string): Promise<string> {
     // Checked again here, not only in the modal: nothing reaches a host off the allowlist.
     if (!siteAllowed(siteOrigin, this.options.allowlist)) {

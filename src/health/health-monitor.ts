@@ -53,6 +53,15 @@ export const LIVE_CHECK_REUSE_MS = 30_000;
  */
 export const checkClaimMs = (intervalMs: number) => Math.min(5 * 60_000, Math.max(60_000, intervalMs));
 
+/**
+ * Checks a sweep claims at once, and reads ahead together: one `IN` query per table for the
+ * whole chunk (health/sweep-reads.ts IDS_PER_QUERY). Two chunks are out at a time.
+ */
+export const SWEEP_CHUNK = 50;
+
+/** Runs a check's probe within the sweep's concurrency limits (a Check now has none). */
+type Slot = <T>(probe: () => Promise<T>) => Promise<T>;
+
 /** How long a reminder being sent is this replica's: a replica that dies mid-send leaves it to another after this. */
 const REMINDER_CLAIM_MS = 2 * 60_000;
 
@@ -74,21 +83,31 @@ export class HealthMonitor {
    * makes one round of ServiceNow reads and one sign-in, not one per click).
    */
   check(connection: Connection, options: { redraw?: boolean; reuseWithinMs?: number } = {}): Promise<HealthRecord> {
+    return this.checkWith(connection, options);
+  }
+
+  /**
+   * check(), plus what a sweep needs: `slot` wraps the probe (the part that sends requests) in the
+   * sweep's concurrency limits, and `probed` is told once the probe is over, which frees the
+   * sweep to claim more while this check's result is saved and its notices sent.
+   */
+  private checkWith(connection: Connection, options: { redraw?: boolean; reuseWithinMs?: number; slot?: Slot; probed?: () => void }): Promise<HealthRecord> {
     const running = this.inFlight.get(connection.name);
     if (running) return running;
     const last = options.reuseWithinMs ? this.options.store.getHealth(connection.name) : undefined;
     if (last && this.options.now().getTime() - Date.parse(last.checkedAt) < options.reuseWithinMs!) return Promise.resolve(last);
-    const check = this.runCheck(connection, options.redraw ?? true).finally(() => this.inFlight.delete(connection.name));
+    const check = this.runCheck(connection, options.redraw ?? true, options.slot ?? ((probe) => probe()), options.probed).finally(() => this.inFlight.delete(connection.name));
     this.inFlight.set(connection.name, check);
     return check;
   }
 
-  private async runCheck(given: Connection, redraw: boolean): Promise<HealthRecord> {
+  private async runCheck(given: Connection, redraw: boolean, slot: Slot, probed?: () => void): Promise<HealthRecord> {
     const { store, now: clock, intervalMs } = this.options;
     // The connection as it is now, not as the caller read it: a sweep's copy may predate a rotation.
     const connection = store.getConnection(given.name) ?? given;
     const previous = store.getHealth(connection.name);
-    const { facts, authFailedAt } = await this.options.probe.probe(connection, previous);
+    const { facts, authFailedAt } = await slot(() => this.options.probe.probe(connection, previous));
+    probed?.();
     const now = clock();
     const report = evaluateHealth(facts, now, { warnDays: this.options.warnDays ?? 14 });
     const decision = decideAlert(previous ?? {}, report.state, previous?.state, now, intervalMs);
@@ -140,33 +159,59 @@ export class HealthMonitor {
   }
 
   /**
-   * Due checks are claimed from the store a few at a time (store.claimDueChecks), so replicas
+   * Due checks are claimed from the store a chunk at a time (store.claimDueChecks), so replicas
    * sharing a store split the sweep between them and each check runs on one of them; more are
-   * claimed as slots free up. A claim whose replica dies runs out and the check is due again.
+   * claimed as checks finish probing. A claim whose replica dies runs out and the check is due again.
+   *
+   * Each chunk's reads are started together (probe.readAhead: a few `IN` queries for the whole
+   * chunk, each site's tenant_info once per sweep); two chunks are out at once, so the next
+   * chunk's reads are in flight while this one's results are judged and saved. Saving (the store
+   * makes each result durable before it counts) and notices happen after a check's probe and
+   * hold neither a slot nor a place in the claim-ahead: what waits on the disk does not keep
+   * the next requests from going out.
    */
   private async runSweep(): Promise<number> {
-    const { store, logger, intervalMs } = this.options;
+    const { store, logger, intervalMs, probe } = this.options;
     const leaseMs = checkClaimMs(intervalMs);
-    // Enough claimed ahead to keep every slot busy, not so many that other replicas go idle.
-    const ahead = (this.options.concurrency ?? 16) * 2;
+    const ahead = SWEEP_CHUNK * 2;
     const before = new Map<string, HealthRecord['state'] | undefined>();
-    const running = new Set<Promise<void>>();
+    /** Claimed checks still probing: what the claim-ahead counts. */
+    const probing = new Set<Promise<void>>();
+    /** Every claimed check until its result is saved and its notices sent. */
+    const finishing = new Set<Promise<void>>();
     let checked = 0;
-    for (;;) {
-      if (running.size >= ahead) {
-        await Promise.race(running);
-        continue;
+    try {
+      for (;;) {
+        if (probing.size > ahead - SWEEP_CHUNK) {
+          await Promise.race(probing);
+          continue;
+        }
+        // A whole chunk, so that each of its reads is one query (a claim of 60 would make two of each).
+        const names = await store.claimDueChecks({ limit: SWEEP_CHUNK, leaseMs });
+        if (names.length === 0) break;
+        checked += names.length;
+        const connections: Connection[] = [];
+        for (const name of names) {
+          before.set(name, store.getHealth(name)?.state);
+          const connection = store.getConnection(name);
+          if (connection?.state === 'connected') connections.push(connection);
+        }
+        probe.readAhead(connections);
+        for (const name of names) {
+          let probed!: () => void;
+          const probeOver = new Promise<void>((resolve) => (probed = resolve)).finally(() => probing.delete(probeOver));
+          probing.add(probeOver);
+          const done = this.checkClaimed(name, probed).finally(() => {
+            probed();
+            finishing.delete(done);
+          });
+          finishing.add(done);
+        }
       }
-      const names = await store.claimDueChecks({ limit: ahead - running.size, leaseMs });
-      if (names.length === 0) break;
-      checked += names.length;
-      for (const name of names) {
-        before.set(name, store.getHealth(name)?.state);
-        const done = this.checkClaimed(name).finally(() => running.delete(done));
-        running.add(done);
-      }
+      await Promise.all(finishing);
+    } finally {
+      probe.endSweep();
     }
-    await Promise.all(running);
     // One redraw of the views that show states per sweep, not one per connection.
     if ([...before].some(([name, state]) => state !== store.getHealth(name)?.state)) await this.options.notifier.statesChanged();
     logger.debug({ checked }, 'health sweep done');
@@ -174,14 +219,15 @@ export class HealthMonitor {
   }
 
   /** One claimed check; never rejects (a failure is logged and waits an interval like any other check). */
-  private async checkClaimed(name: string): Promise<void> {
+  private async checkClaimed(name: string, probed: () => void): Promise<void> {
     const { store } = this.options;
     // Read when its turn comes: removed meanwhile, it is not checked.
     const connection = store.getConnection(name);
     if (connection?.state !== 'connected') return;
     try {
       // The site slot first, then a global one: a busy site must not hold slots other sites could use.
-      await this.site(connection.siteOrigin)(() => this.all(() => this.check(connection, { redraw: false })));
+      const slot: Slot = (probe) => this.site(connection.siteOrigin)(() => this.all(probe));
+      await this.checkWith(connection, { redraw: false, slot, probed });
     } catch (error) {
       this.options.logger.error({ connection: name, err: error }, 'health check failed');
       // Not again at every tick: the next try waits an interval like any other.

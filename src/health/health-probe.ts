@@ -2,7 +2,7 @@ import { CredentialRejectedError } from '../atlassian/errors.js';
 import type { TenantInfoClient } from '../atlassian/tenant-info.js';
 import { apiTokenExpiry, type HealthFacts } from '../core/health.js';
 import { RECORD_KEYS } from '../core/record-keys.js';
-import { CREDENTIAL_TABLE, SPOKES, connectionUrlForMethod } from '../core/spoke-catalogue.js';
+import { SPOKES, connectionUrlForMethod } from '../core/spoke-catalogue.js';
 import { adviceFor } from '../core/verification-advice.js';
 import { SpokeError } from '../errors.js';
 import { consentClock, instanceKeepsRows, readTokenRows, threeLeggedCredentials } from '../servicenow/consent-watcher.js';
@@ -10,6 +10,7 @@ import type { ServiceNowRecord, ServiceNowTableClient } from '../servicenow/tabl
 import type { CredentialVerifier } from '../setup/credential-verifier.js';
 import { SignInDeferredError, SignInLimiter } from '../setup/sign-in-limiter.js';
 import type { Connection, HealthRecord, SpokeStore } from '../store/spoke-store.js';
+import { SweepReads, wantedRecords, type ConnectionReads } from './sweep-reads.js';
 
 export interface HealthProbeDeps {
   store: SpokeStore;
@@ -42,18 +43,36 @@ const reason = (error: unknown) => (error instanceof SpokeError ? error.message 
  */
 export class HealthProbe {
   private readonly signIns: SignInLimiter;
+  /** The running sweep's reads, batched across its connections; undefined between sweeps. */
+  private sweepReads: SweepReads | undefined;
 
   constructor(private readonly deps: HealthProbeDeps) {
     this.signIns = deps.signIns ?? new SignInLimiter({ now: deps.now, backoffMs: deps.authBackoffMs });
   }
 
+  /**
+   * Starts reading, batched, what the checks of these connections will ask ServiceNow and the
+   * sites (sweep-reads.ts); their probes then take those answers instead of asking one by one.
+   * The health sweep calls it with each chunk it claims, and endSweep when it is done.
+   */
+  readAhead(connections: readonly Connection[]): void {
+    this.sweepReads ??= new SweepReads(this.deps.serviceNow, this.deps.tenantInfo);
+    this.sweepReads.add(connections);
+  }
+
+  /** Forgets the sweep's reads: the next sweep, and a Check now after it, ask afresh. */
+  endSweep(): void {
+    this.sweepReads = undefined;
+  }
+
   async probe(connection: Connection, previous?: HealthRecord): Promise<ProbeResult> {
     const oauth = connection.method !== 'api_token';
+    const ahead = this.sweepReads?.take(connection);
     const [records, scopes, site, refreshToken, credential] = await Promise.all([
-      this.records(connection),
-      oauth ? this.scopes(connection) : Promise.resolve(undefined),
-      this.site(connection),
-      connection.method === 'oauth_3lo' ? this.refreshToken(connection) : Promise.resolve(undefined),
+      this.records(connection, ahead),
+      oauth ? this.scopes(connection, ahead) : Promise.resolve(undefined),
+      this.site(connection, ahead),
+      connection.method === 'oauth_3lo' ? this.refreshToken(connection, ahead) : Promise.resolve(undefined),
       connection.method === 'oauth_3lo' ? Promise.resolve(undefined) : this.credential(connection, previous),
     ]);
     const tokenExpiry = apiTokenExpiry(connection);
@@ -69,20 +88,16 @@ export class HealthProbe {
     return { facts, ...(credential?.failedAt ? { authFailedAt: credential.failedAt } : {}) };
   }
 
-  private async records(connection: Connection): Promise<HealthFacts['records']> {
+  private async records(connection: Connection, ahead: ConnectionReads | undefined): Promise<HealthFacts['records']> {
     const spoke = SPOKES[connection.spoke];
     const urlExpected = connectionUrlForMethod(connection.method, connection.scopedToken ?? false, spoke, this.deps.apiUrl, connection.siteOrigin, connection.cloudId);
-    const wanted: Array<[string, string]> = [
-      [RECORD_KEYS.alias, 'sys_alias'],
-      [RECORD_KEYS.connection, 'http_connection'],
-      [RECORD_KEYS.credential, CREDENTIAL_TABLE[connection.method]],
-      ...(connection.method === 'api_token' ? [] : ([[RECORD_KEYS.profile, 'oauth_entity_profile'], [RECORD_KEYS.entity, 'oauth_entity']] as Array<[string, string]>)),
-    ];
     try {
       const rows = await Promise.all(
-        wanted.map(async ([key, table]): Promise<[string, ServiceNowRecord | undefined]> => {
+        wantedRecords(connection).map(async ([key, table]): Promise<[string, ServiceNowRecord | undefined]> => {
           const sysId = connection.records[key];
-          return [table, sysId ? await this.deps.serviceNow.findOne(table, { sys_id: sysId }) : undefined];
+          if (!sysId) return [table, undefined];
+          const read = await ahead?.records.get(key);
+          return [table, read === undefined ? await this.deps.serviceNow.findOne(table, { sys_id: sysId }) : (read ?? undefined)];
         }),
       );
       const missing = rows.filter(([, row]) => !row).map(([table]) => table);
@@ -94,31 +109,32 @@ export class HealthProbe {
     }
   }
 
-  private async scopes(connection: Connection): Promise<HealthFacts['scopes']> {
+  private async scopes(connection: Connection, ahead: ConnectionReads | undefined): Promise<HealthFacts['scopes']> {
     const entity = connection.records[RECORD_KEYS.entity];
     if (!entity) return { error: 'no application registry recorded' };
     try {
-      const rows = await this.deps.serviceNow.findRecords('oauth_entity_scope', { oauth_entity: entity }, { fields: ['oauth_entity_scope'], limit: 200 });
-      return { expected: connection.scopes, actual: rows.map((r) => String(r.oauth_entity_scope)) };
+      const actual = (await ahead?.scopes) ?? (await this.deps.serviceNow.findRecords('oauth_entity_scope', { oauth_entity: entity }, { fields: ['oauth_entity_scope'], limit: 200 })).map((r) => String(r.oauth_entity_scope));
+      return { expected: connection.scopes, actual };
     } catch (error) {
       return { error: reason(error) };
     }
   }
 
-  private async site(connection: Connection): Promise<HealthFacts['site']> {
+  private async site(connection: Connection, ahead: ConnectionReads | undefined): Promise<HealthFacts['site']> {
     try {
-      return { expectedCloudId: connection.cloudId, cloudId: await this.deps.tenantInfo.discoverCloudId(connection.siteOrigin) };
+      return { expectedCloudId: connection.cloudId, cloudId: await (ahead?.cloudId ?? this.deps.tenantInfo.discoverCloudId(connection.siteOrigin)) };
     } catch (error) {
       return { expectedCloudId: connection.cloudId, error: error instanceof SpokeError ? error.hint : reason(error) };
     }
   }
 
-  private async refreshToken(connection: Connection): Promise<HealthFacts['refreshToken']> {
+  private async refreshToken(connection: Connection, ahead: ConnectionReads | undefined): Promise<HealthFacts['refreshToken']> {
     const credential = connection.records[RECORD_KEYS.credential];
     const profile = connection.records[RECORD_KEYS.profile];
     if (!credential || !profile) return { present: false };
     try {
-      const rows = (await readTokenRows(this.deps.serviceNow, { credential, profile })).filter((r) => r.type === 'refresh_token').sort((a, b) => b.created - a.created);
+      const read = (await ahead?.refreshTokenRows) ?? (await readTokenRows(this.deps.serviceNow, { credential, profile }));
+      const rows = read.filter((r) => r.type === 'refresh_token').sort((a, b) => b.created - a.created);
       const row = rows[0];
       if (!row) return { present: false };
       // Where the 365 days start is decided with the consent rule (consent-watcher.ts): a consent

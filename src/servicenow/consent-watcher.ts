@@ -159,6 +159,47 @@ export async function readTokenRows(client: ServiceNowTableClient, owner: TokenO
   return rows;
 }
 
+/** Owners per query of `readRefreshTokenRowsOf`: two `IN` lists of 32-character sys_ids keep the URL near 3.5 KB. */
+export const TOKEN_OWNERS_PER_QUERY = 50;
+
+/** The key `readRefreshTokenRowsOf` files an owner's rows under. */
+export const tokenOwnerKey = (owner: TokenOwner) => `${owner.credential}|${owner.profile}`;
+
+/**
+ * The refresh-token rows of many credentials (the health sweep), one query per
+ * TOKEN_OWNERS_PER_QUERY owners instead of one per credential: both dot-walked terms become `IN`
+ * lists, proven against the dictionary and checked on every row by the client as in
+ * readTokenRows, and each row is then filed under the owner whose credential *and* profile it
+ * names, so a row of one credential under another's profile belongs to neither. Access-token
+ * rows are not read: only the refresh token's dates are judged here.
+ *
+ * An owner missing from the answer was not read: its chunk came back as long as the limit, so
+ * ServiceNow may have cut it, and the caller reads that owner alone (readTokenRows).
+ */
+export async function readRefreshTokenRowsOf(client: ServiceNowTableClient, owners: readonly TokenOwner[]): Promise<Map<string, TokenRow[]>> {
+  const { credential: credentialField, profile: profileField } = SERVICENOW_FACTS.tokenRequestor;
+  const fields = ['type', 'sys_created_on', 'sys_updated_on', ...(await optionalColumns(client))];
+  const read = new Map<string, TokenRow[]>();
+  const chunks: TokenOwner[][] = [];
+  for (let i = 0; i < owners.length; i += TOKEN_OWNERS_PER_QUERY) chunks.push(owners.slice(i, i + TOKEN_OWNERS_PER_QUERY));
+  await Promise.all(
+    chunks.map(async (chunk) => {
+      // A credential usually has one refresh-token row; room for several each, and a full answer is not trusted.
+      const limit = chunk.length * 8;
+      const terms = { [credentialField]: [...new Set(chunk.map((o) => o.credential))], [profileField]: [...new Set(chunk.map((o) => o.profile))], type: 'refresh_token' };
+      const rows = await client.findRecords('oauth_credential', terms, { fields, limit });
+      if (rows.length >= limit) return;
+      for (const owner of chunk) read.set(tokenOwnerKey(owner), []);
+      for (const row of rows) {
+        const owned = read.get(`${String(row[credentialField])}|${String(row[profileField])}`);
+        owned?.push(...toTokenRow(row));
+      }
+    }),
+  );
+  for (const rows of read.values()) if (rows.some(keptInPlace)) keptSeen.add(client);
+  return read;
+}
+
 /** The OAuth 2.0 credentials of the bot's 3LO connections: whether an instance keeps rows shows on any of them. */
 export function threeLeggedCredentials(connections: ReadonlyArray<{ method: string; state: string; records: Readonly<Record<string, string>> }>): string[] {
   return connections.filter((c) => c.method === 'oauth_3lo' && c.state !== 'removed').map((c) => c.records[RECORD_KEYS.credential] ?? '');

@@ -31,7 +31,8 @@ export class SecureJsonFile<T> implements Adapter<T> {
    * Writes are coalesced: while one is on disk, later ones wait and only the newest data is
    * written after it (lowdb hands us its live document each time). Every caller's promise
    * resolves once a write that includes its change is durable. A thousand health checks
-   * finishing together cost a few file writes, not a thousand.
+   * finishing together cost a few file writes, not a thousand: the first write after a quiet
+   * spell waits for the end of the event loop's turn, so the changes made in that turn share it.
    */
   write(data: T): Promise<void> {
     if (this.next) {
@@ -45,7 +46,9 @@ export class SecureJsonFile<T> implements Adapter<T> {
       reject = rej;
     });
     this.next = { data, done, resolve, reject };
-    this.flushing = (this.flushing ?? Promise.resolve()).then(() => this.flush());
+    // Not before the end of this turn of the event loop: every change made in it (a batch of
+    // health checks whose reads came back together) goes into the same write.
+    this.flushing = (this.flushing ?? Promise.resolve()).then(endOfTurn).then(() => this.flush());
     return done;
   }
 
@@ -89,6 +92,8 @@ export class SecureJsonFile<T> implements Adapter<T> {
     await syncDirectory(dirname(this.path));
   }
 }
+
+const endOfTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Where a write of `path` goes before it is renamed over it; one per process, so two never share one. */
 const tempPath = (path: string): string => `${path}.${process.pid}.tmp`;
