@@ -189,8 +189,9 @@ export class PostgresSpokeStore implements SpokeStore {
     return [...this.cache.tables.setups.values()].filter(filter);
   }
 
-  private async lockSetup(client: pg.PoolClient, id: string): Promise<PendingSetup | undefined> {
+  private async lockSetup(client: pg.PoolClient, id: string, seen?: unknown[]): Promise<PendingSetup | undefined> {
     const { rows } = await client.query<JsonRow>('SELECT to_jsonb(s) AS row FROM setups s WHERE id = $1 FOR UPDATE', [id]);
+    if (rows[0]) seen?.push(rows[0].row);
     return rows[0] ? decodeRow('setups', rows[0].row).value : undefined;
   }
 
@@ -210,12 +211,24 @@ export class PostgresSpokeStore implements SpokeStore {
    * (undefined: leave it), written, committed. Undefined when the setup is gone or left as it was.
    */
   private async changeSetup(id: string, change: (setup: PendingSetup) => PendingSetup | undefined): Promise<PendingSetup | undefined> {
+    const seen: unknown[] = [];
     const row = await this.db.transaction(async (client) => {
-      const setup = await this.lockSetup(client, id);
+      const setup = await this.lockSetup(client, id, seen);
       const next = setup && change(setup);
       return next && (await this.writeSetup(client, next));
     });
-    return row === undefined ? undefined : this.keep('setups', row);
+    return row === undefined ? this.refused('setups', seen) : this.keep('setups', row);
+  }
+
+  /**
+   * A conditional change the database refused: the row it was judged on, read under its lock, is
+   * at least as new as the cache's, so the cache takes it now. A caller reading after the refusal
+   * (to say "already approved by …") then sees what refused it, not a copy whose notice is still
+   * on its way from the replica that won.
+   */
+  private refused<T extends CachedTable>(table: T, seen: readonly unknown[]): undefined {
+    for (const row of seen) this.cache.apply(table, row);
+    return undefined;
   }
 
   /** A setup with `patch` applied, as the file store applies it: the secret goes with wipeSecret or an ending. */
@@ -356,8 +369,9 @@ export class PostgresSpokeStore implements SpokeStore {
 
   // ---- connections ----
 
-  private async lockConnection(client: pg.PoolClient, name: string): Promise<Connection | undefined> {
+  private async lockConnection(client: pg.PoolClient, name: string, seen?: unknown[]): Promise<Connection | undefined> {
     const { rows } = await client.query<JsonRow>('SELECT to_jsonb(c) AS row FROM connections c WHERE name = $1 FOR UPDATE', [name]);
+    if (rows[0]) seen?.push(rows[0].row);
     return rows[0] ? decodeRow('connections', rows[0].row).value : undefined;
   }
 
@@ -389,14 +403,15 @@ export class PostgresSpokeStore implements SpokeStore {
   }
 
   async transitionConnection(name: string, from: readonly ConnectionState[], patch: ConnectionPatch | ((current: Connection) => ConnectionPatch), change: ConnectionChange = {}): Promise<Connection | undefined> {
+    const seen: unknown[] = [];
     const row = await this.db.transaction(async (client) => {
-      const next = changedConnection(await this.lockConnection(client, name), from, patch, change);
+      const next = changedConnection(await this.lockConnection(client, name, seen), from, patch, change);
       if (!next) return undefined;
       const doc = connectionSchema.parse(next);
       const { rows } = await client.query<JsonRow>('UPDATE connections SET state = $2, doc = $3 WHERE name = $1 RETURNING to_jsonb(connections.*) AS row', [name, doc.state, JSON.stringify(doc)]);
       return rows[0]!.row;
     });
-    return row === undefined ? undefined : this.keep('connections', row);
+    return row === undefined ? this.refused('connections', seen) : this.keep('connections', row);
   }
 
   getConnection(name: string): Connection | undefined {
@@ -432,15 +447,17 @@ export class PostgresSpokeStore implements SpokeStore {
   }
 
   async transitionRequest(id: number, from: readonly AccessRequest['state'][], patch: Partial<Omit<AccessRequest, 'id'>>, guard: (request: AccessRequest) => boolean = () => true): Promise<AccessRequest | undefined> {
+    const seen: unknown[] = [];
     const row = await this.db.transaction(async (client) => {
       const { rows } = await client.query<JsonRow>('SELECT to_jsonb(r) AS row FROM requests r WHERE id = $1 FOR UPDATE', [id]);
+      if (rows[0]) seen.push(rows[0].row);
       const request = rows[0] && decodeRow('requests', rows[0].row).value;
       if (!request || !from.includes(request.state) || !guard(request)) return undefined;
       const next = accessRequestSchema.parse({ ...request, ...patch, id });
       const updated = await client.query<JsonRow>('UPDATE requests SET state = $2, doc = $3 WHERE id = $1 RETURNING to_jsonb(requests.*) AS row', [id, next.state, JSON.stringify(next)]);
       return updated.rows[0]!.row;
     });
-    return row === undefined ? undefined : this.keep('requests', row);
+    return row === undefined ? this.refused('requests', seen) : this.keep('requests', row);
   }
 
   // ---- health and due checks ----

@@ -87,6 +87,16 @@ export function replicaCases(store: StoreCase): void {
     }
   });
 
+  store('a replica whose decision was refused reads the decision that refused it at once, not its stale copy', async (opened) => {
+    const [a, b] = await replicas(opened);
+    const request = await a.createRequest(accessRequest(START, { requester: 'U1' }));
+    await eventually(() => b.getRequest(request.id)?.state, (state) => expect(state).toBe('open'));
+    const made = await a.transitionRequest(request.id, ['open'], { state: 'approved', decidedBy: 'A' });
+    // No wait: B's change notice may still be on its way when B's own click is refused.
+    expect(await b.transitionRequest(request.id, ['open'], { state: 'denied', decidedBy: 'B' })).toBeUndefined();
+    expect(b.getRequest(request.id)).toEqual(made);
+  });
+
   store('numbers requests made on two replicas at once without a gap or a repeat', async (opened) => {
     const [a, b] = await replicas(opened);
     const made = await Promise.all(range(20).flatMap((i) => [a.createRequest(accessRequest(START, { requester: `A${i}` })), b.createRequest(accessRequest(START, { requester: `B${i}` }))]));
