@@ -1,102 +1,116 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Agent } from 'undici';
-import { AtlassianClient } from '../src/atlassian/atlassian-client.js';
-import { TenantInfoClient } from '../src/atlassian/tenant-info.js';
-import { SPOKES } from '../src/core/spoke-catalogue.js';
-import { HealthMonitor } from '../src/health/health-monitor.js';
-import { HealthProbe } from '../src/health/health-probe.js';
-import { createLogger } from '../src/logger.js';
-import { ServiceNowTableClient } from '../src/servicenow/table-client.js';
-import { CredentialVerifier } from '../src/setup/credential-verifier.js';
-import { SpokeStore } from '../src/store/spoke-store.js';
+import type { SweepChildInput, SweepChildReport } from './health-sweep-child.js';
 
-const CONNECTIONS = 1000;
+/** Connections per run: the issue's 1,000, and 10,000 to show what grows with them. */
+const SIZES = (process.env.SPOKE_BENCH_HEALTH_SIZES ?? '1000,10000').split(',').map(Number);
+/** Runs per size; the figures printed are the medians. */
+const RUNS = Number(process.env.SPOKE_BENCH_HEALTH_RUNS ?? 3);
 const SITES = 50;
 const LATENCY_MS = 50;
-const CHECKS_AT_ONCE = 16;
+/** The bot's HealthMonitor defaults. */
+const CONCURRENCY = 16;
+const PER_SITE = 4;
+const MiB = 1024 * 1024;
 
 interface Seeded {
   serviceNowUrl: string;
   authUrl: string;
   apiUrl: string;
-  connections: Array<{ name: string; siteOrigin: string; cloudId: string; records: Record<string, string> }>;
+  connections: SweepChildInput['connections'];
 }
 
-/** A sweep of 1,000 connected 3LO connections against stand-ins (in their own process) that answer in 50 ms. */
-export async function benchHealthSweep(): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/standins-process.ts', String(CONNECTIONS), String(SITES), String(LATENCY_MS)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const nextLine = async <T>() => JSON.parse(String((await lines.next()).value)) as T;
-  const dir = await mkdtemp(join(tmpdir(), 'spokebot-bench-'));
+/** JSON lines from a child, one at a time; a child that exits first fails the wait. */
+function lineReader(child: ChildProcess, label: string): () => Promise<unknown> {
+  const iterator = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  return async () => {
+    const next = await iterator.next();
+    if (next.done) throw new Error(`${label} (pid ${child.pid}) ended early`);
+    return JSON.parse(String(next.value));
+  };
+}
+
+/**
+ * The bot's side bundled into one plain ES module (esbuild, which tsx brings), so the child runs
+ * on bare node and its RSS is the bot's: no tsx loader, no harness, no stand-ins.
+ */
+async function bundleChild(): Promise<string> {
+  const { build } = await import('esbuild');
+  const dir = join('node_modules', '.cache', 'spokebot-bench');
+  await mkdir(dir, { recursive: true });
+  const outfile = join(dir, 'health-sweep-child.mjs');
+  await build({ entryPoints: ['bench/health-sweep-child.ts'], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+  return outfile;
+}
+
+interface Run {
+  report: SweepChildReport;
+  /** Every HTTP request the stand-ins answered during the sweep (ServiceNow and Atlassian). */
+  requests: number;
+  idealMs: number;
+  perCheckIdealMs: number;
+}
+
+/**
+ * One sweep of `connections` connected 3LO connections on 50 sites: stand-ins (answering in
+ * 50 ms) in one process, the bot in another.
+ *
+ * The ideal: every request waits LATENCY_MS, and at most CONCURRENCY (16) of the bot's requests
+ * are in flight at once, as its concurrency setting allows; the requests that must follow one
+ * another (claim, then one round of reads, then the save) are one round deep. So the ideal is
+ * ceil(requests / 16) × 50 ms for the requests this sweep sends, with none of the bot's own CPU
+ * or disk time. The figure printed beside it, "a round per check", is the ideal of the sweep as
+ * it was before reads were batched (16 checks at once, each one round of concurrent reads:
+ * connections / 16 × 50 ms), for comparing with the figures from before.
+ */
+async function sweepOnce(bundle: string, connections: number): Promise<Run> {
+  const standIns = spawn(process.execPath, ['--import', 'tsx', 'bench/standins-process.ts', String(connections), String(SITES), String(LATENCY_MS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const fromStandIns = lineReader(standIns, 'stand-ins');
+  let bot: ChildProcess | undefined;
   try {
-    const seeded = await nextLine<Seeded>();
-    const store = await SpokeStore.open(join(dir, 'db.json'), Buffer.alloc(32, 5));
-    for (const c of seeded.connections) {
-      await store.saveConnection({
-        ...c,
-        spoke: 'confluence',
-        method: 'oauth_3lo',
-        channel: 'C1',
-        scopes: [...SPOKES.confluence.defaultScopes],
-        createdBy: 'U1',
-        createdAt: new Date().toISOString(),
-        connectedAt: new Date().toISOString(),
-        state: 'connected',
-      });
-    }
-    const logger = createLogger('silent');
-    // Enough sockets for every request the checks have in flight: the pool is not what is measured.
-    const dispatcher = new Agent({ connections: CHECKS_AT_ONCE * 8 });
-    const serviceNow = new ServiceNowTableClient({ instanceUrl: seeded.serviceNowUrl, auth: { username: 'bench', password: 'bench' }, logger, dispatcher });
-    const probe = new HealthProbe({
-      store,
-      serviceNow,
-      tenantInfo: new TenantInfoClient({ allowlist: ['http://127.0.0.1:*'], logger }),
-      verifier: new CredentialVerifier(new AtlassianClient({ authUrl: seeded.authUrl, logger }), seeded.apiUrl),
-      apiUrl: seeded.apiUrl,
-      now: () => new Date(),
-      authBackoffMs: 6 * 3_600_000,
-    });
-    let alerts = 0;
-    const monitor = new HealthMonitor({
-      store,
-      probe,
-      notifier: { stateChanged: async () => (alerts++, { delivered: true }), reminder: async () => ({ delivered: true }), statesChanged: async () => undefined },
-      logger,
-      now: () => new Date(),
-      intervalMs: 3_600_000,
-      reminderDays: [30, 14, 7, 3, 1],
-      concurrency: CHECKS_AT_ONCE,
-      perSite: 4,
-    });
-    child.stdin.write('stats\n');
-    const before = await nextLine<{ requests: number }>();
-    let peakRss = process.memoryUsage().rss;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-    const started = performance.now();
-    const checked = await monitor.sweep();
-    const wall = performance.now() - started;
-    clearInterval(sampler);
-    child.stdin.write('stats\n');
-    const after = await nextLine<{ requests: number; rss: number }>();
-    const calls = after.requests - before.requests;
-    const perConnection = calls / checked;
-    // All of a check's requests go out together, so up to CHECKS_AT_ONCE × perConnection are in flight.
-    const inFlight = CHECKS_AT_ONCE * perConnection;
-    const ideal = (calls * LATENCY_MS) / inFlight;
-    const ok = store.listConnections().filter((c) => store.getHealth(c.name)?.state === 'ok').length;
-    console.log(`\nHealth sweep, ${checked} connections on ${SITES} sites, ${LATENCY_MS} ms added to every ServiceNow and Atlassian answer, ${CHECKS_AT_ONCE} checks at once (4 per site); stand-ins in their own process`);
-    console.log(`  wall ${(wall / 1000).toFixed(2)} s   ideal (calls × ${LATENCY_MS} ms / ${inFlight} in flight) ${(ideal / 1000).toFixed(2)} s   ratio ${(wall / ideal).toFixed(2)}`);
-    console.log(`  requests ${calls} (${perConnection.toFixed(1)} per connection)   bot peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB   states ok ${ok}/${checked}   alerts ${alerts}`);
-    await dispatcher.close();
-    await store.close();
+    const seeded = (await fromStandIns()) as Seeded;
+    bot = spawn(process.execPath, [bundle], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const fromBot = lineReader(bot, 'bot');
+    const input: SweepChildInput = { ...seeded, concurrency: CONCURRENCY, perSite: PER_SITE };
+    bot.stdin!.write(`${JSON.stringify(input)}\n`);
+    await fromBot();
+    standIns.stdin!.write('stats\n');
+    const before = (await fromStandIns()) as { requests: number };
+    bot.stdin!.write('go\n');
+    const { done: report } = (await fromBot()) as { done: SweepChildReport };
+    standIns.stdin!.write('stats\n');
+    const after = (await fromStandIns()) as { requests: number };
+    const requests = after.requests - before.requests;
+    return { report, requests, idealMs: Math.max(1, Math.ceil(requests / CONCURRENCY)) * LATENCY_MS, perCheckIdealMs: (connections / CONCURRENCY) * LATENCY_MS };
   } finally {
-    child.stdin.write('exit\n');
-    await new Promise((resolve) => child.once('exit', resolve));
-    await rm(dir, { recursive: true, force: true });
+    const exited = (child: ChildProcess | undefined) => (child && child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined);
+    const waits = [exited(bot), exited(standIns)];
+    bot?.stdin!.write('exit\n');
+    standIns.stdin!.write('exit\n');
+    await Promise.all(waits);
+  }
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
+
+export async function benchHealthSweep(): Promise<void> {
+  const bundle = await bundleChild();
+  console.log(`\nHealth sweep, connected 3LO connections on ${SITES} sites, ${LATENCY_MS} ms added to every ServiceNow and Atlassian answer, ${CONCURRENCY} checks at once (${PER_SITE} per site); stand-ins and bot each in their own process, the bot on bare node (bundled); median of ${RUNS} runs; load ${loadavg()[0]!.toFixed(1)}`);
+  console.log(`  ideal = ceil(requests / ${CONCURRENCY} in flight) × ${LATENCY_MS} ms: the requests this sweep sends, none of the bot's CPU or disk time`);
+  for (const connections of SIZES) {
+    const runs: Run[] = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await sweepOnce(bundle, connections));
+    const pick = (f: (run: Run) => number) => median(runs.map(f));
+    const wall = pick((r) => r.report.sweepMs);
+    const ideal = pick((r) => r.idealMs);
+    const requests = pick((r) => r.requests);
+    const perCheckIdeal = pick((r) => r.perCheckIdealMs);
+    const last = runs.at(-1)!.report;
+    console.log(`  ${connections} connections: wall ${(wall / 1000).toFixed(2)} s (runs ${runs.map((r) => (r.report.sweepMs / 1000).toFixed(2)).join(', ')})   ideal ${(ideal / 1000).toFixed(2)} s   ratio ${(wall / ideal).toFixed(2)} (per run ${runs.map((r) => (r.report.sweepMs / r.idealMs).toFixed(2)).join(', ')})`);
+    console.log(`    requests ${requests} (${(requests / connections).toFixed(2)} per connection; ServiceNow ${pick((r) => r.report.serviceNowRequests)})   a round per check would take ${(perCheckIdeal / 1000).toFixed(2)} s (${(wall / perCheckIdeal).toFixed(2)}×)   bot CPU in the sweep ${(pick((r) => r.report.cpuMs) / 1000).toFixed(2)} s`);
+    console.log(`    bot RSS before the sweep ${(pick((r) => r.report.rssBefore) / MiB).toFixed(0)} MiB, peak during it ${(pick((r) => r.report.sweepPeakRss) / MiB).toFixed(0)} MiB   store file ${(last.storeBytes / MiB).toFixed(1)} MiB   states ok ${last.ok}/${last.checked}   alerts ${last.alerts}`);
   }
 }

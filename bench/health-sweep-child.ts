@@ -1,0 +1,143 @@
+/**
+ * The bot's side of bench/health-sweep.ts, in a process of its own so its memory is the bot's
+ * alone: the real HealthMonitor, HealthProbe and lowdb store, built as app.ts builds them, minus
+ * Slack (the notifier only counts). The harness bundles this file with esbuild and runs it on
+ * plain node, so not even tsx's loader is in its RSS.
+ *
+ * Reads one JSON line on stdin (see SweepChildInput: the stand-ins' URLs and the connections
+ * they seeded), seeds the store and prints `{ ready }`; on "go" runs one sweep and prints
+ * `{ done }` (SweepChildReport); exits on "exit" or when stdin closes.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Agent } from 'undici';
+import { AtlassianClient } from '../src/atlassian/atlassian-client.js';
+import { TenantInfoClient } from '../src/atlassian/tenant-info.js';
+import { SERVICENOW_TABLES, SPOKES } from '../src/core/spoke-catalogue.js';
+import { HealthMonitor } from '../src/health/health-monitor.js';
+import { HealthProbe } from '../src/health/health-probe.js';
+import { createLogger } from '../src/logger.js';
+import { ServiceNowTableClient } from '../src/servicenow/table-client.js';
+import { CredentialVerifier } from '../src/setup/credential-verifier.js';
+import { SpokeStore } from '../src/store/spoke-store.js';
+
+export interface SweepChildInput {
+  serviceNowUrl: string;
+  authUrl: string;
+  apiUrl: string;
+  connections: Array<{ name: string; siteOrigin: string; cloudId: string; records: Record<string, string> }>;
+  concurrency: number;
+  perSite: number;
+}
+
+export interface SweepChildReport {
+  checked: number;
+  ok: number;
+  alerts: number;
+  sweepMs: number;
+  /** CPU this process spent during the sweep, user + system. */
+  cpuMs: number;
+  /** Table API requests the bot sent during the sweep (dictionary reads included). */
+  serviceNowRequests: number;
+  /** RSS once the store was open and seeded, just before the sweep. */
+  rssBefore: number;
+  /** The largest RSS sampled (every 50 ms) during the sweep. */
+  sweepPeakRss: number;
+  /** The store file's size after the sweep. */
+  storeBytes: number;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * With SPOKE_BENCH_PROFILE=<folder>, a CPU profile of the sweep alone (not the seeding) is
+ * written there; returns what stops it.
+ */
+async function startProfile(): Promise<(() => Promise<void>) | undefined> {
+  const folder = process.env.SPOKE_BENCH_PROFILE;
+  if (!folder) return undefined;
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    await writeFile(join(folder, `health-sweep-${process.pid}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+const say = (line: unknown) => process.stdout.write(`${JSON.stringify(line)}\n`);
+const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const input = JSON.parse(String((await lines.next()).value)) as SweepChildInput;
+const rssAtStart = process.memoryUsage.rss();
+
+const dir = await mkdtemp(join(tmpdir(), 'spokebot-bench-'));
+const path = join(dir, 'db.json');
+const store = await SpokeStore.open(path, Buffer.alloc(32, 5));
+const at = new Date().toISOString();
+// All at once: the store folds changes made together into a few file writes.
+await Promise.all(
+  input.connections.map((c) =>
+    store.saveConnection({ ...c, spoke: 'confluence', method: 'oauth_3lo', channel: 'C1', scopes: [...SPOKES.confluence.defaultScopes], createdBy: 'U1', createdAt: at, connectedAt: at, state: 'connected' }),
+  ),
+);
+const seeded = input.connections.length;
+input.connections = [];
+
+const logger = createLogger('silent');
+// Enough sockets for every request in flight: the pool is not what is measured.
+const dispatcher = new Agent({ connections: input.concurrency * 8 });
+const serviceNow = new ServiceNowTableClient({ instanceUrl: input.serviceNowUrl, auth: { username: 'bench', password: 'bench' }, logger, dispatcher, knownTables: SERVICENOW_TABLES });
+const probe = new HealthProbe({
+  store,
+  serviceNow,
+  tenantInfo: new TenantInfoClient({ allowlist: ['http://127.0.0.1:*'], logger }),
+  verifier: new CredentialVerifier(new AtlassianClient({ authUrl: input.authUrl, logger }), input.apiUrl),
+  apiUrl: input.apiUrl,
+  now: () => new Date(),
+  authBackoffMs: 6 * 3_600_000,
+});
+let alerts = 0;
+const monitor = new HealthMonitor({
+  store,
+  probe,
+  notifier: { stateChanged: async () => (alerts++, { delivered: true }), reminder: async () => ({ delivered: true }), statesChanged: async () => undefined },
+  logger,
+  now: () => new Date(),
+  intervalMs: 3_600_000,
+  reminderDays: [30, 14, 7, 3, 1],
+  concurrency: input.concurrency,
+  perSite: input.perSite,
+});
+say({ ready: { pid: process.pid, seeded, rssAtStartMiB: Math.round(rssAtStart / MiB) } });
+
+for (;;) {
+  const line = (await lines.next()).value as string | undefined;
+  if (line === undefined || line === 'exit') break;
+  if (line !== 'go') continue;
+  const profile = await startProfile();
+  const rssBefore = process.memoryUsage.rss();
+  let sweepPeakRss = rssBefore;
+  const sampler = setInterval(() => (sweepPeakRss = Math.max(sweepPeakRss, process.memoryUsage.rss())), 50);
+  const cpuBefore = process.cpuUsage();
+  const requestsBefore = serviceNow.requestCount;
+  const started = performance.now();
+  const checked = await monitor.sweep();
+  const sweepMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  clearInterval(sampler);
+  await profile?.();
+  sweepPeakRss = Math.max(sweepPeakRss, process.memoryUsage.rss());
+  const { size: storeBytes } = await import('node:fs/promises').then((fs) => fs.stat(path));
+  const ok = store.listConnections().filter((c) => store.getHealth(c.name)?.state === 'ok').length;
+  const report: SweepChildReport = { checked, ok, alerts, sweepMs, cpuMs: (cpu.user + cpu.system) / 1000, serviceNowRequests: serviceNow.requestCount - requestsBefore, rssBefore, sweepPeakRss, storeBytes };
+  say({ done: report });
+}
+await monitor.stop();
+await dispatcher.close();
+await store.close();
+await rm(dir, { recursive: true, force: true });
+process.exit(0);
