@@ -34,7 +34,7 @@ export async function benchAuditAppend(): Promise<void> {
       samples.push(performance.now() - started);
     }
     const latestStarted = performance.now();
-    log.latest({ connection: 'Confluence 7', limit: 30 });
+    await log.latest({ connection: 'Confluence 7', limit: 30 });
     const latestMs = performance.now() - latestStarted;
     await log.close();
     const s = summarise(samples);
