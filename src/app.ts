@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Receiver } from '@slack/bolt';
+import { App, LogLevel, SocketModeReceiver, type Receiver } from '@slack/bolt';
 import type { Dispatcher } from 'undici';
 import { BackgroundTasks } from './background-tasks.js';
 import type { Config } from './config.js';
@@ -27,7 +27,7 @@ import { AdminDirectory } from './slack/admin-directory.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { DmThreads } from './slack/dm-threads.js';
 import { RedeliveryGuard, envelopeIdOf, guardRedeliveries, requestSignatureOf, type SharedDeliveries } from './slack/redelivery-guard.js';
-import { guardSlackRequests } from './slack/request-guard.js';
+import { guardedHttpReceiver } from './slack/request-guard.js';
 import { ackListenerFailures, answerListenerFailures } from './slack/listener-failures.js';
 import type { SlackDeps } from './slack/deps.js';
 import * as actions from './slack/actions/index.js';
@@ -134,8 +134,9 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
         processEventErrorHandler: ackListenerFailures(logger.child({ component: 'slack' })),
         ...(tuning.socketPingTimeoutMs !== undefined ? { clientPingTimeout: tuning.socketPingTimeoutMs } : {}),
       })
-    : guardSlackRequests(
-        new HTTPReceiver({
+    : // Signatures are checked, and a signed body Bolt cannot handle is answered 400, before Bolt reads it.
+      guardedHttpReceiver(
+        {
           signingSecret: config.SLACK_SIGNING_SECRET!,
           endpoints: [SLACK_EVENTS_PATH],
           customRoutes: [healthRoute()],
@@ -145,9 +146,8 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
           // The redelivery guard knows a replayed request by its timestamp and signature.
           customPropertiesExtractor: requestSignatureOf,
           processEventErrorHandler: answerListenerFailures(logger.child({ component: 'slack' })),
-        }),
-        // A signed body Bolt cannot handle is answered 400 before Bolt reads it.
-        { signingSecret: config.SLACK_SIGNING_SECRET!, endpoints: [SLACK_EVENTS_PATH], logger: logger.child({ component: 'slack' }) },
+        },
+        logger.child({ component: 'slack' }),
       );
   const app = new App({
     token: config.SLACK_BOT_TOKEN,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HTTPModuleFunctions, defaultBodyLimit, isRawBodyError, type HTTPReceiver } from '@slack/bolt';
+import { HTTPModuleFunctions, HTTPReceiver, defaultBodyLimit, isRawBodyError, type HTTPReceiverOptions } from '@slack/bolt';
 import type { Logger } from '../logger.js';
 import { readSlackRequest } from './request-shapes.js';
 
@@ -15,6 +15,20 @@ export interface RequestGuardOptions {
   clock?: () => number;
 }
 
+/** HTTPReceiver's options, less the ones the guard decides: signature checks and the body limit are its own. */
+export type GuardedReceiverOptions = Omit<HTTPReceiverOptions, 'signatureVerification' | 'bodyLimit' | 'endpoints'> & { endpoints: string[] };
+
+/**
+ * An HTTPReceiver with the guard in front of its Slack endpoints. The guard checks every
+ * request's signature there before Bolt reads it, so Bolt's own check is turned off: it would
+ * compute the same HMAC over the same bytes a second time, on every request, for nothing. The
+ * two are built here together so that Bolt's check is never off without the guard's in front.
+ */
+export function guardedHttpReceiver(options: GuardedReceiverOptions, logger: Logger): HTTPReceiver {
+  const receiver = new HTTPReceiver({ ...options, signatureVerification: false });
+  return guardSlackRequests(receiver, { signingSecret: options.signingSecret, endpoints: options.endpoints, logger });
+}
+
 /**
  * Puts a check in front of HTTPReceiver's handling of Slack's POSTs, through the receiver's own
  * `requestListener` (the function its server calls for every request). Bolt checks the
@@ -23,11 +37,12 @@ export interface RequestGuardOptions {
  * a TypeError becomes a 500. So the guard verifies the signature first with Bolt's own function
  * (same 401s, same 413 over Bolt's body limit), refuses a timestamp more than 5 minutes ahead
  * (Bolt only looks back), and answers 400 to a body that is not one of the shapes in
- * request-shapes.ts. Only then does Bolt get the request, with the body already read, so it
- * verifies the same bytes again and goes on as before. Every other path (/healthz, 404s) goes
- * straight to Bolt, untouched.
+ * request-shapes.ts. Only then does Bolt get the request, with the body already read (and,
+ * built by guardedHttpReceiver, without checking the signature again). Every other path
+ * (/healthz, 404s) goes straight to Bolt, untouched: Bolt handles only POSTs to its endpoints
+ * as Slack requests, found from the URL the same way as here.
  */
-export function guardSlackRequests(receiver: HTTPReceiver, options: RequestGuardOptions): HTTPReceiver {
+function guardSlackRequests(receiver: HTTPReceiver, options: RequestGuardOptions): HTTPReceiver {
   const bolt = receiver.requestListener;
   const { logger } = options;
   receiver.requestListener = (req, res) => {
