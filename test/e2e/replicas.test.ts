@@ -226,15 +226,17 @@ describe('three replicas on one PostgreSQL, Slack requests round robin', () => {
     }
 
     // Checks: the health probe reads each connection's HTTP(s) Connection row by sys_id once per
-    // check. No two reads of one connection closer than the interval (checked twice), and at least
-    // one every day (the wait above).
+    // check, alone (`sys_id=…`) or in its sweep chunk's batch (`sys_idIN…,…`). No two reads of one
+    // connection closer than the interval (checked twice), and at least one every day (the wait above).
     const sysIds = new Map(w.serviceNow.rows('http_connection').map((r) => [String(r.sys_id), String(r.name)]));
     const reads = new Map<string, number[]>();
     for (const r of w.serviceNow.requests) {
       if (r.method !== 'GET' || r.table !== 'http_connection') continue;
-      const id = /sys_id=([0-9a-f]{32})/.exec(r.query.sysparm_query ?? '')?.[1];
-      const name = id ? sysIds.get(id) : undefined;
-      if (name) reads.set(name, [...(reads.get(name) ?? []), r.at]);
+      const ids = /(?:^|\^)sys_id(?:=|IN)([0-9a-f]{32}(?:,[0-9a-f]{32})*)/.exec(r.query.sysparm_query ?? '')?.[1]?.split(',') ?? [];
+      for (const id of ids) {
+        const name = sysIds.get(id);
+        if (name) reads.set(name, [...(reads.get(name) ?? []), r.at]);
+      }
     }
     let checks = 0;
     for (const name of names) {
