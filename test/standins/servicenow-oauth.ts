@@ -38,8 +38,7 @@ export class OAuthPages {
   /** Space-separated scope strings of the profile's oauth_entity_profile_scope rows. */
   private profileScopes(profileId: string): string {
     return this.store
-      .all('oauth_entity_profile_scope')
-      .filter((ps) => ps.oauth_entity_profile === profileId)
+      .where('oauth_entity_profile_scope', 'oauth_entity_profile', profileId)
       .map((ps) => this.store.get('oauth_entity_scope', ps.oauth_entity_scope ?? '')?.oauth_entity_scope ?? '')
       .filter((s) => s !== '')
       .join(' ');
@@ -130,15 +129,15 @@ export class OAuthPages {
   /** One requestor profile per (credential, provider profile); its tokens are replaced. */
   private storeTokens(consent: PendingConsent, entity: Row, json: Record<string, unknown>): void {
     let requestor = this.store
-      .all('oauth_requestor_profile')
-      .find((r) => r.requestor_id === consent.credential && r.oauth_entity_profile === consent.profile);
+      .where('oauth_requestor_profile', 'requestor_id', consent.credential)
+      .find((r) => r.oauth_entity_profile === consent.profile);
     requestor ??= this.store.insert('oauth_requestor_profile', {
       requestor_id: consent.credential,
       requestor_context: 'oauth_2_0_credentials',
       oauth_entity_profile: consent.profile,
     });
     const requestorId = requestor.sys_id ?? '';
-    for (const old of this.store.all('oauth_credential').filter((c) => c.oauth_requestor_profile === requestorId)) {
+    for (const old of this.store.where('oauth_credential', 'oauth_requestor_profile', requestorId)) {
       this.store.delete('oauth_credential', old.sys_id ?? '');
     }
     const scopes = typeof json.scope === 'string' ? json.scope : consent.scopes;
@@ -176,8 +175,8 @@ export class TokenRefresher {
    * answer in the given style. The caller decides that the access token has lapsed.
    */
   async refresh(credential: string, profile: string, style: RefreshStyle): Promise<void> {
-    const requestor = this.store.all('oauth_requestor_profile').find((r) => r.requestor_id === credential && r.oauth_entity_profile === profile);
-    const rows = this.store.all('oauth_credential').filter((c) => c.oauth_requestor_profile === requestor?.sys_id);
+    const requestor = this.store.where('oauth_requestor_profile', 'requestor_id', credential).find((r) => r.oauth_entity_profile === profile);
+    const rows = requestor?.sys_id === undefined ? [] : this.store.where('oauth_credential', 'oauth_requestor_profile', requestor.sys_id);
     const refreshRow = rows.find((c) => c.type === 'refresh_token');
     const accessRow = rows.find((c) => c.type === 'access_token');
     if (requestor === undefined || refreshRow === undefined) throw new Error(`no refresh token stored for credential ${credential}`);

@@ -46,10 +46,23 @@ export function parseEncodedQuery(query: string, isKnown: (path: string) => bool
   return parsed;
 }
 
+/** A filter with its value prepared once per query: lowercased, and for IN / NOT IN split into a set. */
+interface Prepared {
+  field: string;
+  op: Op;
+  value: string;
+  list: ReadonlySet<string> | undefined;
+}
+
+function prepare(f: Filter): Prepared {
+  const value = f.value.toLowerCase();
+  return { field: f.field, op: f.op, value, list: f.op === 'IN' || f.op === 'NOT IN' ? new Set(value.split(',')) : undefined };
+}
+
 /** Comparisons are case-insensitive, as string columns are on a stock instance. */
-function matches(actual: string, f: Filter): boolean {
+function matches(actual: string, f: Prepared): boolean {
   const a = actual.toLowerCase();
-  const v = f.value.toLowerCase();
+  const v = f.value;
   switch (f.op) {
     case '=':
       return a === v;
@@ -68,14 +81,15 @@ function matches(actual: string, f: Filter): boolean {
     case 'ENDSWITH':
       return a.endsWith(v);
     case 'IN':
-      return v.split(',').includes(a);
+      return f.list?.has(a) === true;
     case 'NOT IN':
-      return !v.split(',').includes(a);
+      return f.list?.has(a) !== true;
   }
 }
 
 export function runQuery(rows: Row[], query: EncodedQuery, valueOf: (row: Row, path: string) => string): Row[] {
-  const hits = rows.filter((row) => query.filters.every((f) => matches(valueOf(row, f.field), f)));
+  const filters = query.filters.map(prepare);
+  const hits = rows.filter((row) => filters.every((f) => matches(valueOf(row, f.field), f)));
   if (query.orderBy.length === 0) return hits;
   // Array.prototype.sort is stable, so ties keep insertion order.
   return [...hits].sort((x, y) => {

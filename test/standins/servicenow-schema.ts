@@ -3,6 +3,7 @@
  * encrypted (password2) fields and defaults, plus the row store with its business rules.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { rowsWithValue, TableIndexes, termKeys, type IndexedTables } from './servicenow-index.js';
 import { META_TABLES, StandInSchema, SYSTEM_COLUMNS } from './servicenow-tables.js';
 
 /** ServiceNow's JSON gives every value as a string. */
@@ -64,12 +65,17 @@ function stableId(key: string): string {
   return createHash('md5').update(key).digest('hex');
 }
 
-export class TableStore {
+export class TableStore implements IndexedTables {
   readonly schema = new StandInSchema();
   private readonly tables = new Map<string, Row[]>();
   private readonly secrets = new Map<string, StoredSecret>();
   /** `table:sys_id` → row, so references (and dot-walks) resolve in O(1) with thousands of rows. */
   private readonly byId = new Map<string, Row>();
+  /** Per table, the indexes of the columns queries have filtered on (`=` and `IN`). */
+  private readonly indexes = new Map<string, TableIndexes>();
+  /** When each row was inserted: a table's rows are in this order, and so are narrowed candidates. */
+  private readonly insertedAt = new WeakMap<Row, number>();
+  private insertions = 0;
 
   constructor(
     private readonly now: () => Date,
@@ -89,6 +95,44 @@ export class TableStore {
   get(table: string, sysId: string): Row | undefined {
     if (META_TABLES.includes(table)) return this.metaRows(table).find((row) => row.sys_id === sysId);
     return this.byId.get(`${table}:${sysId}`);
+  }
+
+  columnIndex(table: string, column: string): ReadonlyMap<string, ReadonlySet<Row>> | undefined {
+    // The meta tables are generated on each read from the schema: nothing to keep an index of.
+    if (META_TABLES.includes(table)) return undefined;
+    let indexes = this.indexes.get(table);
+    if (indexes === undefined) this.indexes.set(table, (indexes = new TableIndexes(() => this.all(table))));
+    return indexes.column(column);
+  }
+
+  referenceTargets(table: string, column: string): readonly string[] | undefined {
+    return this.schema.referenceTargets(table, column);
+  }
+
+  /**
+   * The rows a query with these terms has to look at, in table order: narrowed by the most
+   * selective `=` / `IN` term an index answers (a superset of its matches), else the whole table.
+   * The caller evaluates every term on them, so the answer is the same as from the whole table.
+   */
+  candidates(table: string, filters: ReadonlyArray<{ field: string; op: string; value: string }>): Row[] {
+    const all = this.all(table);
+    let best: Set<Row> | undefined;
+    for (const f of filters) {
+      const keys = termKeys(f.op, f.value);
+      if (keys === undefined) continue;
+      const rows = rowsWithValue(this, table, f.field, keys, (best?.size ?? all.length) - 1);
+      if (rows !== undefined) best = rows;
+      if (best?.size === 0) return [];
+    }
+    if (best === undefined) return all;
+    return [...best].sort((a, b) => (this.insertedAt.get(a) ?? 0) - (this.insertedAt.get(b) ?? 0));
+  }
+
+  /** Rows whose column holds exactly this value, in table order (the store's own lookups). */
+  where(table: string, column: string, value: string): Row[] {
+    const index = this.columnIndex(table, column);
+    const rows = index === undefined ? this.all(table) : this.candidates(table, [{ field: column, op: '=', value }]);
+    return rows.filter((row) => row[column] === value);
   }
 
   /** Looks a sys_id up across the tables a reference may point into. */
@@ -149,6 +193,8 @@ export class TableStore {
     Object.assign(row, { sys_created_on: stamp, sys_updated_on: stamp, sys_class_name: table });
     this.beforeWrite(table, row);
     this.all(table).push(row);
+    this.insertedAt.set(row, this.insertions++);
+    this.indexes.get(table)?.add(row);
     this.byId.set(`${table}:${row.sys_id}`, row);
     this.keepSecret(table, row.sys_id ?? '', secret);
     this.afterInsert(table, row);
@@ -162,16 +208,33 @@ export class TableStore {
     const secret = this.assign(table, next, fields, inputDisplayValue);
     next.sys_updated_on = glideDateTime(this.now());
     this.beforeWrite(table, next);
-    Object.assign(row, next);
+    this.rewrite(table, row, () => Object.assign(row, next));
     this.keepSecret(table, sysId, secret);
     return row;
+  }
+
+  /** An admin's edit in the UI (or time passing): fields set as given, no business rules. */
+  edit(table: string, sysId: string, fields: Record<string, string>): boolean {
+    const row = this.all(table).find((r) => r.sys_id === sysId);
+    if (row === undefined) return false;
+    this.rewrite(table, row, () => Object.assign(row, fields));
+    return true;
+  }
+
+  /** Every change to a stored row's values goes through here, so its table's indexes follow. */
+  private rewrite(table: string, row: Row, change: () => void): void {
+    const indexes = this.indexes.get(table);
+    indexes?.remove(row);
+    change();
+    indexes?.add(row);
   }
 
   delete(table: string, sysId: string): boolean {
     const rows = this.all(table);
     const index = rows.findIndex((r) => r.sys_id === sysId);
     if (index < 0) return false;
-    rows.splice(index, 1);
+    const [row] = rows.splice(index, 1);
+    if (row !== undefined) this.indexes.get(table)?.remove(row);
     this.byId.delete(`${table}:${sysId}`);
     this.secrets.delete(`${table}:${sysId}`);
     return true;
@@ -225,7 +288,7 @@ export class TableStore {
   /** Business rule "Validate OAuth entity profile": one default profile per entity. */
   private beforeWrite(table: string, row: Row): void {
     if (table !== 'oauth_entity_profile' || row.default !== 'true') return;
-    const clash = this.all(table).some(
+    const clash = this.where(table, 'oauth_entity', row.oauth_entity ?? '').some(
       (p) => p.sys_id !== row.sys_id && p.oauth_entity === row.oauth_entity && p.default === 'true',
     );
     if (clash) throw new RuleViolation(403, 'Operation Failed', 'Only one default profile is allowed per OAuth entity');
@@ -234,7 +297,7 @@ export class TableStore {
   private afterInsert(table: string, row: Row): void {
     if (table === 'oauth_entity') {
       // The redirect URL is generated when left blank, and the default profile made at once.
-      if (row.redirect_url === '') row.redirect_url = `${this.baseUrl()}/oauth_redirect.do`;
+      if (row.redirect_url === '') this.rewrite(table, row, () => (row.redirect_url = `${this.baseUrl()}/oauth_redirect.do`));
       this.insert('oauth_entity_profile', {
         name: `${row.name ?? ''} default_profile`,
         oauth_entity: row.sys_id,

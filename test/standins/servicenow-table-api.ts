@@ -55,9 +55,11 @@ export class TableApi {
 
   private list(table: string, query: URLSearchParams): Reply {
     const parsed = parseEncodedQuery(query.get('sysparm_query') ?? '', (p) => this.store.schema.isKnownPath(table, p));
-    // A sys_id term narrows to one row first, as the primary-key index does on an instance.
+    // A sys_id term narrows to one row first, as the primary-key index does on an instance; else
+    // the most selective `=` / `IN` term a column index answers. Every term is then evaluated on
+    // those rows, so the answer is the one the whole table would give.
     const byId = parsed.filters.find((f) => f.field === 'sys_id' && f.op === '=');
-    const candidates = byId ? [this.store.get(table, byId.value)].filter((r): r is NonNullable<typeof r> => r !== undefined) : this.store.all(table);
+    const candidates = byId ? [this.store.get(table, byId.value)].filter((r): r is NonNullable<typeof r> => r !== undefined) : this.store.candidates(table, parsed.filters);
     const hits = runQuery(candidates, parsed, (row, path) => this.store.resolve(table, row, path));
     const limit = positiveInt(query.get('sysparm_limit')) ?? DEFAULT_LIMIT;
     const offset = nonNegativeInt(query.get('sysparm_offset')) ?? 0;
@@ -65,7 +67,8 @@ export class TableApi {
     const headers: Record<string, string> = { 'x-total-count': String(hits.length) };
     const link = this.linkHeader(table, query, hits.length, limit, offset);
     if (link !== undefined) headers.link = link;
-    return { status: 200, headers, json: { result: page.map((row) => this.present(table, row, query)) } };
+    const present = this.presenter(table, query);
+    return { status: 200, headers, json: { result: page.map(present) } };
   }
 
   /** ServiceNow's format: `<url>;rel="first",<url>;rel="prev",<url>;rel="next",<url>;rel="last"`. */
@@ -110,24 +113,31 @@ export class TableApi {
 
   /** Applies sysparm_fields (unknown names dropped; dot-walks allowed) and reference links. */
   present(table: string, row: Row, query: URLSearchParams): Record<string, unknown> {
+    return this.presenter(table, query)(row);
+  }
+
+  /** present for many rows of one answer: the fields asked for are worked out once. */
+  private presenter(table: string, query: URLSearchParams): (row: Row) => Record<string, unknown> {
     const wanted = (query.get('sysparm_fields') ?? '')
       .split(',')
       .map((f) => f.trim())
       .filter((f) => f !== '');
-    const fields = wanted.length > 0 ? wanted.filter((f) => this.store.schema.isKnownPath(table, f)) : Object.keys(row);
+    const known = wanted.length > 0 ? wanted.filter((f) => this.store.schema.isKnownPath(table, f)) : undefined;
     const links = query.get('sysparm_exclude_reference_link') !== 'true';
-    const out: Record<string, unknown> = {};
-    for (const field of fields) {
-      const value = this.store.resolve(table, row, field);
-      const targets = field.includes('.') ? undefined : this.store.schema.referenceTargets(table, field);
-      if (links && targets !== undefined && value !== '') {
-        const target = this.store.find(targets, value)?.table ?? targets[0] ?? table;
-        out[field] = { link: `${this.baseUrl()}/api/now/table/${target}/${value}`, value };
-      } else {
-        out[field] = value;
+    return (row) => {
+      const out: Record<string, unknown> = {};
+      for (const field of known ?? Object.keys(row)) {
+        const value = this.store.resolve(table, row, field);
+        const targets = field.includes('.') ? undefined : this.store.schema.referenceTargets(table, field);
+        if (links && targets !== undefined && value !== '') {
+          const target = this.store.find(targets, value)?.table ?? targets[0] ?? table;
+          out[field] = { link: `${this.baseUrl()}/api/now/table/${target}/${value}`, value };
+        } else {
+          out[field] = value;
+        }
       }
-    }
-    return out;
+      return out;
+    };
   }
 }
 

@@ -63,9 +63,23 @@ export interface ServiceNowRequest {
   inBatch?: number;
 }
 
+/** Requests counted, however the log is kept: what a long run (a bench) reads instead of the log. */
+export interface ServiceNowRequestCounts {
+  /** Every request and every item of a batch: what `requests.length` is when the whole log is kept. */
+  total: number;
+  /** By method (GET, POST…). */
+  byMethod: Record<string, number>;
+  /** Table API requests and batch items by `METHOD table` (a sys_id in the path is not told apart). */
+  byTable: Record<string, number>;
+  /** Every other request by `METHOD path`: the Batch API, the OAuth pages, unknown paths. */
+  byPath: Record<string, number>;
+}
+
 export interface ServiceNowStandIn {
   url: string;
   rows(table: string): Row[];
+  /** The rows (copies) whose column holds exactly this value, found through the column's index. */
+  rowsWhere(table: string, column: string, value: string): Row[];
   /** Test seeding: runs the same business rules as a POST; encrypted values stored well-formed. */
   insert(table: string, fields: Record<string, unknown>): Row;
   /**
@@ -90,8 +104,13 @@ export interface ServiceNowStandIn {
   deniedReads: Set<string>;
   /** The Batch API: refuse it, or cut batches short. */
   batchApi: BatchControls;
-  /** Every request, and every item of a batch (marked `inBatch`) after the batch itself. */
+  /**
+   * Every request, and every item of a batch (marked `inBatch`) after the batch itself. Stays
+   * empty when the stand-in was started with `requestLog: 'counts'`.
+   */
   requests: ServiceNowRequest[];
+  /** The requests counted (kept with either log). */
+  requestCounts(): ServiceNowRequestCounts;
   faults: {
     next(fault: ServiceNowFault): void;
     setLatency(ms: number): void;
@@ -120,6 +139,11 @@ export async function startServiceNowStandIn(opts: {
   username: string;
   password: string;
   now?: () => Date;
+  /**
+   * full (the default): every request is kept in `requests`, headers and body included.
+   * counts: only `requestCounts()`, so memory stays flat over a long run (a bench's 10,000 connections).
+   */
+  requestLog?: 'full' | 'counts';
 }): Promise<ServiceNowStandIn> {
   const now = opts.now ?? (() => new Date());
   let baseUrl = '';
@@ -128,6 +152,17 @@ export async function startServiceNowStandIn(opts: {
   const pages = new OAuthPages(store, () => baseUrl, now);
   const refresher = new TokenRefresher(store, now);
   const requests: ServiceNowRequest[] = [];
+  const keepRequests = (opts.requestLog ?? 'full') === 'full';
+  const counts = { total: 0, byMethod: new Map<string, number>(), byTable: new Map<string, number>(), byPath: new Map<string, number>() };
+  const bump = (map: Map<string, number>, key: string): void => void map.set(key, (map.get(key) ?? 0) + 1);
+  /** Counts the request, and keeps it (built only then) when the whole log is kept. */
+  const logRequest = (method: string, path: string, table: string | undefined, entry: () => ServiceNowRequest): void => {
+    counts.total++;
+    bump(counts.byMethod, method);
+    if (table !== undefined) bump(counts.byTable, `${method} ${table}`);
+    else bump(counts.byPath, `${method} ${path}`);
+    if (keepRequests) requests.push(entry());
+  };
   const faults = new FaultQueue<ServiceNowFault>();
 
   for (const alias of SHIPPED_ALIASES) {
@@ -171,7 +206,7 @@ export async function startServiceNowStandIn(opts: {
   const routeBatch = (batchIndex: number, body: ParsedBody): Promise<Reply> =>
     handleBatch(batchApi, body, baseUrl, async (item) => {
       const table = TABLE_PATH.exec(item.url.pathname)?.[1];
-      requests.push({
+      logRequest(item.method, item.url.pathname, table, () => ({
         method: item.method,
         path: item.url.pathname,
         ...(table !== undefined ? { table } : {}),
@@ -180,7 +215,7 @@ export async function startServiceNowStandIn(opts: {
         body: item.body.data,
         at: now().getTime(),
         inBatch: batchIndex,
-      });
+      }));
       return routeTable(item.method, item.url, item.body);
     });
 
@@ -213,7 +248,7 @@ export async function startServiceNowStandIn(opts: {
     const method = req.method ?? 'GET';
     const table = TABLE_PATH.exec(url.pathname)?.[1];
     const requestIndex = requests.length;
-    requests.push({
+    logRequest(method, url.pathname, table, () => ({
       method,
       path: url.pathname,
       ...(table !== undefined ? { table } : {}),
@@ -221,7 +256,7 @@ export async function startServiceNowStandIn(opts: {
       headers: flatHeaders(req),
       body: body.data,
       at: now().getTime(),
-    });
+    }));
     await sleep(faults.latencyMs);
     const fault = takeFault(method, table, BATCH_PATH.test(url.pathname));
     if (fault !== undefined) {
@@ -261,11 +296,13 @@ export async function startServiceNowStandIn(opts: {
       if (!store.schema.isKnownTable(table)) throw new Error(`Invalid table ${table}`);
       return store.all(table).map((r) => ({ ...r }));
     },
+    rowsWhere: (table, column, value) => {
+      if (!store.schema.isKnownTable(table)) throw new Error(`Invalid table ${table}`);
+      return store.where(table, column, value).map((r) => ({ ...r }));
+    },
     insert: (table, fields) => ({ ...store.insert(table, fields, true) }),
     edit: (table, sysId, fields) => {
-      const row = store.all(table).find((r) => r.sys_id === sysId);
-      if (!row) throw new Error(`no ${table}/${sysId}`);
-      Object.assign(row, fields);
+      if (!store.edit(table, sysId, fields)) throw new Error(`no ${table}/${sysId}`);
     },
     remove: (table, sysId) => void store.delete(table, sysId),
     refreshTokens: (credential, profile, style) => refresher.refresh(credential, profile, style),
@@ -279,6 +316,12 @@ export async function startServiceNowStandIn(opts: {
     deniedReads,
     batchApi,
     requests,
+    requestCounts: () => ({
+      total: counts.total,
+      byMethod: Object.fromEntries(counts.byMethod),
+      byTable: Object.fromEntries(counts.byTable),
+      byPath: Object.fromEntries(counts.byPath),
+    }),
     faults: faults.controls(),
     close: () => server.close(),
   };
