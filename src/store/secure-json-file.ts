@@ -10,9 +10,17 @@ import type { Adapter } from 'lowdb';
  * writes are queued so two never interleave. lowdb's own JSONFile
  * (steno) is atomic too but creates files with the process umask, which leaves them readable.
  */
+/** The longest a write waits after the one before it. */
+const MAX_WRITE_SPACING_MS = 1000;
+
+const pause = (ms: number) => (ms < 1 ? Promise.resolve() : new Promise<void>((resolve) => setTimeout(resolve, ms)));
+
 export class SecureJsonFile<T> implements Adapter<T> {
   private flushing: Promise<void> | undefined;
   private next: { data: T; done: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
+
+  /** How long the last write took, serialising included: the next one waits as long. */
+  private lastWriteMs = 0;
 
   constructor(private readonly path: string) {}
 
@@ -33,6 +41,9 @@ export class SecureJsonFile<T> implements Adapter<T> {
    * resolves once a write that includes its change is durable. A thousand health checks
    * finishing together cost a few file writes, not a thousand: the first write after a quiet
    * spell waits for the end of the event loop's turn, so the changes made in that turn share it.
+   * A write that follows another waits as long as the last one took (up to a second): a large
+   * store (10,000 connections, megabytes of JSON) then spends at most about half its time
+   * writing, however fast changes come, while a small one writes as soon as the turn ends.
    */
   write(data: T): Promise<void> {
     if (this.next) {
@@ -48,7 +59,10 @@ export class SecureJsonFile<T> implements Adapter<T> {
     this.next = { data, done, resolve, reject };
     // Not before the end of this turn of the event loop: every change made in it (a batch of
     // health checks whose reads came back together) goes into the same write.
-    this.flushing = (this.flushing ?? Promise.resolve()).then(endOfTurn).then(() => this.flush());
+    this.flushing = (this.flushing ?? Promise.resolve())
+      .then(() => pause(Math.min(this.lastWriteMs, MAX_WRITE_SPACING_MS)))
+      .then(endOfTurn)
+      .then(() => this.flush());
     return done;
   }
 
@@ -56,9 +70,11 @@ export class SecureJsonFile<T> implements Adapter<T> {
     const batch = this.next;
     this.next = undefined;
     if (!batch) return;
+    const started = performance.now();
     try {
       // Compact JSON: the store is rewritten often and read by programs, not people.
       await this.replace(JSON.stringify(batch.data));
+      this.lastWriteMs = performance.now() - started;
       batch.resolve();
     } catch (error) {
       batch.reject(error);
