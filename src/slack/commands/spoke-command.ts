@@ -1,4 +1,4 @@
-import type { App } from '@slack/bolt';
+import type { App, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { closestMatch } from '../../core/suggest.js';
 import { helpText } from '../blocks/help.js';
 import { escapeMrkdwn } from '../blocks/text-sections.js';
@@ -54,6 +54,9 @@ export function unknownCommandText(subcommand: string, words: readonly string[])
   return `${head}\n\n${helpText()}`;
 }
 
+/** The same text every time: built once, not per command (and not kept once per request by the redelivery guard). */
+const HELP_ANSWER = Object.freeze({ response_type: 'ephemeral', text: helpText() } as const);
+
 /**
  * `/spoke <subcommand>`. Answers that need no lookup go back in the ack itself; anything that
  * calls Slack or ServiceNow runs after it. Empty text and `help` show help; an unknown word is
@@ -65,9 +68,23 @@ export function register(app: App, deps: SlackDeps): void {
     const handler = SUBCOMMANDS.get(subcommand.toLowerCase());
     if (!handler) {
       const known = subcommand === '' || subcommand.toLowerCase() === 'help';
-      await args.ack({ response_type: 'ephemeral', text: known ? helpText() : unknownCommandText(subcommand, words) });
+      await args.ack(known ? HELP_ANSWER : { response_type: 'ephemeral', text: unknownCommandText(subcommand, words) });
       return;
     }
-    await handler(args, words, deps);
+    await handler({ ...args, ack: ackThenYield(args.ack) }, words, deps);
   });
+}
+
+/**
+ * A subcommand's ack that returns only after the event loop's next turn. The answer is written
+ * at once; what the subcommand does after it (the setup modal's views.open: building the view,
+ * the Web API call) then waits behind the commands that arrived meanwhile and have not been
+ * acked yet, instead of running ahead of them. With 200 `/spoke setup` at once, the work after
+ * each ack ran before the next command was read, and the last ack waited for 199 modals.
+ */
+function ackThenYield(ack: SlackCommandMiddlewareArgs['ack']): SlackCommandMiddlewareArgs['ack'] {
+  return async (response) => {
+    await ack(response);
+    await new Promise((resolve) => setImmediate(resolve));
+  };
 }
