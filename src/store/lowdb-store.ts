@@ -81,6 +81,12 @@ export class LowdbSpokeStore implements SpokeStore {
   }
 
   readonly shared = false;
+  /**
+   * Where each connection is in the store's list, by name: a sweep of 10,000 connections looks
+   * each up several times, and a scan per lookup made the sweep quadratic. Connections are only
+   * added or replaced in place (never removed from the list), so an entry stays right once made.
+   */
+  private readonly connectionAt = new Map<string, number>();
   staleTempsRemoved = 0;
   /** Running work's leases, due checks' and reminders' claims: key → until (ms). */
   private readonly leases = new Map<string, number>();
@@ -254,15 +260,26 @@ export class LowdbSpokeStore implements SpokeStore {
    * replaced only in one of `over` (undefined otherwise), and its credential counts as changed,
    * so a check still running on the one replaced is discarded.
    */
+  /** The connection's place in the list, -1 when there is none. */
+  private connectionIndex(name: string): number {
+    const at = this.connectionAt.get(name);
+    const list = this.db.data.connections;
+    if (at !== undefined && list[at]?.name === name) return at;
+    // Not known yet (the store was just opened), or the list changed under us: look once and remember.
+    const found = list.findIndex((c) => c.name === name);
+    if (found >= 0) this.connectionAt.set(name, found);
+    return found;
+  }
+
   async saveConnection(connection: Connection, over: readonly ConnectionState[] = CONNECTION_STATES): Promise<Connection | undefined> {
     let saved: Connection | undefined;
     await this.db.update((data) => {
-      const index = data.connections.findIndex((c) => c.name === connection.name);
+      const index = this.connectionIndex(connection.name);
       const replaced = data.connections[index];
       if (replaced && !over.includes(replaced.state)) return;
       saved = replacingConnection(connection, replaced);
       if (replaced) data.connections[index] = saved;
-      else data.connections.push(saved);
+      else this.connectionAt.set(connection.name, data.connections.push(saved) - 1);
     });
     return saved;
   }
@@ -277,7 +294,7 @@ export class LowdbSpokeStore implements SpokeStore {
   async transitionConnection(name: string, from: readonly ConnectionState[], patch: ConnectionPatch | ((current: Connection) => ConnectionPatch), change: ConnectionChange = {}): Promise<Connection | undefined> {
     let moved: Connection | undefined;
     await this.db.update((data) => {
-      const index = data.connections.findIndex((c) => c.name === name);
+      const index = this.connectionIndex(name);
       const next = changedConnection(data.connections[index], from, patch, change);
       if (!next) return;
       data.connections[index] = next;
@@ -287,7 +304,7 @@ export class LowdbSpokeStore implements SpokeStore {
   }
 
   getConnection(name: string): Connection | undefined {
-    return this.db.data.connections.find((c) => c.name === name);
+    return this.db.data.connections[this.connectionIndex(name)];
   }
 
   listConnections(): Connection[] {
@@ -346,7 +363,7 @@ export class LowdbSpokeStore implements SpokeStore {
   async saveCheckResult(name: string, credentialVersion: number | undefined, record: HealthRecord, basedOn?: { checkedAt: string | undefined }): Promise<boolean> {
     let kept = false;
     await this.db.update((data) => {
-      if (!checkStillCounts(data.connections.find((c) => c.name === name), credentialVersion)) return;
+      if (!checkStillCounts(data.connections[this.connectionIndex(name)], credentialVersion)) return;
       if (basedOn && this.getHealth(name)?.checkedAt !== basedOn.checkedAt) return;
       ownKey(data.health, name, record);
       kept = true;

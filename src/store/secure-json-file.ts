@@ -11,7 +11,7 @@ import type { Adapter } from 'lowdb';
  * (steno) is atomic too but creates files with the process umask, which leaves them readable.
  */
 /** The longest a write waits after the one before it. */
-const MAX_WRITE_SPACING_MS = 1000;
+const MAX_WRITE_SPACING_MS = 2000;
 
 const pause = (ms: number) => (ms < 1 ? Promise.resolve() : new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
@@ -19,7 +19,7 @@ export class SecureJsonFile<T> implements Adapter<T> {
   private flushing: Promise<void> | undefined;
   private next: { data: T; done: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
 
-  /** How long the last write took, serialising included: the next one waits as long. */
+  /** How long the last write took, serialising included: the next one waits three times as long. */
   private lastWriteMs = 0;
 
   constructor(private readonly path: string) {}
@@ -41,9 +41,10 @@ export class SecureJsonFile<T> implements Adapter<T> {
    * resolves once a write that includes its change is durable. A thousand health checks
    * finishing together cost a few file writes, not a thousand: the first write after a quiet
    * spell waits for the end of the event loop's turn, so the changes made in that turn share it.
-   * A write that follows another waits as long as the last one took (up to a second): a large
-   * store (10,000 connections, megabytes of JSON) then spends at most about half its time
-   * writing, however fast changes come, while a small one writes as soon as the turn ends.
+   * A write that follows another waits three times as long as the last one took (up to two
+   * seconds): a large store (10,000 connections, megabytes of JSON) then spends at most about a
+   * quarter of its time serialising and writing, however fast changes come, while a small one
+   * writes as soon as the turn ends.
    */
   write(data: T): Promise<void> {
     if (this.next) {
@@ -60,7 +61,7 @@ export class SecureJsonFile<T> implements Adapter<T> {
     // Not before the end of this turn of the event loop: every change made in it (a batch of
     // health checks whose reads came back together) goes into the same write.
     this.flushing = (this.flushing ?? Promise.resolve())
-      .then(() => pause(Math.min(this.lastWriteMs, MAX_WRITE_SPACING_MS)))
+      .then(() => pause(Math.min(3 * this.lastWriteMs, MAX_WRITE_SPACING_MS)))
       .then(endOfTurn)
       .then(() => this.flush());
     return done;
