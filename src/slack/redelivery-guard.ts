@@ -65,10 +65,31 @@ export function envelopeIdOf(args: { envelope_id?: unknown }): Record<string, st
   return typeof args.envelope_id === 'string' && args.envelope_id !== '' ? { [ENVELOPE_ID_PROPERTY]: args.envelope_id } : {};
 }
 
-interface Seen {
-  at: number;
-  /** Settles with the body the first delivery was acked with (undefined for an empty ack). */
-  answer: Promise<unknown>;
+/**
+ * One delivery as remembered. Most are never delivered again, so the first answer is kept as a
+ * plain value; only a redelivery that arrives before that answer gets a promise to wait on.
+ */
+class Seen {
+  private answered = false;
+  private answer: unknown;
+  private waiting: Array<(answer: unknown) => void> | undefined;
+
+  constructor(readonly at: number) {}
+
+  /** Keeps the first delivery's answer (undefined for an empty ack) and hands it to any redelivery waiting for it. */
+  settle(answer: unknown): void {
+    if (this.answered) return;
+    this.answered = true;
+    this.answer = answer;
+    for (const resolve of this.waiting ?? []) resolve(answer);
+    this.waiting = undefined;
+  }
+
+  /** The first delivery's answer, once it has one. */
+  answerOnce(): Promise<unknown> {
+    if (this.answered) return Promise.resolve(this.answer);
+    return new Promise((resolve) => (this.waiting ??= []).push(resolve));
+  }
 }
 
 /** Keys of a request sent again as it was; Slack itself never does that, so they outlive a failure. */
@@ -121,13 +142,12 @@ export class RedeliveryGuard {
       return;
     }
 
-    let settle!: (answer: unknown) => void;
-    const entry: Seen = { at: this.clock(), answer: new Promise((resolve) => (settle = resolve)) };
+    const entry = new Seen(this.clock());
     for (const key of keys) this.seen.set(key, entry);
     this.trim();
     if (this.shared && !(await this.claimShared(keys))) {
       // Another replica has it: its answer is not here to repeat, and an empty ack is what Slack needs.
-      settle(undefined);
+      entry.settle(undefined);
       this.logger.info({ keys, retryNum: event.retryNum }, 'slack redelivered what another replica handles: acked, listeners not run');
       await event.ack();
       return;
@@ -138,7 +158,7 @@ export class RedeliveryGuard {
       ...event,
       ack: async (response?: unknown) => {
         acked = true;
-        settle(response);
+        entry.settle(response);
         return ack(response);
       },
     };
@@ -150,7 +170,7 @@ export class RedeliveryGuard {
       if (!acked) {
         const again = keys.filter((key) => !key.startsWith(REPLAY_KEY_PREFIX));
         for (const key of again) if (this.seen.get(key) === entry) this.seen.delete(key);
-        settle(undefined);
+        entry.settle(undefined);
         await this.shared?.release(again).catch((failure: unknown) => this.logger.warn({ err: failure }, 'could not release a delivery in the shared store'));
       }
       throw error;
@@ -172,7 +192,7 @@ export class RedeliveryGuard {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), this.ackWaitMs)));
     try {
-      return await Promise.race([earlier.answer, deadline]);
+      return await Promise.race([earlier.answerOnce(), deadline]);
     } finally {
       clearTimeout(timer);
     }
@@ -203,9 +223,12 @@ export class RedeliveryGuard {
 export function guardRedeliveries(receiver: Receiver, guard: RedeliveryGuard): Receiver {
   return {
     init(app: App) {
+      // Made once: the receiver reads `app.processEvent` on every request.
+      const run = (event: ReceiverEvent) => app.processEvent(event);
+      const processEvent = (event: ReceiverEvent) => guard.handle(event, run);
       const guarded = new Proxy(app, {
         get(target, property) {
-          if (property === 'processEvent') return (event: ReceiverEvent) => guard.handle(event, (e) => target.processEvent(e));
+          if (property === 'processEvent') return processEvent;
           const value: unknown = Reflect.get(target, property, target);
           return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
         },
