@@ -1,56 +1,98 @@
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { sendSlashCommand } from '../test/standins/slack-driver.js';
-import { ADMIN, BOT_TOKEN, REPORT_CHANNEL, SIGNING_SECRET, startWorld, type World } from '../test/support/world.js';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createApp, type SpokeBot } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { helpText } from '../src/slack/blocks/help.js';
+import { ADMIN, BOT_TOKEN, OTHER_ADMIN, SERVICENOW_PASSWORD, SIGNING_SECRET } from '../test/support/world.js';
 import { ms, summarise } from './stats.js';
 
 const CONCURRENCY = 200;
-/** Bursts per side, per command, per repeat; the sides take turns going first. */
-const ROUNDS = 3;
-/** Whole measurements; the figures printed are their medians, so one disturbed repeat cannot decide them. */
-const REPEATS = Number(process.env.ACK_BENCH_REPEATS ?? 5);
-/** The command texts measured: one answered in the ack itself, one that opens a modal after it. */
-const COMMANDS = ['help', 'setup confluence'] as const;
+/**
+ * Bursts per side per command. Each of spokebot's bursts is paired with the bare app's next to
+ * it (the pair's order alternating), and the figures are medians over the pairs: on a shared
+ * machine one burst can land on a busy moment, and a p99 pooled over every burst would be that
+ * burst's alone.
+ */
+const PAIRS = Number(process.env.ACK_BENCH_PAIRS ?? 9);
 
 /**
- * A Bolt app with nothing but an ack for the same command: the floor we compare against. Built
- * like spokebot's own App in the one way that costs per request: Bolt's default
- * `tokenVerificationEnabled: true` calls auth.test once, here in the constructor (spokebot does
- * it in `app.init()`), and every request reuses that answer. With verification off Bolt would
- * call auth.test on every request, which is no floor; the bench checks that neither app does.
+ * What is measured, and against which floor. The bare app answers in its ack what spokebot
+ * answers in its own: the help text for `help` (the bytes of the answer are the command's, not
+ * overhead), nothing for `setup confluence` (the modal opens after the ack). `help` is also
+ * measured against an empty ack, the floor the issue's first figures used.
  */
-async function startBareBolt(slackApiUrl: string): Promise<{ url: string; stop(): Promise<void> }> {
+const MEASURES = [
+  { text: 'help', floor: 'same answer' },
+  { text: 'help', floor: 'empty ack' },
+  { text: 'setup confluence', floor: 'empty ack' },
+] as const;
+type Floor = (typeof MEASURES)[number]['floor'];
+
+/**
+ * A Bolt app with one listener for the command: the floor. Built like spokebot's App in the way
+ * that costs per request: Bolt's default `tokenVerificationEnabled: true` calls auth.test once,
+ * here in the constructor (spokebot does it in `app.init()`), and every request reuses that
+ * answer. With verification off Bolt would call auth.test on every request, which is no floor;
+ * the bench checks that neither app calls it during the bursts.
+ */
+async function startBareBolt(slackApiUrl: string, floor: Floor): Promise<{ url: string; stop(): Promise<void> }> {
   const receiver = new HTTPReceiver({ signingSecret: SIGNING_SECRET, endpoints: '/slack/events', processBeforeResponse: false, logLevel: LogLevel.ERROR });
   const app = new App({ token: BOT_TOKEN, receiver, logLevel: LogLevel.ERROR, clientOptions: { slackApiUrl, retryConfig: { retries: 0 } } });
-  app.command('/spoke', async ({ ack }) => {
-    await ack();
+  const help = { response_type: 'ephemeral' as const, text: helpText() };
+  app.command('/spoke', async ({ ack, command }) => {
+    await (floor === 'same answer' && command.text === 'help' ? ack(help) : ack());
   });
   const server = (await app.start(0)) as unknown as { address(): AddressInfo };
   return { url: `http://127.0.0.1:${server.address().port}/slack/events`, stop: async () => void (await app.stop()) };
 }
 
-async function burst(url: string, world: World, text: string): Promise<number[]> {
-  const results = await Promise.all(
-    Array.from({ length: CONCURRENCY }, () =>
-      sendSlashCommand(url, SIGNING_SECRET, { text, userId: ADMIN, triggerId: world.slack.issueTriggerId(), channelId: REPORT_CHANNEL, responseUrl: world.slack.newResponseUrl() }),
-    ),
-  );
-  const failed = results.filter((r) => r.status !== 200);
-  if (failed.length) throw new Error(`${failed.length} of ${CONCURRENCY} \`/spoke ${text}\` were not acked with 200`);
-  return results.map((r) => r.elapsedMs);
+/** JSON lines to and from the Slack side (ack-latency-slack.ts), one answer per request. */
+function slackSide(): { child: ChildProcess; ask(request: unknown): Promise<unknown>; read(): Promise<unknown> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/ack-latency-slack.ts'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const read = async () => {
+    const next = await lines.next();
+    if (next.done) throw new Error(`the Slack side (pid ${child.pid}) ended early`);
+    return JSON.parse(String(next.value)) as unknown;
+  };
+  return {
+    child,
+    read,
+    ask: async (request) => {
+      child.stdin!.write(`${JSON.stringify(request)}\n`);
+      return read();
+    },
+  };
 }
 
-const countCalls = (world: World, method: string) => world.slack.calls.filter((c) => c.method === method).length;
-
-/**
- * The bot's work after its acks (admin check, views.open and the stand-in answering it) shares
- * this process with the other side's next burst: it must be over before that burst starts, or the
- * floor would be measured under the bot's load.
- */
-async function settle(world: World, viewsOpenExpected: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (countCalls(world, 'views.open') < viewsOpenExpected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-  await world.bot.tasks.idle();
+/** spokebot as main.ts builds it, on a fresh lowdb store, logging at the production default (info) into a counter. */
+async function startBot(urls: { apiUrl: string; serviceNowUrl: string; authUrl: string; atlassianApiUrl: string }, dataDir: string) {
+  const config = loadConfig({
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: urls.apiUrl,
+    SERVICENOW_INSTANCE_URL: urls.serviceNowUrl,
+    SERVICENOW_USERNAME: 'spokebot.integration',
+    SERVICENOW_PASSWORD,
+    ATLASSIAN_AUTH_URL: urls.authUrl,
+    ATLASSIAN_API_URL: urls.atlassianApiUrl,
+    ATLASSIAN_SITE_ALLOWLIST: 'http://127.0.0.1:*',
+    SPOKE_ENCRYPTION_KEY: Buffer.alloc(32, 42).toString('base64'),
+    SPOKE_DB_PATH: join(dataDir, 'spokebot.json'),
+    SPOKE_ADMINS: `${ADMIN},${OTHER_ADMIN}`,
+    LOG_LEVEL: 'info',
+  });
+  const logLines = { count: 0 };
+  const logger = createLogger(config.LOG_LEVEL, { write: () => void logLines.count++ });
+  const bot: SpokeBot = await createApp({ config, logger, tuning: { slackRetries: 0 } });
+  const { url } = await bot.start(0);
+  return { bot, eventsUrl: `${url}/slack/events`, logLines };
 }
 
 const median = (values: number[]) => {
@@ -59,70 +101,95 @@ const median = (values: number[]) => {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-interface Repeat {
+interface Pair {
   ours: { p50: number; p99: number };
   floor: { p50: number; p99: number };
 }
 
-/** `/spoke help` and `/spoke setup confluence` ×200 at once, spokebot against a bare Bolt app, taking turns burst by burst. */
+/**
+ * `/spoke help` and `/spoke setup confluence` ×200 at once, spokebot against a bare Bolt app,
+ * taking turns burst by burst. spokebot and the bare apps share this process (only one of them
+ * is sent anything at a time); Slack, sending the commands and answering views.open, is another.
+ */
 export async function benchAckLatency(): Promise<void> {
-  const world = await startWorld({ logLevel: 'warn' });
-  const bare = await startBareBolt(world.slack.apiUrl);
-  let viewsOpenExpected = 0;
-  const ours = async (text: string) => {
-    const samples = await burst(world.eventsUrl, world, text);
-    if (text.startsWith('setup')) viewsOpenExpected += CONCURRENCY;
-    await settle(world, viewsOpenExpected);
-    return samples;
-  };
-  const floor = (text: string) => burst(bare.url, world, text);
+  const slack = slackSide();
+  const dataDir = await mkdtemp(join(tmpdir(), 'spokebot-ack-bench-'));
+  let stopBot: (() => Promise<void>) | undefined;
+  const bares: Array<{ stop(): Promise<void> }> = [];
   try {
-    // Warm-up, not counted: JIT, keep-alive sockets, the admin and zone caches.
-    for (const text of COMMANDS) {
-      await ours(text);
-      await floor(text);
+    const urls = (await slack.read()) as { apiUrl: string; serviceNowUrl: string; authUrl: string; atlassianApiUrl: string };
+    const { bot, eventsUrl, logLines } = await startBot(urls, dataDir);
+    stopBot = () => bot.stop();
+    const floors = new Map<Floor, string>();
+    for (const floor of ['same answer', 'empty ack'] as const) {
+      const bare = await startBareBolt(urls.apiUrl, floor);
+      bares.push(bare);
+      floors.set(floor, bare.url);
     }
-    const authTestsBefore = countCalls(world, 'auth.test');
-    const callsBefore = world.slack.calls.length;
-    const repeats = new Map<string, Repeat[]>(COMMANDS.map((text) => [text, []]));
-    for (let repeat = 0; repeat < REPEATS; repeat++) {
-      for (const text of COMMANDS) {
-        const a: number[] = [];
-        const b: number[] = [];
-        for (let round = 0; round < ROUNDS; round++) {
-          if ((repeat + round) % 2 === 0) {
-            a.push(...(await ours(text)));
-            b.push(...(await floor(text)));
-          } else {
-            b.push(...(await floor(text)));
-            a.push(...(await ours(text)));
-          }
+    const calls = async (method: string) => (await slack.ask({ calls: method })) as { count: number; outcomes: Record<string, number> };
+    const burst = async (url: string, text: string) => {
+      const { elapsedMs, failed } = (await slack.ask({ burst: { url, text, concurrency: CONCURRENCY } })) as { elapsedMs: number[]; failed: number };
+      if (failed > 0) throw new Error(`${failed} of ${CONCURRENCY} \`/spoke ${text}\` were not acked with 200`);
+      return elapsedMs;
+    };
+    // The bot's work after its acks (views.open) must be over before the floor's burst starts,
+    // or the floor would be measured under the bot's load.
+    let viewsOpenExpected = 0;
+    const ours = async (text: string) => {
+      const samples = await burst(eventsUrl, text);
+      if (text.startsWith('setup')) viewsOpenExpected += CONCURRENCY;
+      const deadline = Date.now() + 30_000;
+      while ((await calls('views.open')).count < viewsOpenExpected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      await bot.tasks.idle();
+      return samples;
+    };
+
+    // Warm-up, not counted: JIT, keep-alive sockets, the zone cache.
+    for (const { text, floor } of MEASURES) {
+      await ours(text);
+      await burst(floors.get(floor)!, text);
+    }
+    const authTestsBefore = (await calls('auth.test')).count;
+    const viewsOpenBefore = (await calls('views.open')).outcomes;
+    const logLinesBefore = logLines.count;
+    const pairs = MEASURES.map(() => [] as Pair[]);
+    for (let pair = 0; pair < PAIRS; pair++) {
+      for (const [i, { text, floor }] of MEASURES.entries()) {
+        let a: number[];
+        let b: number[];
+        if (pair % 2 === 0) {
+          a = await ours(text);
+          b = await burst(floors.get(floor)!, text);
+        } else {
+          b = await burst(floors.get(floor)!, text);
+          a = await ours(text);
         }
-        repeats.get(text)!.push({ ours: summarise(a), floor: summarise(b) });
+        pairs[i]!.push({ ours: summarise(a), floor: summarise(b) });
       }
     }
-    const authTests = countCalls(world, 'auth.test') - authTestsBefore;
+    const authTests = (await calls('auth.test')).count - authTestsBefore;
     if (authTests !== 0) throw new Error(`auth.test was called ${authTests} times during the bursts: an app is verifying its token per request`);
+    const viewsOpen = (await calls('views.open')).outcomes;
+    const outcomes = Object.fromEntries(Object.entries(viewsOpen).map(([key, n]) => [key, n - (viewsOpenBefore[key] ?? 0)]));
 
-    const outcomes: Record<string, number> = {};
-    for (const call of world.slack.calls.slice(callsBefore).filter((c) => c.method === 'views.open')) {
-      const key = call.response.ok ? 'ok' : String(call.response.error);
-      outcomes[key] = (outcomes[key] ?? 0) + 1;
-    }
-    console.log(`\nSlash-command ack latency, ${CONCURRENCY} concurrent commands, ${ROUNDS} bursts per side × ${REPEATS} repeats; medians over the repeats`);
-    console.log('  (the bare Bolt app only acks; both verified their token once at start: no auth.test during the bursts)');
-    for (const text of COMMANDS) {
-      const runs = repeats.get(text)!;
-      const m = (pick: (r: Repeat) => number) => median(runs.map(pick));
-      const ratios = runs.map((r) => (r.ours.p99 / r.floor.p99).toFixed(2)).join(' ');
-      console.log(`  /spoke ${text}`);
+    console.log(`\nSlash-command ack latency, ${CONCURRENCY} concurrent commands, ${PAIRS} bursts per side taking turns, medians over the bursts; load ${loadavg()[0]!.toFixed(1)}`);
+    console.log('  spokebot (log level info) and the bare Bolt apps in one process, Slack (client and Web API stand-in) in another;');
+    console.log('  both verified their token once at start: no auth.test during the bursts');
+    for (const [i, { text, floor }] of MEASURES.entries()) {
+      const runs = pairs[i]!;
+      const m = (pick: (r: Pair) => number) => median(runs.map(pick));
+      console.log(`  /spoke ${text}, floor: bare Bolt app answering with ${floor === 'same answer' ? 'the same help text' : 'an empty ack'}`);
       console.log(`    spokebot   p50 ${ms(m((r) => r.ours.p50))}   p99 ${ms(m((r) => r.ours.p99))}`);
       console.log(`    bare Bolt  p50 ${ms(m((r) => r.floor.p50))}   p99 ${ms(m((r) => r.floor.p99))}`);
-      console.log(`    ratio      p50 ${m((r) => r.ours.p50 / r.floor.p50).toFixed(2)}   p99 ${m((r) => r.ours.p99 / r.floor.p99).toFixed(2)}   (p99 ratio per repeat: ${ratios})`);
+      console.log(`    ratio      p50 ${m((r) => r.ours.p50 / r.floor.p50).toFixed(2)}   p99 ${m((r) => r.ours.p99 / r.floor.p99).toFixed(2)}   (p99 ratio per pair: ${runs.map((r) => (r.ours.p99 / r.floor.p99).toFixed(2)).join(' ')})`);
     }
-    console.log(`  views.open after the measured setup acks: ${JSON.stringify(outcomes)}`);
+    console.log(`  views.open after the measured setup acks: ${JSON.stringify(outcomes)}; bot log lines during the bursts: ${logLines.count - logLinesBefore}`);
   } finally {
-    await bare.stop();
-    await world.close();
+    for (const bare of bares) await bare.stop();
+    await stopBot?.();
+    const exited = slack.child.exitCode === null ? new Promise((resolve) => slack.child.once('exit', resolve)) : undefined;
+    slack.child.stdin!.write('exit\n');
+    await exited;
+    await rm(dataDir, { recursive: true, force: true });
   }
 }
