@@ -170,7 +170,7 @@ export async function benchAckLatency(): Promise<void> {
     const authTests = (await calls('auth.test')).count - authTestsBefore;
     if (authTests !== 0) throw new Error(`auth.test was called ${authTests} times during the bursts: an app is verifying its token per request`);
     const viewsOpen = (await calls('views.open')).outcomes;
-    const outcomes = Object.fromEntries(Object.entries(viewsOpen).map(([key, n]) => [key, n - (viewsOpenBefore[key] ?? 0)]));
+    const outcomes = Object.fromEntries(Object.entries(viewsOpen).flatMap(([key, n]) => (n > (viewsOpenBefore[key] ?? 0) ? [[key, n - (viewsOpenBefore[key] ?? 0)]] : [])));
 
     console.log(`\nSlash-command ack latency, ${CONCURRENCY} concurrent commands, ${PAIRS} bursts per side taking turns, medians over the bursts; load ${loadavg()[0]!.toFixed(1)}`);
     console.log('  spokebot (log level info) and the bare Bolt apps in one process, Slack (client and Web API stand-in) in another;');
