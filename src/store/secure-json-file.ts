@@ -19,8 +19,8 @@ export class SecureJsonFile<T> implements Adapter<T> {
   private flushing: Promise<void> | undefined;
   private next: { data: T; done: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
 
-  /** How long the last write took, serialising included: the next one waits three times as long. */
-  private lastWriteMs = 0;
+  /** How long serialising the last write took: the next one waits three times as long. */
+  private lastSerialiseMs = 0;
 
   constructor(private readonly path: string) {}
 
@@ -41,10 +41,11 @@ export class SecureJsonFile<T> implements Adapter<T> {
    * resolves once a write that includes its change is durable. A thousand health checks
    * finishing together cost a few file writes, not a thousand: the first write after a quiet
    * spell waits for the end of the event loop's turn, so the changes made in that turn share it.
-   * A write that follows another waits three times as long as the last one took (up to two
-   * seconds): a large store (10,000 connections, megabytes of JSON) then spends at most about a
-   * quarter of its time serialising and writing, however fast changes come, while a small one
-   * writes as soon as the turn ends.
+   * A write that follows another waits three times as long as serialising the last one took (up
+   * to two seconds): a large store (10,000 connections, megabytes of JSON) then spends at most
+   * about a quarter of its CPU serialising, however fast changes come, while a small one (well
+   * under a millisecond to serialise) writes as soon as the turn ends. Disk time is not counted:
+   * a slow fsync is no reason to hold the next change back.
    */
   write(data: T): Promise<void> {
     if (this.next) {
@@ -61,7 +62,7 @@ export class SecureJsonFile<T> implements Adapter<T> {
     // Not before the end of this turn of the event loop: every change made in it (a batch of
     // health checks whose reads came back together) goes into the same write.
     this.flushing = (this.flushing ?? Promise.resolve())
-      .then(() => pause(Math.min(3 * this.lastWriteMs, MAX_WRITE_SPACING_MS)))
+      .then(() => pause(this.lastSerialiseMs < 5 ? 0 : Math.min(3 * this.lastSerialiseMs, MAX_WRITE_SPACING_MS)))
       .then(endOfTurn)
       .then(() => this.flush());
     return done;
@@ -71,11 +72,12 @@ export class SecureJsonFile<T> implements Adapter<T> {
     const batch = this.next;
     this.next = undefined;
     if (!batch) return;
-    const started = performance.now();
     try {
+      const started = performance.now();
       // Compact JSON: the store is rewritten often and read by programs, not people.
-      await this.replace(JSON.stringify(batch.data));
-      this.lastWriteMs = performance.now() - started;
+      const text = JSON.stringify(batch.data);
+      this.lastSerialiseMs = performance.now() - started;
+      await this.replace(text);
       batch.resolve();
     } catch (error) {
       batch.reject(error);
