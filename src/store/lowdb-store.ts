@@ -6,7 +6,7 @@ import { AuditLog } from './audit-log.js';
 import type { SetupRequest } from '../core/setup-request.js';
 import { SecretBox } from './secret-box.js';
 import { SecureJsonFile, removeStaleTemps } from './secure-json-file.js';
-import { StoreAccessError, connectionCredentialBinding, setupSecretBinding, storeFileProblem, unlockStore } from './store-key.js';
+import { StoreAccessError, connectionCredentialBinding, revealCredentialWith, revealSecretWith, setupSecretBinding, storeFileProblem, unlockStore } from './store-key.js';
 import { TERMINAL_STATUSES, type AccessRequest, type AuditEvent, type Connection, type HealthRecord, type PendingSetup, type Rotation, type StoreData } from './schema.js';
 import type { PlanOutcome, ReportRefusal, SpokeStore, UndeliveredNotice } from './spoke-store.js';
 import {
@@ -200,11 +200,11 @@ export class LowdbSpokeStore implements SpokeStore {
   }
 
   revealCredential(connection: Connection): string | undefined {
-    return connection.sealedCredential ? this.box.open(connection.sealedCredential, connectionCredentialBinding(connection.name)) : undefined;
+    return revealCredentialWith(this.box, connection);
   }
 
   revealSecret(setup: PendingSetup): string | undefined {
-    return setup.sealedSecret ? this.box.open(setup.sealedSecret, setupSecretBinding(setup.id)) : undefined;
+    return revealSecretWith(this.box, setup);
   }
 
   /**

@@ -21,6 +21,16 @@ const KEY_CHECK_TEXT = 'spokebot store key check v1';
 export const setupSecretBinding = (setupId: string): string => setupId;
 export const connectionCredentialBinding = (connectionName: string): string => `connection:${connectionName}`;
 
+/** What a connection's sealed credential opens to under `box`, if it holds one (both stores open it so). */
+export function revealCredentialWith(box: SecretBox, connection: { name: string; sealedCredential?: Sealed | undefined }): string | undefined {
+  return connection.sealedCredential ? box.open(connection.sealedCredential, connectionCredentialBinding(connection.name)) : undefined;
+}
+
+/** What a setup's sealed secret opens to under `box`, if it still holds one. */
+export function revealSecretWith(box: SecretBox, setup: { id: string; sealedSecret?: Sealed | undefined }): string | undefined {
+  return setup.sealedSecret ? box.open(setup.sealedSecret, setupSecretBinding(setup.id)) : undefined;
+}
+
 export class StoreKeyError extends SpokeError {
   readonly code = 'store_key_mismatch';
   constructor(

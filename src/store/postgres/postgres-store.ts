@@ -7,7 +7,7 @@ import { SecretBox } from '../secret-box.js';
 import { TERMINAL_STATUSES, accessRequestSchema, connectionSchema, healthRecordSchema, pendingSetupSchema, rotationSchema } from '../schema.js';
 import type { AccessRequest, AuditEvent, Connection, HealthRecord, PendingSetup, Rotation } from '../schema.js';
 import type { PlanOutcome, ReportRefusal, SpokeStore, UndeliveredNotice } from '../spoke-store.js';
-import { connectionCredentialBinding, setupSecretBinding } from '../store-key.js';
+import { connectionCredentialBinding, revealCredentialWith, revealSecretWith, setupSecretBinding } from '../store-key.js';
 import {
   CONNECTION_STATES,
   NAME_HOLDING,
@@ -303,11 +303,11 @@ export class PostgresSpokeStore implements SpokeStore {
   }
 
   revealCredential(connection: Connection): string | undefined {
-    return connection.sealedCredential ? this.box.open(connection.sealedCredential, connectionCredentialBinding(connection.name)) : undefined;
+    return revealCredentialWith(this.box, connection);
   }
 
   revealSecret(setup: PendingSetup): string | undefined {
-    return setup.sealedSecret ? this.box.open(setup.sealedSecret, setupSecretBinding(setup.id)) : undefined;
+    return revealSecretWith(this.box, setup);
   }
 
   /**
