@@ -16,7 +16,7 @@ import { Agent } from 'undici';
 import { AtlassianClient } from '../src/atlassian/atlassian-client.js';
 import { TenantInfoClient } from '../src/atlassian/tenant-info.js';
 import { SERVICENOW_TABLES, SPOKES } from '../src/core/spoke-catalogue.js';
-import { HealthMonitor } from '../src/health/health-monitor.js';
+import { benchMonitor } from './bench-monitor.js';
 import { HealthProbe } from '../src/health/health-probe.js';
 import { createLogger } from '../src/logger.js';
 import { ServiceNowTableClient } from '../src/servicenow/table-client.js';
@@ -100,18 +100,7 @@ const probe = new HealthProbe({
   now: () => new Date(),
   authBackoffMs: 6 * 3_600_000,
 });
-let alerts = 0;
-const monitor = new HealthMonitor({
-  store,
-  probe,
-  notifier: { stateChanged: async () => (alerts++, { delivered: true }), reminder: async () => ({ delivered: true }), statesChanged: async () => undefined },
-  logger,
-  now: () => new Date(),
-  intervalMs: 3_600_000,
-  reminderDays: [30, 14, 7, 3, 1],
-  concurrency: input.concurrency,
-  perSite: input.perSite,
-});
+const { monitor, alerts } = benchMonitor({ store, probe, logger, concurrency: input.concurrency, perSite: input.perSite });
 say({ ready: { pid: process.pid, seeded, rssAtStartMiB: Math.round(rssAtStart / MiB) } });
 
 for (;;) {
@@ -133,7 +122,7 @@ for (;;) {
   sweepPeakRss = Math.max(sweepPeakRss, process.memoryUsage.rss());
   const { size: storeBytes } = await import('node:fs/promises').then((fs) => fs.stat(path));
   const ok = store.listConnections().filter((c) => store.getHealth(c.name)?.state === 'ok').length;
-  const report: SweepChildReport = { checked, ok, alerts, sweepMs, cpuMs: (cpu.user + cpu.system) / 1000, serviceNowRequests: serviceNow.requestCount - requestsBefore, rssBefore, sweepPeakRss, storeBytes };
+  const report: SweepChildReport = { checked, ok, alerts: alerts(), sweepMs, cpuMs: (cpu.user + cpu.system) / 1000, serviceNowRequests: serviceNow.requestCount - requestsBefore, rssBefore, sweepPeakRss, storeBytes };
   say({ done: report });
 }
 await monitor.stop();

@@ -12,7 +12,7 @@ import { Agent } from 'undici';
 import { AtlassianClient } from '../src/atlassian/atlassian-client.js';
 import { TenantInfoClient } from '../src/atlassian/tenant-info.js';
 import { SERVICENOW_TABLES } from '../src/core/spoke-catalogue.js';
-import { HealthMonitor } from '../src/health/health-monitor.js';
+import { benchMonitor } from './bench-monitor.js';
 import { HealthProbe } from '../src/health/health-probe.js';
 import { createLogger } from '../src/logger.js';
 import { ServiceNowTableClient } from '../src/servicenow/table-client.js';
@@ -81,18 +81,7 @@ probe.probe = (connection, previous) => {
   probed.push(connection.name);
   return probeOne(connection, previous);
 };
-let alerts = 0;
-const monitor = new HealthMonitor({
-  store,
-  probe,
-  notifier: { stateChanged: async () => (alerts++, { delivered: true }), reminder: async () => ({ delivered: true }), statesChanged: async () => undefined },
-  logger,
-  now: () => new Date(),
-  intervalMs: 3_600_000,
-  reminderDays: [30, 14, 7, 3, 1],
-  concurrency: options.concurrency,
-  perSite: options.perSite,
-});
+const { monitor, alerts } = benchMonitor({ store, probe, logger, concurrency: options.concurrency, perSite: options.perSite });
 
 say({ ready: { pid: process.pid, connections: store.listConnections().length, replica: store.replicaId } });
 
@@ -108,7 +97,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     const cpu = process.cpuUsage(cpuBefore);
     clearInterval(sampler);
     sweepPeakRss = Math.max(sweepPeakRss, process.memoryUsage.rss());
-    const report: ReplicaReport = { checked, probed, dropped, alerts, serviceNowRequests: serviceNow.requestCount - requestsBefore, sweepMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRss: process.resourceUsage().maxRSS * 1024, sweepPeakRss };
+    const report: ReplicaReport = { checked, probed, dropped, alerts: alerts(), serviceNowRequests: serviceNow.requestCount - requestsBefore, sweepMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRss: process.resourceUsage().maxRSS * 1024, sweepPeakRss };
     say({ done: report });
   }
   if (line === 'exit') break;

@@ -1,0 +1,24 @@
+import { HealthMonitor } from '../src/health/health-monitor.js';
+import type { HealthProbe } from '../src/health/health-probe.js';
+import type { Logger } from '../src/logger.js';
+import type { SpokeStore } from '../src/store/spoke-store.js';
+
+/**
+ * The bot's HealthMonitor as the sweep benches run it: the bot's defaults (hourly checks, the
+ * usual reminder days), a notifier that delivers everything and counts alerts.
+ */
+export function benchMonitor(options: { store: SpokeStore; probe: HealthProbe; logger: Logger; concurrency?: number; perSite?: number }): { monitor: HealthMonitor; alerts: () => number } {
+  let alerts = 0;
+  const monitor = new HealthMonitor({
+    store: options.store,
+    probe: options.probe,
+    notifier: { stateChanged: async () => (alerts++, { delivered: true }), reminder: async () => ({ delivered: true }), statesChanged: async () => undefined },
+    logger: options.logger,
+    now: () => new Date(),
+    intervalMs: 3_600_000,
+    reminderDays: [30, 14, 7, 3, 1],
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.perSite !== undefined ? { perSite: options.perSite } : {}),
+  });
+  return { monitor, alerts: () => alerts };
+}
