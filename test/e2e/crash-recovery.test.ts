@@ -14,6 +14,7 @@ import { startBotProcess, type BotProcess } from '../support/bot-process.js';
 import { acceptConsentWithoutBrowser } from '../support/consent.js';
 import { clickButton, consentUrl, mark, openSetupModal, runCommand, setupAnswers, setupWith, submitView, waitForMessage, waitForPlanView } from '../support/setup-steps.js';
 import { ADMIN, BOT_TOKEN, CLIENT_ID, CLIENT_SECRET, REPORT_CHANNEL, SERVICENOW_PASSWORD, SIGNING_SECRET, daysFromNow, type SlackTransport, type World } from '../support/world.js';
+import { duplicateRows as duplicateServiceNowRows } from '../support/servicenow-duplicates.js';
 
 /**
  * The bot as `npm start` runs it, killed with SIGKILL at each step of a setup and of a rotation,
@@ -95,26 +96,9 @@ async function crashAndRestart(whileDown?: () => Promise<void>): Promise<number>
   return since;
 }
 
-/** Rows of the tables setups write, counted by what makes each one unique (its name, mostly). */
+/** Rows of the tables setups write that exist more than once, tallied for the summary. */
 function duplicateRows(): string[] {
-  const keys: Record<string, string[]> = {
-    oauth_entity: ['name'],
-    oauth_entity_scope: ['oauth_entity', 'oauth_entity_scope'],
-    oauth_entity_profile: ['oauth_entity', 'default'],
-    oauth_entity_profile_scope: ['oauth_entity_profile', 'oauth_entity_scope'],
-    oauth_2_0_credentials: ['name'],
-    basic_auth_credentials: ['name'],
-    http_connection: ['name'],
-    sys_alias: ['name', 'parent'],
-  };
-  const found = Object.entries(keys).flatMap(([table, columns]) => {
-    const seen = new Map<string, number>();
-    for (const row of serviceNow.rows(table)) {
-      const key = columns.map((c) => String(row[c] ?? '')).join('|');
-      seen.set(key, (seen.get(key) ?? 0) + 1);
-    }
-    return [...seen].filter(([, n]) => n > 1).map(([key, n]) => `${table} ${key} ×${n}`);
-  });
+  const found = duplicateServiceNowRows(serviceNow);
   tally.duplicates += found.length;
   return found;
 }
