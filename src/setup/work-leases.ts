@@ -101,11 +101,6 @@ export class WorkLeases {
     };
   }
 
-  /** Whether this process is running work under `key`. */
-  heldHere(key: string): boolean {
-    return this.here.has(key);
-  }
-
   /** Tries for the lease until `waitMs` has passed. */
   private async acquireWithin(key: string, waitMs: number): Promise<boolean> {
     const deadline = Date.now() + waitMs;

@@ -39,8 +39,9 @@ function ownKey<T>(record: Record<string, T>, key: string, value: T): void {
 
 /**
  * The embedded store: lowdb, one JSON file written whole on every change, for one process. Every
- * change is one `db.update`, so a check and its write cannot interleave with another's. Leases and
- * claims live in memory: only this process can hold them, and a restart starts with none.
+ * change is one `db.update`, so a check and its write cannot interleave with another's. Claims
+ * live in memory and a restart starts with none; leases are always granted, since only this
+ * process could hold them.
  */
 export class LowdbSpokeStore implements SpokeStore {
   private constructor(
@@ -88,8 +89,7 @@ export class LowdbSpokeStore implements SpokeStore {
    */
   private readonly connectionAt = new Map<string, number>();
   staleTempsRemoved = 0;
-  /** Running work's leases, due checks' and reminders' claims: key → until (ms). */
-  private readonly leases = new Map<string, number>();
+  /** Due checks' and reminders' claims: key → until (ms). */
   private readonly checkClaims = new Map<string, number>();
   private readonly reminderClaims = new Map<string, number>();
 
@@ -397,21 +397,12 @@ export class LowdbSpokeStore implements SpokeStore {
     this.reminderClaims.delete(key);
   }
 
-  async acquireLease(key: string, ttlMs: number): Promise<boolean> {
-    // One process: every lease is this process's own, so none can be refused.
-    this.leases.set(key, this.now().getTime() + ttlMs);
+  async acquireLease(_key: string, _ttlMs: number): Promise<boolean> {
+    // One process: every lease is this process's own, so none is ever refused, and none need be kept.
     return true;
   }
 
-  async renewLease(key: string, ttlMs: number): Promise<boolean> {
-    if (!this.leases.has(key)) return false;
-    this.leases.set(key, this.now().getTime() + ttlMs);
-    return true;
-  }
-
-  async releaseLease(key: string): Promise<void> {
-    this.leases.delete(key);
-  }
+  async releaseLease(_key: string): Promise<void> {}
 
   remindersHandled(): ReadonlySet<string> {
     return new Set(this.db.data.reminders);

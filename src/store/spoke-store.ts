@@ -145,12 +145,10 @@ export interface SpokeStore {
 
   /**
    * Leases on running work (a setup's write, a consent watch), held by this process: true when the
-   * lease was free, had run out, or is already this process's. Work whose lease runs out (its
-   * process died) is taken over by another process.
+   * lease was free, had run out, or is already this process's (acquiring again is how a holder
+   * renews it). Work whose lease runs out (its process died) is taken over by another process.
    */
   acquireLease(key: string, ttlMs: number): Promise<boolean>;
-  /** Extends a lease this process holds; false when it lost it. */
-  renewLease(key: string, ttlMs: number): Promise<boolean>;
   releaseLease(key: string): Promise<void>;
 
   /** Users who opened App Home at or after `since` (all with a known time when omitted), the most recent first. */

@@ -588,11 +588,6 @@ export class PostgresSpokeStore implements SpokeStore {
     this.db.query('DELETE FROM leases WHERE until < $1', [new Date(now.getTime() - LEASE_PURGE_EVERY_MS)]).catch((error: unknown) => this.logger?.warn({ err: error }, 'could not clear run-out leases'));
   }
 
-  async renewLease(key: string, ttlMs: number): Promise<boolean> {
-    const { rowCount } = await this.db.query('UPDATE leases SET until = $3 WHERE key = $1 AND holder = $2', [key, this.replicaId, new Date(this.now().getTime() + ttlMs)]);
-    return rowCount === 1;
-  }
-
   async releaseLease(key: string): Promise<void> {
     await this.db.query('DELETE FROM leases WHERE key = $1 AND holder = $2', [key, this.replicaId]);
   }
