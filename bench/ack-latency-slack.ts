@@ -10,6 +10,9 @@
  * answers each line on stdin:
  *   {"burst": {"url", "text", "concurrency"}} → {"elapsedMs": [...], "failed": n}
  *   {"calls": "<method>"}                     → {"count": n, "outcomes": {"ok": n, "<error>": n}}
+ *   {"modals": true}                          → {"ms": [...]}: for each command sent since the last
+ *                                                such question whose trigger views.open has used, the
+ *                                                time from sending it to that call arriving here
  *   "exit"                                    → closes everything and exits.
  */
 import { createInterface } from 'node:readline';
@@ -31,11 +34,16 @@ const serviceNow = await startServiceNowStandIn({ username: SERVICENOW_USER, pas
 const atlassian = await startAtlassianStandIn();
 process.stdout.write(`${JSON.stringify({ apiUrl: slack.apiUrl, serviceNowUrl: serviceNow.url, authUrl: atlassian.authUrl, atlassianApiUrl: atlassian.apiUrl })}\n`);
 
+/** When each command was sent, by its trigger_id: the person's wait for the modal starts there. */
+const sentAt = new Map<string, number>();
+
 async function burst(url: string, text: string, concurrency: number): Promise<{ elapsedMs: number[]; failed: number }> {
   const results = await Promise.all(
-    Array.from({ length: concurrency }, () =>
-      sendSlashCommand(url, SIGNING_SECRET, { text, userId: ADMIN, triggerId: slack.issueTriggerId(), channelId: REPORT_CHANNEL, responseUrl: slack.newResponseUrl() }),
-    ),
+    Array.from({ length: concurrency }, () => {
+      const triggerId = slack.issueTriggerId();
+      sentAt.set(triggerId, Date.now());
+      return sendSlashCommand(url, SIGNING_SECRET, { text, userId: ADMIN, triggerId, channelId: REPORT_CHANNEL, responseUrl: slack.newResponseUrl() });
+    }),
   );
   return { elapsedMs: results.map((r) => r.elapsedMs), failed: results.filter((r) => r.status !== 200).length };
 }
@@ -50,10 +58,21 @@ function calls(method: string): { count: number; outcomes: Record<string, number
   return { count: matching.length, outcomes };
 }
 
+function modals(): { ms: number[] } {
+  const ms: number[] = [];
+  for (const call of slack.calls) {
+    const trigger = (call.args as { trigger_id?: string }).trigger_id;
+    const sent = call.method === 'views.open' && trigger !== undefined ? sentAt.get(trigger) : undefined;
+    if (sent !== undefined) ms.push(call.at - sent);
+  }
+  sentAt.clear();
+  return { ms };
+}
+
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === 'exit') break;
-  const request = JSON.parse(line) as { burst?: { url: string; text: string; concurrency: number }; calls?: string };
-  const answer = request.burst ? await burst(request.burst.url, request.burst.text, request.burst.concurrency) : calls(request.calls ?? '');
+  const request = JSON.parse(line) as { burst?: { url: string; text: string; concurrency: number }; calls?: string; modals?: true };
+  const answer = request.burst ? await burst(request.burst.url, request.burst.text, request.burst.concurrency) : request.modals ? modals() : calls(request.calls ?? '');
   process.stdout.write(`${JSON.stringify(answer)}\n`);
 }
 await Promise.all([slack.close(), serviceNow.close(), atlassian.close()]);

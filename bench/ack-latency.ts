@@ -8,8 +8,11 @@ import { createInterface } from 'node:readline';
 import { createApp, type SpokeBot } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
+import { oauthCallbackUrl } from '../src/core/consent-link.js';
+import { defaultTokenExpiry } from '../src/core/setup-request.js';
 import { helpText } from '../src/slack/blocks/help.js';
-import { ADMIN, BOT_TOKEN, OTHER_ADMIN, SERVICENOW_PASSWORD, SIGNING_SECRET } from '../test/support/world.js';
+import { setupModal } from '../src/slack/blocks/setup-modal.js';
+import { ADMIN, BOT_TOKEN, OTHER_ADMIN, REPORT_CHANNEL, SERVICENOW_PASSWORD, SIGNING_SECRET } from '../test/support/world.js';
 import { ms, summarise } from './stats.js';
 
 const CONCURRENCY = 200;
@@ -22,14 +25,17 @@ const CONCURRENCY = 200;
 const PAIRS = Number(process.env.ACK_BENCH_PAIRS ?? 9);
 
 /**
- * What is measured, and against which floor. The bare app answers in its ack what spokebot
- * answers in its own: the help text for `help` (the bytes of the answer are the command's, not
- * overhead), nothing for `setup confluence` (the modal opens after the ack). `help` is also
- * measured against an empty ack, the floor the issue's first figures used.
+ * What is measured, and against which floor. The bare app does what spokebot must do for the
+ * command, and nothing else: for `help` it answers the help text in its ack (the bytes of the
+ * answer are the command's, not overhead); for `setup confluence` it acks empty and then opens
+ * the same setup modal with views.open, as any Bolt app that opens a modal does (the Web API
+ * call after each ack shares the CPU with the acks still coming in). Both are also measured
+ * against an empty ack and nothing after it, the floor the issue's first figures used.
  */
 const MEASURES = [
   { text: 'help', floor: 'same answer' },
   { text: 'help', floor: 'empty ack' },
+  { text: 'setup confluence', floor: 'same modal' },
   { text: 'setup confluence', floor: 'empty ack' },
 ] as const;
 type Floor = (typeof MEASURES)[number]['floor'];
@@ -41,12 +47,14 @@ type Floor = (typeof MEASURES)[number]['floor'];
  * answer. With verification off Bolt would call auth.test on every request, which is no floor;
  * the bench checks that neither app calls it during the bursts.
  */
-async function startBareBolt(slackApiUrl: string, floor: Floor): Promise<{ url: string; stop(): Promise<void> }> {
+async function startBareBolt(slackApiUrl: string, serviceNowUrl: string, floor: Floor): Promise<{ url: string; stop(): Promise<void> }> {
   const receiver = new HTTPReceiver({ signingSecret: SIGNING_SECRET, endpoints: '/slack/events', processBeforeResponse: false, logLevel: LogLevel.ERROR });
   const app = new App({ token: BOT_TOKEN, receiver, logLevel: LogLevel.ERROR, clientOptions: { slackApiUrl, retryConfig: { retries: 0 } } });
   const help = { response_type: 'ephemeral' as const, text: helpText() };
-  app.command('/spoke', async ({ ack, command }) => {
+  const modal = setupModal({ spoke: 'confluence', values: { channel: REPORT_CHANNEL }, callbackUrl: oauthCallbackUrl(serviceNowUrl), defaultTokenExpiry: defaultTokenExpiry(new Date()) });
+  app.command('/spoke', async ({ ack, command, client }) => {
     await (floor === 'same answer' && command.text === 'help' ? ack(help) : ack());
+    if (floor === 'same modal') await client.views.open({ trigger_id: command.trigger_id, view: modal });
   });
   const server = (await app.start(0)) as unknown as { address(): AddressInfo };
   return { url: `http://127.0.0.1:${server.address().port}/slack/events`, stop: async () => void (await app.stop()) };
@@ -104,6 +112,8 @@ const median = (values: number[]) => {
 interface Pair {
   ours: { p50: number; p99: number };
   floor: { p50: number; p99: number };
+  /** From sending the command to Slack receiving its views.open, when both opened a modal. */
+  modal?: { ours: { p50: number; p99: number }; floor: { p50: number; p99: number } };
 }
 
 /**
@@ -121,8 +131,8 @@ export async function benchAckLatency(): Promise<void> {
     const { bot, eventsUrl, logLines } = await startBot(urls, dataDir);
     stopBot = () => bot.stop();
     const floors = new Map<Floor, string>();
-    for (const floor of ['same answer', 'empty ack'] as const) {
-      const bare = await startBareBolt(urls.apiUrl, floor);
+    for (const floor of ['same answer', 'same modal', 'empty ack'] as const) {
+      const bare = await startBareBolt(urls.apiUrl, urls.serviceNowUrl, floor);
       bares.push(bare);
       floors.set(floor, bare.url);
     }
@@ -135,36 +145,54 @@ export async function benchAckLatency(): Promise<void> {
     // The bot's work after its acks (views.open) must be over before the floor's burst starts,
     // or the floor would be measured under the bot's load.
     let viewsOpenExpected = 0;
+    const settle = async () => {
+      const deadline = Date.now() + 30_000;
+      while ((await calls('views.open')).count < viewsOpenExpected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
     const ours = async (text: string) => {
       const samples = await burst(eventsUrl, text);
       if (text.startsWith('setup')) viewsOpenExpected += CONCURRENCY;
-      const deadline = Date.now() + 30_000;
-      while ((await calls('views.open')).count < viewsOpenExpected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      await settle();
       await bot.tasks.idle();
+      return samples;
+    };
+    const bare = async (floor: Floor, text: string) => {
+      const samples = await burst(floors.get(floor)!, text);
+      if (floor === 'same modal') viewsOpenExpected += CONCURRENCY;
+      await settle();
       return samples;
     };
 
     // Warm-up, not counted: JIT, keep-alive sockets, the zone cache.
     for (const { text, floor } of MEASURES) {
       await ours(text);
-      await burst(floors.get(floor)!, text);
+      await bare(floor, text);
     }
     const authTestsBefore = (await calls('auth.test')).count;
     const viewsOpenBefore = (await calls('views.open')).outcomes;
     const logLinesBefore = logLines.count;
     const pairs = MEASURES.map(() => [] as Pair[]);
+    const modalMs = async () => ((await slack.ask({ modals: true })) as { ms: number[] }).ms;
+    await modalMs();
     for (let pair = 0; pair < PAIRS; pair++) {
       for (const [i, { text, floor }] of MEASURES.entries()) {
         let a: number[];
         let b: number[];
+        let aModal: number[];
+        let bModal: number[];
         if (pair % 2 === 0) {
           a = await ours(text);
-          b = await burst(floors.get(floor)!, text);
+          aModal = await modalMs();
+          b = await bare(floor, text);
+          bModal = await modalMs();
         } else {
-          b = await burst(floors.get(floor)!, text);
+          b = await bare(floor, text);
+          bModal = await modalMs();
           a = await ours(text);
+          aModal = await modalMs();
         }
-        pairs[i]!.push({ ours: summarise(a), floor: summarise(b) });
+        const modal = aModal.length > 0 && bModal.length > 0 ? { modal: { ours: summarise(aModal), floor: summarise(bModal) } } : {};
+        pairs[i]!.push({ ours: summarise(a), floor: summarise(b), ...modal });
       }
     }
     const authTests = (await calls('auth.test')).count - authTestsBefore;
@@ -178,12 +206,17 @@ export async function benchAckLatency(): Promise<void> {
     for (const [i, { text, floor }] of MEASURES.entries()) {
       const runs = pairs[i]!;
       const m = (pick: (r: Pair) => number) => median(runs.map(pick));
-      console.log(`  /spoke ${text}, floor: bare Bolt app answering with ${floor === 'same answer' ? 'the same help text' : 'an empty ack'}`);
+      const floorIs = { 'same answer': 'answering with the same help text', 'same modal': 'acking empty, then opening the same modal', 'empty ack': 'acking empty, nothing after' }[floor];
+      console.log(`  /spoke ${text}, floor: bare Bolt app ${floorIs}`);
       console.log(`    spokebot   p50 ${ms(m((r) => r.ours.p50))}   p99 ${ms(m((r) => r.ours.p99))}`);
       console.log(`    bare Bolt  p50 ${ms(m((r) => r.floor.p50))}   p99 ${ms(m((r) => r.floor.p99))}`);
       console.log(`    ratio      p50 ${m((r) => r.ours.p50 / r.floor.p50).toFixed(2)}   p99 ${m((r) => r.ours.p99 / r.floor.p99).toFixed(2)}   (p99 ratio per pair: ${runs.map((r) => (r.ours.p99 / r.floor.p99).toFixed(2)).join(' ')})`);
+      if (runs.every((r) => r.modal)) {
+        const mm = (pick: (r: NonNullable<Pair['modal']>) => number) => median(runs.map((r) => pick(r.modal!)));
+        console.log(`    until the modal's views.open reached Slack: spokebot p50 ${ms(mm((r) => r.ours.p50))} p99 ${ms(mm((r) => r.ours.p99))}, bare Bolt p50 ${ms(mm((r) => r.floor.p50))} p99 ${ms(mm((r) => r.floor.p99))}`);
+      }
     }
-    console.log(`  views.open after the measured setup acks: ${JSON.stringify(outcomes)}; bot log lines during the bursts: ${logLines.count - logLinesBefore}`);
+    console.log(`  views.open after the measured setup acks (spokebot's and the bare app's): ${JSON.stringify(outcomes)}; bot log lines during the bursts: ${logLines.count - logLinesBefore}`);
   } finally {
     for (const bare of bares) await bare.stop();
     await stopBot?.();

@@ -156,6 +156,10 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
     logger: boltLogger(logger),
     logLevel: LogLevel.INFO,
     deferInitialization: true,
+    // No listener reads Bolt's conversation context. Left on, its middleware looks every request's
+    // channel up in a MemoryStore that is always empty and builds a rejected Error for the miss:
+    // a stack trace per request, the costliest thing Bolt did on an ack (bench/ack-latency.ts).
+    convoStore: false,
     clientOptions: {
       slackApiUrl: config.SLACK_API_URL,
       ...(tuning.slackRetries !== undefined ? { retryConfig: { retries: tuning.slackRetries } } : {}),
