@@ -1,10 +1,8 @@
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { createApp, type SpokeBot } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
@@ -13,6 +11,7 @@ import { defaultTokenExpiry } from '../src/core/setup-request.js';
 import { helpText } from '../src/slack/blocks/help.js';
 import { setupModal } from '../src/slack/blocks/setup-modal.js';
 import { ADMIN, BOT_TOKEN, OTHER_ADMIN, REPORT_CHANNEL, SERVICENOW_PASSWORD, SIGNING_SECRET } from '../test/support/world.js';
+import { startJsonLinesChild } from './json-lines-child.js';
 import { ms, summarise } from './stats.js';
 
 const CONCURRENCY = 200;
@@ -60,25 +59,6 @@ async function startBareBolt(slackApiUrl: string, serviceNowUrl: string, floor: 
   return { url: `http://127.0.0.1:${server.address().port}/slack/events`, stop: async () => void (await app.stop()) };
 }
 
-/** JSON lines to and from the Slack side (ack-latency-slack.ts), one answer per request. */
-function slackSide(): { child: ChildProcess; ask(request: unknown): Promise<unknown>; read(): Promise<unknown> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/ack-latency-slack.ts'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  const read = async () => {
-    const next = await lines.next();
-    if (next.done) throw new Error(`the Slack side (pid ${child.pid}) ended early`);
-    return JSON.parse(String(next.value)) as unknown;
-  };
-  return {
-    child,
-    read,
-    ask: async (request) => {
-      child.stdin!.write(`${JSON.stringify(request)}\n`);
-      return read();
-    },
-  };
-}
-
 /** spokebot as main.ts builds it, on a fresh lowdb store, logging at the production default (info) into a counter. */
 async function startBot(urls: { apiUrl: string; serviceNowUrl: string; authUrl: string; atlassianApiUrl: string }, dataDir: string) {
   const config = loadConfig({
@@ -122,7 +102,7 @@ interface Pair {
  * is sent anything at a time); Slack, sending the commands and answering views.open, is another.
  */
 export async function benchAckLatency(): Promise<void> {
-  const slack = slackSide();
+  const slack = startJsonLinesChild('bench/ack-latency-slack.ts');
   const dataDir = await mkdtemp(join(tmpdir(), 'spokebot-ack-bench-'));
   let stopBot: (() => Promise<void>) | undefined;
   const bares: Array<{ stop(): Promise<void> }> = [];
@@ -220,9 +200,7 @@ export async function benchAckLatency(): Promise<void> {
   } finally {
     for (const bare of bares) await bare.stop();
     await stopBot?.();
-    const exited = slack.child.exitCode === null ? new Promise((resolve) => slack.child.once('exit', resolve)) : undefined;
-    slack.child.stdin!.write('exit\n');
-    await exited;
+    await slack.close();
     await rm(dataDir, { recursive: true, force: true });
   }
 }

@@ -5,7 +5,7 @@ import { createLogger } from '../src/logger.js';
 import { PlanWriter } from '../src/servicenow/plan-writer.js';
 import { decideAlias } from '../src/servicenow/shipped-alias.js';
 import { ServiceNowTableClient } from '../src/servicenow/table-client.js';
-import { startServiceNowStandIn, type ServiceNowStandIn } from '../test/standins/servicenow.js';
+import { startJsonLinesChild, type JsonLinesChild } from './json-lines-child.js';
 import { ms, summarise } from './stats.js';
 
 const LATENCY_MS = 50;
@@ -23,22 +23,34 @@ interface WriteCost {
  * Writing the Confluence plan with 50 ms added to every ServiceNow answer, against depth × 50 ms.
  * The client is built as the bot builds it (the bot's tables read from the dictionary together)
  * and has drawn the plan first, as a setup does before the admin confirms: so the dictionary is
- * read before the write, and its cost is shown on a line of its own.
+ * read before the write, and its cost is shown on a line of its own. ServiceNow runs in a
+ * process of its own (setup-writes-servicenow.ts), as a real instance is not on the bot's CPU.
  */
 export async function benchSetupWrites(): Promise<void> {
-  const batched: Measured = { fresh: [], again: [], depth: 0, planRequests: 0 };
-  const oneByOne: Measured = { fresh: [], again: [], depth: 0, planRequests: 0 };
+  const serviceNow = startJsonLinesChild('bench/setup-writes-servicenow.ts');
+  try {
+    await measureAll(serviceNow);
+  } finally {
+    await serviceNow.close();
+  }
+}
+
+async function measureAll(sn: JsonLinesChild): Promise<void> {
+  const batched: Measured = { fresh: [], again: [], depth: 0, planRequests: 0, inARow: [] };
+  const oneByOne: Measured = { fresh: [], again: [], depth: 0, planRequests: 0, inARow: [] };
   // One discarded pair warms the code paths; then the two ways take turns, so neither gets
   // the colder process or the quieter minute.
-  await measureOnce(true, 0, { fresh: [], again: [], depth: 0, planRequests: 0 });
-  await measureOnce(false, 0, { fresh: [], again: [], depth: 0, planRequests: 0 });
+  await measureOnce(sn, true, 0, { fresh: [], again: [], depth: 0, planRequests: 0, inARow: [] });
+  await measureOnce(sn, false, 0, { fresh: [], again: [], depth: 0, planRequests: 0, inARow: [] });
   for (let run = 1; run <= RUNS; run++) {
-    await measureOnce(true, run, batched);
-    await measureOnce(false, run, oneByOne);
+    await measureOnce(sn, true, run, batched);
+    await measureOnce(sn, false, run, oneByOne);
   }
   const floor = batched.depth * LATENCY_MS;
   console.log(`\nSetup writes, Confluence 3LO (${SPOKES.confluence.defaultScopes.length} scopes), ${LATENCY_MS} ms added to every ServiceNow answer, ${RUNS} runs, medians`);
   console.log(`  floor: dependency depth ${batched.depth} × ${LATENCY_MS} ms = ${floor} ms`);
+  const inARow = summarise([...batched.inARow, ...oneByOne.inARow]).p50;
+  console.log(`  the round trips a first write cannot avoid (the lookup round, then the ${batched.depth} levels), sent one after another by the same client with nothing else: p50 ${ms(inARow)} (${(inARow / floor).toFixed(2)} × the floor)`);
   console.log(`  before the write (drawing the plan, cold client): ${batched.planRequests} requests, dictionary reads included`);
   for (const [label, result] of [
     ['lookups in one Batch API call', batched],
@@ -64,14 +76,15 @@ interface Measured {
   again: WriteCost[];
   depth: number;
   planRequests: number;
+  /** The same client sending one lookup, then depth more, each after the last answer: what the round trips alone cost here. */
+  inARow: number[];
 }
 
 /** On a fresh instance: draw the plan (as a setup does before Confirm), write it, write it again. */
-async function measureOnce(batchLookups: boolean, run: number, into: Measured): Promise<void> {
-  const sn = await startServiceNowStandIn({ username: 'bench', password: 'bench' });
-  try {
-    sn.faults.setLatency(LATENCY_MS);
-    const client = new ServiceNowTableClient({ instanceUrl: sn.url, auth: { username: 'bench', password: 'bench' }, logger: createLogger('silent'), knownTables: SERVICENOW_TABLES, batchLookups });
+async function measureOnce(sn: JsonLinesChild, batchLookups: boolean, run: number, into: Measured): Promise<void> {
+  const { url } = (await sn.ask({ fresh: { latencyMs: LATENCY_MS } })) as { url: string };
+  {
+    const client = new ServiceNowTableClient({ instanceUrl: url, auth: { username: 'bench', password: 'bench' }, logger: createLogger('silent'), knownTables: SERVICENOW_TABLES, batchLookups });
     const writer = new PlanWriter(client);
     const name = `Confluence bench ${run}`;
     const plan = planOAuthRecords(
@@ -81,24 +94,20 @@ async function measureOnce(batchLookups: boolean, run: number, into: Measured): 
     );
     into.depth = planDepth(plan);
     await decideAlias(client, SPOKES.confluence, name);
-    into.planRequests = sn.requests.length;
+    into.planRequests = ((await sn.ask({ mark: true })) as { at: number }).at;
     into.fresh.push(await timedWrite(sn, writer, plan));
     into.again.push(await timedWrite(sn, writer, plan));
-  } finally {
-    await sn.close();
+    const started = performance.now();
+    for (let hop = 0; hop <= into.depth; hop++) await client.findRecords('sys_alias', { name: `hop ${hop}` });
+    into.inARow.push(performance.now() - started);
   }
 }
 
-async function timedWrite(sn: ServiceNowStandIn, writer: PlanWriter, plan: RecordPlan): Promise<WriteCost> {
-  const from = sn.requests.length;
+async function timedWrite(sn: JsonLinesChild, writer: PlanWriter, plan: RecordPlan): Promise<WriteCost> {
+  const { at } = (await sn.ask({ mark: true })) as { at: number };
   const started = performance.now();
   await writer.write(plan, { secret: 'secret' });
   const elapsed = performance.now() - started;
-  const sent = sn.requests.slice(from);
-  return {
-    ms: elapsed,
-    requests: sent.filter((r) => r.inBatch === undefined).length,
-    batchItems: sent.filter((r) => r.inBatch !== undefined).length,
-    writes: sent.filter((r) => r.inBatch === undefined && r.path.startsWith('/api/now/table/') && r.method !== 'GET').length,
-  };
+  const sent = (await sn.ask({ since: at })) as Omit<WriteCost, 'ms'>;
+  return { ms: elapsed, ...sent };
 }
