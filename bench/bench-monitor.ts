@@ -3,19 +3,22 @@ import type { HealthProbe } from '../src/health/health-probe.js';
 import type { Logger } from '../src/logger.js';
 import type { SpokeStore } from '../src/store/spoke-store.js';
 
+/** The bot's default check interval. */
+export const BENCH_CHECK_INTERVAL_MS = 3_600_000;
+
 /**
  * The bot's HealthMonitor as the sweep benches run it: the bot's defaults (hourly checks, the
  * usual reminder days), a notifier that delivers everything and counts alerts.
  */
-export function benchMonitor(options: { store: SpokeStore; probe: HealthProbe; logger: Logger; concurrency?: number; perSite?: number }): { monitor: HealthMonitor; alerts: () => number } {
+export function benchMonitor(options: { store: SpokeStore; probe: HealthProbe; logger: Logger; concurrency?: number; perSite?: number; now?: () => Date }): { monitor: HealthMonitor; alerts: () => number } {
   let alerts = 0;
   const monitor = new HealthMonitor({
     store: options.store,
     probe: options.probe,
     notifier: { stateChanged: async () => (alerts++, { delivered: true }), reminder: async () => ({ delivered: true }), statesChanged: async () => undefined },
     logger: options.logger,
-    now: () => new Date(),
-    intervalMs: 3_600_000,
+    now: options.now ?? (() => new Date()),
+    intervalMs: BENCH_CHECK_INTERVAL_MS,
     reminderDays: [30, 14, 7, 3, 1],
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.perSite !== undefined ? { perSite: options.perSite } : {}),

@@ -6,7 +6,10 @@
  *
  * Reads one JSON line on stdin (see SweepChildInput: the stand-ins' URLs and the connections
  * they seeded), seeds the store and prints `{ ready }`; on "go" runs one sweep and prints
- * `{ done }` (SweepChildReport); exits on "exit" or when stdin closes.
+ * `{ done }` (SweepChildReport); exits on "exit" or when stdin closes. Each "go" after the first
+ * runs an interval later on the bot's clock, when every connection is due again: the sweep the
+ * bot makes every hour, after the first one since it started (which reads the instance's
+ * dictionary, kept for an hour).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +19,7 @@ import { Agent } from 'undici';
 import { AtlassianClient } from '../src/atlassian/atlassian-client.js';
 import { TenantInfoClient } from '../src/atlassian/tenant-info.js';
 import { SERVICENOW_TABLES, SPOKES } from '../src/core/spoke-catalogue.js';
-import { benchMonitor } from './bench-monitor.js';
+import { BENCH_CHECK_INTERVAL_MS, benchMonitor } from './bench-monitor.js';
 import { HealthProbe } from '../src/health/health-probe.js';
 import { createLogger } from '../src/logger.js';
 import { ServiceNowTableClient } from '../src/servicenow/table-client.js';
@@ -65,7 +68,7 @@ async function startProfile(): Promise<(() => Promise<void>) | undefined> {
   await session.post('Profiler.start');
   return async () => {
     const { profile } = await session.post('Profiler.stop');
-    await writeFile(join(folder, `health-sweep-${process.pid}.cpuprofile`), JSON.stringify(profile));
+    await writeFile(join(folder, `health-sweep-${process.pid}-${sweeps}.cpuprofile`), JSON.stringify(profile));
     session.disconnect();
   };
 }
@@ -76,7 +79,10 @@ const rssAtStart = process.memoryUsage.rss();
 
 const dir = await mkdtemp(join(tmpdir(), 'spokebot-bench-'));
 const path = join(dir, 'db.json');
-const store = await SpokeStore.open(path, Buffer.alloc(32, 5));
+/** The bot's clock: moved on by an interval before each sweep after the first. */
+let clockAheadMs = 0;
+const now = () => new Date(Date.now() + clockAheadMs);
+const store = await SpokeStore.open(path, Buffer.alloc(32, 5), now);
 const at = new Date().toISOString();
 // All at once: the store folds changes made together into a few file writes.
 await Promise.all(
@@ -97,16 +103,18 @@ const probe = new HealthProbe({
   tenantInfo: new TenantInfoClient({ allowlist: ['http://127.0.0.1:*'], logger }),
   verifier: new CredentialVerifier(new AtlassianClient({ authUrl: input.authUrl, logger }), input.apiUrl),
   apiUrl: input.apiUrl,
-  now: () => new Date(),
+  now,
   authBackoffMs: 6 * 3_600_000,
 });
-const { monitor, alerts } = benchMonitor({ store, probe, logger, concurrency: input.concurrency, perSite: input.perSite });
+const { monitor, alerts } = benchMonitor({ store, probe, logger, concurrency: input.concurrency, perSite: input.perSite, now });
+let sweeps = 0;
 say({ ready: { pid: process.pid, seeded, rssAtStartMiB: Math.round(rssAtStart / MiB) } });
 
 for (;;) {
   const line = (await lines.next()).value as string | undefined;
   if (line === undefined || line === 'exit') break;
   if (line !== 'go') continue;
+  if (sweeps++ > 0) clockAheadMs += BENCH_CHECK_INTERVAL_MS + 1000;
   const profile = await startProfile();
   const rssBefore = process.memoryUsage.rss();
   let sweepPeakRss = rssBefore;

@@ -66,7 +66,7 @@ interface Run {
  * it was before reads were batched (16 checks at once, each one round of concurrent reads:
  * connections / 16 × 50 ms), for comparing with the figures from before.
  */
-async function sweepOnce(bundle: string, connections: number): Promise<Run> {
+async function sweepOnce(bundle: string, connections: number): Promise<{ first: Run; next: Run }> {
   const standIns = spawn(process.execPath, ['--import', 'tsx', 'bench/standins-process.ts', String(connections), String(SITES), String(LATENCY_MS)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const fromStandIns = lineReader(standIns, 'stand-ins');
   let bot: ChildProcess | undefined;
@@ -77,14 +77,18 @@ async function sweepOnce(bundle: string, connections: number): Promise<Run> {
     const input: SweepChildInput = { ...seeded, concurrency: CONCURRENCY, perSite: PER_SITE };
     bot.stdin!.write(`${JSON.stringify(input)}\n`);
     await fromBot();
-    standIns.stdin!.write('stats\n');
-    const before = (await fromStandIns()) as { requests: number };
-    bot.stdin!.write('go\n');
-    const { done: report } = (await fromBot()) as { done: SweepChildReport };
-    standIns.stdin!.write('stats\n');
-    const after = (await fromStandIns()) as { requests: number };
-    const requests = after.requests - before.requests;
-    return { report, requests, idealMs: Math.max(1, Math.ceil(requests / CONCURRENCY)) * LATENCY_MS, perCheckIdealMs: (connections / CONCURRENCY) * LATENCY_MS };
+    const sweep = async (): Promise<Run> => {
+      standIns.stdin!.write('stats\n');
+      const before = (await fromStandIns()) as { requests: number };
+      bot!.stdin!.write('go\n');
+      const { done: report } = (await fromBot()) as { done: SweepChildReport };
+      standIns.stdin!.write('stats\n');
+      const after = (await fromStandIns()) as { requests: number };
+      const requests = after.requests - before.requests;
+      return { report, requests, idealMs: Math.max(1, Math.ceil(requests / CONCURRENCY)) * LATENCY_MS, perCheckIdealMs: (connections / CONCURRENCY) * LATENCY_MS };
+    };
+    const first = await sweep();
+    return { first, next: await sweep() };
   } finally {
     const exited = (child: ChildProcess | undefined) => (child && child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined);
     const waits = [exited(bot), exited(standIns)];
@@ -101,16 +105,22 @@ export async function benchHealthSweep(): Promise<void> {
   console.log(`\nHealth sweep, connected 3LO connections on ${SITES} sites, ${LATENCY_MS} ms added to every ServiceNow and Atlassian answer, ${CONCURRENCY} checks at once (${PER_SITE} per site); stand-ins and bot each in their own process, the bot on bare node (bundled); median of ${RUNS} runs; load ${loadavg()[0]!.toFixed(1)}`);
   console.log(`  ideal = ceil(requests / ${CONCURRENCY} in flight) × ${LATENCY_MS} ms: the requests this sweep sends, none of the bot's CPU or disk time`);
   for (const connections of SIZES) {
-    const runs: Run[] = [];
-    for (let i = 0; i < RUNS; i++) runs.push(await sweepOnce(bundle, connections));
-    const pick = (f: (run: Run) => number) => median(runs.map(f));
-    const wall = pick((r) => r.report.sweepMs);
-    const ideal = pick((r) => r.idealMs);
-    const requests = pick((r) => r.requests);
-    const perCheckIdeal = pick((r) => r.perCheckIdealMs);
-    const last = runs.at(-1)!.report;
-    console.log(`  ${connections} connections: wall ${(wall / 1000).toFixed(2)} s (runs ${runs.map((r) => (r.report.sweepMs / 1000).toFixed(2)).join(', ')})   ideal ${(ideal / 1000).toFixed(2)} s   ratio ${(wall / ideal).toFixed(2)} (per run ${runs.map((r) => (r.report.sweepMs / r.idealMs).toFixed(2)).join(', ')})`);
-    console.log(`    requests ${requests} (${(requests / connections).toFixed(2)} per connection; ServiceNow ${pick((r) => r.report.serviceNowRequests)})   a round per check would take ${(perCheckIdeal / 1000).toFixed(2)} s (${(wall / perCheckIdeal).toFixed(2)}×)   bot CPU in the sweep ${(pick((r) => r.report.cpuMs) / 1000).toFixed(2)} s`);
-    console.log(`    bot RSS before the sweep ${(pick((r) => r.report.rssBefore) / MiB).toFixed(0)} MiB, peak during it ${(pick((r) => r.report.sweepPeakRss) / MiB).toFixed(0)} MiB   store file ${(last.storeBytes / MiB).toFixed(1)} MiB   states ok ${last.ok}/${last.checked}   alerts ${last.alerts}`);
+    const pairs: Array<{ first: Run; next: Run }> = [];
+    for (let i = 0; i < RUNS; i++) pairs.push(await sweepOnce(bundle, connections));
+    printSweep(`${connections} connections, the first sweep after start (reads the instance's dictionary, kept an hour)`, connections, pairs.map((p) => p.first));
+    printSweep(`${connections} connections, the next sweep an hour later (every sweep after the first)`, connections, pairs.map((p) => p.next));
   }
+}
+
+function printSweep(label: string, connections: number, runs: Run[]): void {
+  const pick = (f: (run: Run) => number) => median(runs.map(f));
+  const wall = pick((r) => r.report.sweepMs);
+  const ideal = pick((r) => r.idealMs);
+  const requests = pick((r) => r.requests);
+  const perCheckIdeal = pick((r) => r.perCheckIdealMs);
+  const last = runs.at(-1)!.report;
+  console.log(`  ${label}:`);
+  console.log(`    wall ${(wall / 1000).toFixed(2)} s (runs ${runs.map((r) => (r.report.sweepMs / 1000).toFixed(2)).join(', ')})   ideal ${(ideal / 1000).toFixed(2)} s   ratio ${(wall / ideal).toFixed(2)} (per run ${runs.map((r) => (r.report.sweepMs / r.idealMs).toFixed(2)).join(', ')})`);
+  console.log(`    requests ${requests} (${(requests / connections).toFixed(2)} per connection; ServiceNow ${pick((r) => r.report.serviceNowRequests)})   a round per check would take ${(perCheckIdeal / 1000).toFixed(2)} s (${(wall / perCheckIdeal).toFixed(2)}×)   bot CPU in the sweep ${(pick((r) => r.report.cpuMs) / 1000).toFixed(2)} s`);
+  console.log(`    bot RSS before the sweep ${(pick((r) => r.report.rssBefore) / MiB).toFixed(0)} MiB, peak during it ${(pick((r) => r.report.sweepPeakRss) / MiB).toFixed(0)} MiB   store file ${(last.storeBytes / MiB).toFixed(1)} MiB   states ok ${last.ok}/${last.checked}   alerts ${last.alerts}`);
 }

@@ -47,7 +47,20 @@ function offsetAt(instant: number, zone: string): number {
 
 /** The calendar date (YYYY-MM-DD) it is in the zone at that instant. */
 export function dateInZone(instant: Date, zone: string): string {
-  const w = wallClock(instant.getTime(), zone);
+  const at = instant.getTime();
+  const known = dayNow.get(zone);
+  if (known !== undefined && at >= known.from && at < known.until) return known.date;
+  const date = formatDate(wallClock(at, zone));
+  // The day's bounds are found once per zone and day; asking Intl for every instant was the
+  // costliest thing a health check did (a sweep asks for every connection's expiry, several times).
+  dayNow.set(zone, { date, from: startOfDay(date, zone).getTime(), until: endOfDay(date, zone).getTime() });
+  return date;
+}
+
+/** Per zone, the last day dateInZone answered and the instants it spans. */
+const dayNow = new Map<string, { date: string; from: number; until: number }>();
+
+function formatDate(w: { y: number; m: number; d: number }): string {
   return `${String(w.y).padStart(4, '0')}-${String(w.m).padStart(2, '0')}-${String(w.d).padStart(2, '0')}`;
 }
 
