@@ -48,20 +48,36 @@ function offsetAt(instant: number, zone: string): number {
 /** The calendar date (YYYY-MM-DD) it is in the zone at that instant. */
 export function dateInZone(instant: Date, zone: string): string {
   const at = instant.getTime();
-  const known = dayNow.get(zone);
-  if (known !== undefined && at >= known.from && at < known.until) return known.date;
-  const date = formatDate(wallClock(at, zone));
-  // The day's bounds are found once per zone and day; asking Intl for every instant was the
-  // costliest thing a health check did (a sweep asks for every connection's expiry, several times).
-  dayNow.set(zone, { date, from: startOfDay(date, zone).getTime(), until: endOfDay(date, zone).getTime() });
+  const known = knownDays.get(zone)?.get(Math.floor(at / DAY))?.find((day) => at >= day.from && at < day.until);
+  if (known !== undefined) return known.date;
+  const w = wallClock(at, zone);
+  const date = `${String(w.y).padStart(4, '0')}-${String(w.m).padStart(2, '0')}-${String(w.d).padStart(2, '0')}`;
+  rememberDay(zone, date, at);
   return date;
 }
 
-/** Per zone, the last day dateInZone answered and the instants it spans. */
-const dayNow = new Map<string, { date: string; from: number; until: number }>();
+/**
+ * Days dateInZone has answered, per zone, with the instants each spans, filed under every UTC
+ * day it touches (a day in a zone touches two or three). Asking Intl for every instant was the
+ * costliest step of a health check: a sweep asks for today and for every connection's expiry,
+ * several times each, and those are a few hundred days at most. A day's bounds come from
+ * startOfDay and endOfDay, so a remembered answer is the one Intl would give.
+ */
+const knownDays = new Map<string, Map<number, Array<{ date: string; from: number; until: number }>>>();
+/** UTC days filed per zone before its file is started afresh: about twenty years of days, a few hundred KB. */
+const KNOWN_UTC_DAYS_PER_ZONE = 8_192;
 
-function formatDate(w: { y: number; m: number; d: number }): string {
-  return `${String(w.y).padStart(4, '0')}-${String(w.m).padStart(2, '0')}-${String(w.d).padStart(2, '0')}`;
+function rememberDay(zone: string, date: string, at: number): void {
+  const day = { date, from: startOfDay(date, zone).getTime(), until: endOfDay(date, zone).getTime() };
+  // Only a span that holds the instant it was asked for (a day a zone skipped has none).
+  if (!(day.from <= at && at < day.until)) return;
+  let byUtcDay = knownDays.get(zone);
+  if (!byUtcDay || byUtcDay.size >= KNOWN_UTC_DAYS_PER_ZONE) knownDays.set(zone, (byUtcDay = new Map()));
+  for (let utcDay = Math.floor(day.from / DAY); utcDay * DAY < day.until; utcDay++) {
+    const filed = byUtcDay.get(utcDay);
+    if (filed) filed.push(day);
+    else byUtcDay.set(utcDay, [day]);
+  }
 }
 
 /** Days since 1970-01-01 of a calendar date: differences of these are calendar days. */
