@@ -1,7 +1,7 @@
 import { Agent, RetryAgent, type Dispatcher, errors as undiciErrors, request } from 'undici';
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
-import { equalsQuery, satisfiesTerm, type QueryTerms } from './encoded-query.js';
+import { equalsQuery, termMatcher, type QueryTerms } from './encoded-query.js';
 import { BATCH_PATH, batchAnswers, batchRequestBody, type BatchItem } from './batch-api.js';
 import { DICTIONARY_TABLES, InstanceSchema } from './instance-schema.js';
 import { ServiceNowError, ServiceNowQueryWidenedError, ServiceNowResponseError, ServiceNowTimeoutError, ServiceNowUnreachableError, errorForStatus, type ServiceNowErrorBody } from './errors.js';
@@ -187,7 +187,8 @@ export class ServiceNowTableClient {
     for (const [field, expected] of Object.entries(terms)) {
       // Without sysparm_fields a row carries its own columns but no dot-walked values.
       if (!options.fields && field.includes('.')) continue;
-      if (rows.some((row) => !satisfiesTerm(row[field], expected))) {
+      const matches = termMatcher(expected);
+      if (rows.some((row) => !matches(row[field]))) {
         this.logger.warn({ table, field }, 'servicenow returned rows that do not match the query; it ignored a term');
         throw new ServiceNowQueryWidenedError(table, field);
       }
