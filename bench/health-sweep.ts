@@ -50,6 +50,8 @@ interface Run {
   report: SweepChildReport;
   /** Every HTTP request the stand-ins answered during the sweep (ServiceNow and Atlassian). */
   requests: number;
+  /** CPU the stand-ins' process spent during the sweep: on 2 cores, the bot's share of the machine is what it leaves. */
+  standInsCpuMs: number;
   idealMs: number;
   perCheckIdealMs: number;
 }
@@ -79,13 +81,13 @@ async function sweepOnce(bundle: string, connections: number): Promise<{ first: 
     await fromBot();
     const sweep = async (): Promise<Run> => {
       standIns.stdin!.write('stats\n');
-      const before = (await fromStandIns()) as { requests: number };
+      const before = (await fromStandIns()) as { requests: number; cpuMs: number };
       bot!.stdin!.write('go\n');
       const { done: report } = (await fromBot()) as { done: SweepChildReport };
       standIns.stdin!.write('stats\n');
-      const after = (await fromStandIns()) as { requests: number };
+      const after = (await fromStandIns()) as { requests: number; cpuMs: number };
       const requests = after.requests - before.requests;
-      return { report, requests, idealMs: Math.max(1, Math.ceil(requests / CONCURRENCY)) * LATENCY_MS, perCheckIdealMs: (connections / CONCURRENCY) * LATENCY_MS };
+      return { report, requests, standInsCpuMs: after.cpuMs - before.cpuMs, idealMs: Math.max(1, Math.ceil(requests / CONCURRENCY)) * LATENCY_MS, perCheckIdealMs: (connections / CONCURRENCY) * LATENCY_MS };
     };
     const first = await sweep();
     return { first, next: await sweep() };
@@ -121,6 +123,6 @@ function printSweep(label: string, connections: number, runs: Run[]): void {
   const last = runs.at(-1)!.report;
   console.log(`  ${label}:`);
   console.log(`    wall ${(wall / 1000).toFixed(2)} s (runs ${runs.map((r) => (r.report.sweepMs / 1000).toFixed(2)).join(', ')})   ideal ${(ideal / 1000).toFixed(2)} s   ratio ${(wall / ideal).toFixed(2)} (per run ${runs.map((r) => (r.report.sweepMs / r.idealMs).toFixed(2)).join(', ')})`);
-  console.log(`    requests ${requests} (${(requests / connections).toFixed(2)} per connection; ServiceNow ${pick((r) => r.report.serviceNowRequests)})   a round per check would take ${(perCheckIdeal / 1000).toFixed(2)} s (${(wall / perCheckIdeal).toFixed(2)}×)   bot CPU in the sweep ${(pick((r) => r.report.cpuMs) / 1000).toFixed(2)} s`);
+  console.log(`    requests ${requests} (${(requests / connections).toFixed(2)} per connection; ServiceNow ${pick((r) => r.report.serviceNowRequests)})   a round per check would take ${(perCheckIdeal / 1000).toFixed(2)} s (${(wall / perCheckIdeal).toFixed(2)}×)   bot CPU in the sweep ${(pick((r) => r.report.cpuMs) / 1000).toFixed(2)} s, stand-ins' ${(pick((r) => r.standInsCpuMs) / 1000).toFixed(2)} s`);
   console.log(`    bot RSS before the sweep ${(pick((r) => r.report.rssBefore) / MiB).toFixed(0)} MiB, peak during it ${(pick((r) => r.report.sweepPeakRss) / MiB).toFixed(0)} MiB   store file ${(last.storeBytes / MiB).toFixed(1)} MiB   states ok ${last.ok}/${last.checked}   alerts ${last.alerts}`);
 }

@@ -53,7 +53,7 @@ atlassian.faults.setLatency(latencyMs);
 process.stdout.write(`${JSON.stringify({ serviceNowUrl: sn.url, authUrl: atlassian.authUrl, apiUrl: atlassian.apiUrl, connections: seeded })}\n`);
 
 for await (const line of createInterface({ input: process.stdin })) {
-  if (line === 'stats') process.stdout.write(`${JSON.stringify({ requests: sn.requestCounts().total + countAtlassian(), rss: process.memoryUsage().rss })}\n`);
+  if (line === 'stats') process.stdout.write(`${JSON.stringify({ requests: sn.requestCounts().total + countAtlassian(), rss: process.memoryUsage().rss, cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000 })}\n`);
   if (line === 'exit') break;
 }
 await Promise.all([sn.close(), atlassian.close()]);

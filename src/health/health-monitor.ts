@@ -173,7 +173,7 @@ export class HealthMonitor {
   private async runSweep(): Promise<number> {
     const { store, logger, intervalMs, probe } = this.options;
     const leaseMs = checkClaimMs(intervalMs);
-    const ahead = SWEEP_CHUNK * 2;
+    const ahead = SWEEP_CHUNK * 4;
     const before = new Map<string, HealthRecord['state'] | undefined>();
     /** Claimed checks still probing: what the claim-ahead counts. */
     const probing = new Set<Promise<void>>();

@@ -91,6 +91,8 @@ export class LowdbSpokeStore implements SpokeStore {
   staleTempsRemoved = 0;
   /** Due checks' and reminders' claims: key → until (ms). */
   private readonly checkClaims = new Map<string, number>();
+  /** Where claimDueChecks stopped looking last time; the next claim starts there. */
+  private claimCursor = 0;
   private readonly reminderClaims = new Map<string, number>();
 
   async createSetup(request: SetupRequest, userId: string, ttlMs: number, viewId?: string): Promise<PendingSetup> {
@@ -375,8 +377,16 @@ export class LowdbSpokeStore implements SpokeStore {
   async claimDueChecks({ limit, leaseMs }: { limit: number; leaseMs: number }): Promise<string[]> {
     const now = this.now().getTime();
     const claimed: string[] = [];
-    for (const connection of this.db.data.connections) {
-      if (claimed.length >= limit) break;
+    const { connections } = this.db.data;
+    // From where the last claim stopped, round the list once: a sweep claims chunk after chunk,
+    // and starting at the top each time re-read every connection already claimed (quadratic:
+    // 10,000 connections cost 50 million looks a sweep). Every connection is still looked at
+    // before a claim comes back short.
+    const start = this.claimCursor < connections.length ? this.claimCursor : 0;
+    for (let looked = 0; looked < connections.length && claimed.length < limit; looked++) {
+      const index = (start + looked) % connections.length;
+      const connection = connections[index]!;
+      this.claimCursor = index + 1;
       if (connection.state !== 'connected') continue;
       if (Date.parse(this.getHealth(connection.name)?.nextCheckAt ?? '1970-01-01') > now) continue;
       if ((this.checkClaims.get(connection.name) ?? 0) > now) continue;
