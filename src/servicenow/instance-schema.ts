@@ -39,9 +39,12 @@ const SYS_ID = /^[0-9a-f]{32}$/;
  * `super_class`, for inherited columns) and `sys_dictionary`. ServiceNow drops a query term or a
  * field that names a missing column without a word (a dropped term widens the query to every
  * row), so the table client asks here before it sends any column name. Tables are read in bulk
- * (three requests for the lot) and kept for `maxAgeMs`; a table found wanting is read again next
+ * (two rounds of requests for the lot) and kept for `maxAgeMs`; a table found wanting is read again next
  * time, so installing a plugin does not need a restart.
  */
+/** Generations of parents named in the first read of sys_db_object (dot-walked); deeper ones take a round each. */
+const ANCESTORS_WALKED = 3;
+
 export class InstanceSchema {
   private readonly tables = new Map<string, { loaded: Promise<TableInfo | undefined>; at: number }>();
 
@@ -118,16 +121,36 @@ export class InstanceSchema {
   private async load(names: string[]): Promise<Map<string, TableInfo>> {
     return this.guarded(async () => {
       const objects = new Map<string, ServiceNowRecord>();
-      const fields = ['name', 'label', 'super_class', 'sys_scope.scope'];
-      for (const row of await this.read('sys_db_object', { name: names }, { fields, limit: names.length + 10 })) objects.set(String(row.sys_id), row);
-      // Walk up the `super_class` chains, one request per generation (credentials and connections have one).
+      // Each table's parents come dot-walked with it (super_class.name, its super_class, …), so
+      // the first round names the whole family and reads the tables' own columns beside it, and
+      // the second reads every parent's columns: two rounds, where a read per generation and
+      // then the columns took three.
+      const ancestry = Array.from({ length: ANCESTORS_WALKED }, (_, depth) => 'super_class'.concat('.super_class'.repeat(depth)));
+      const fields = ['name', 'label', 'super_class', 'sys_scope.scope', ...ancestry.flatMap((path) => [`${path}.name`, `${path}.super_class`])];
+      const dictionaryFields = ['name', 'element', 'internal_type', 'reference', 'column_label'];
+      const readColumns = (tables: readonly string[]) => (tables.length === 0 ? Promise.resolve([]) : this.read('sys_dictionary', { name: [...tables] }, { fields: dictionaryFields, limit: 10_000 }));
+      const [rows, ownColumns] = await Promise.all([this.read('sys_db_object', { name: names }, { fields, limit: names.length + 10 }), readColumns(names)]);
+      /** Each table's row, and each parent the dot-walks named (its name and its own parent). */
+      const addWithAncestors = (row: ServiceNowRecord) => {
+        objects.set(String(row.sys_id), row);
+        let id = String(row.super_class ?? '');
+        for (const path of ancestry) {
+          const name = String(row[`${path}.name`] ?? '');
+          if (!SYS_ID.test(id) || name === '' || objects.has(id)) break;
+          const superClass = String(row[`${path}.super_class`] ?? '');
+          objects.set(id, { sys_id: id, name, super_class: superClass });
+          id = superClass;
+        }
+      };
+      rows.forEach(addWithAncestors);
+      // A family deeper than the dot-walks reach: one more read of sys_db_object per generation.
       for (let generation = 0; generation < 8; generation += 1) {
-        const parents = [...objects.values()].map((row) => String(row.super_class ?? '')).filter((id) => SYS_ID.test(id) && !objects.has(id));
+        const parents = [...new Set([...objects.values()].map((row) => String(row.super_class ?? '')).filter((id) => SYS_ID.test(id) && !objects.has(id)))];
         if (parents.length === 0) break;
-        for (const row of await this.read('sys_db_object', { sys_id: [...new Set(parents)] }, { fields, limit: parents.length + 10 })) objects.set(String(row.sys_id), row);
+        (await this.read('sys_db_object', { sys_id: parents }, { fields, limit: parents.length + 10 })).forEach(addWithAncestors);
       }
-      const tableNames = [...new Set([...objects.values()].map((row) => String(row.name)))];
-      const dictionary = tableNames.length === 0 ? [] : await this.read('sys_dictionary', { name: tableNames }, { fields: ['name', 'element', 'internal_type', 'reference', 'column_label'], limit: 10_000 });
+      const parentNames = [...new Set([...objects.values()].map((row) => String(row.name)))].filter((name) => !names.includes(name));
+      const dictionary = [...ownColumns, ...(await readColumns(parentNames))];
       const own = new Map<string, Map<string, ColumnInfo>>();
       const nameOf = (reference: string): string => (SYS_ID.test(reference) ? String(objects.get(reference)?.name ?? reference) : reference);
       for (const row of dictionary) {

@@ -80,6 +80,18 @@ describe('the table client proves every column against the instance', () => {
     expect(instance.requests.filter((r) => r.table === 'sys_db_object' || r.table === 'sys_dictionary')).toHaveLength(dictionaryReads.length);
   });
 
+  it('reads the dictionary in two rounds: each table with its parents named, then the parents\' columns', async () => {
+    const instance = await standIn();
+    instance.faults.setLatency(150);
+    await client(instance).findRecords('oauth_2_0_credentials', { name: 'x' });
+    const reads = instance.requests.filter((r) => r.table === 'sys_db_object' || r.table === 'sys_dictionary').map((r) => r.at);
+    // Requests of one round arrive together; the next round waits for the answers, 150 ms later.
+    const rounds = reads.filter((at, i) => i === 0 || at - reads[i - 1]! > 75).length;
+    expect(rounds).toBe(2);
+    // The credential table has a parent, whose columns were read too.
+    expect(instance.requests.some((r) => r.table === 'sys_dictionary' && r.query.sysparm_query?.includes('discovery_credentials'))).toBe(true);
+  });
+
   it('never sends a query or a write naming a column the instance lacks, and says which', async () => {
     const instance = await standIn();
     instance.schema.removeColumn('oauth_requestor_profile', 'requestor_id');
