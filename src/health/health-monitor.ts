@@ -55,9 +55,17 @@ export const checkClaimMs = (intervalMs: number) => Math.min(5 * 60_000, Math.ma
 
 /**
  * Checks a sweep claims at once, and reads ahead together: one `IN` query per table for the
- * whole chunk (health/sweep-reads.ts IDS_PER_QUERY). Two chunks are out at a time.
+ * whole chunk (health/sweep-reads.ts IDS_PER_QUERY). Up to SWEEP_CHUNKS_AHEAD chunks are out at a time.
  */
 export const SWEEP_CHUNK = 50;
+
+/**
+ * Chunks claimed and read ahead while earlier ones are judged. A chunk's reads are about seven
+ * requests, so four keep the ServiceNow client's sixteen sockets busy while the bot's CPU is on
+ * the chunks that came back; with two, the sockets sat idle during that work (bench/health-sweep.ts).
+ * The client's pool, not this, caps what is in flight.
+ */
+const SWEEP_CHUNKS_AHEAD = 4;
 
 /** Runs a check's probe within the sweep's concurrency limits (a Check now has none). */
 type Slot = <T>(probe: () => Promise<T>) => Promise<T>;
@@ -164,8 +172,8 @@ export class HealthMonitor {
    * claimed as checks finish probing. A claim whose replica dies runs out and the check is due again.
    *
    * Each chunk's reads are started together (probe.readAhead: a few `IN` queries for the whole
-   * chunk, each site's tenant_info once per sweep); two chunks are out at once, so the next
-   * chunk's reads are in flight while this one's results are judged and saved. Saving (the store
+   * chunk, each site's tenant_info once per sweep); several chunks are out at once, so the next
+   * chunks' reads are in flight while this one's results are judged and saved. Saving (the store
    * makes each result durable before it counts) and notices happen after a check's probe and
    * hold neither a slot nor a place in the claim-ahead: what waits on the disk does not keep
    * the next requests from going out.
@@ -173,7 +181,7 @@ export class HealthMonitor {
   private async runSweep(): Promise<number> {
     const { store, logger, intervalMs, probe } = this.options;
     const leaseMs = checkClaimMs(intervalMs);
-    const ahead = SWEEP_CHUNK * 4;
+    const ahead = SWEEP_CHUNK * SWEEP_CHUNKS_AHEAD;
     const before = new Map<string, HealthRecord['state'] | undefined>();
     /** Claimed checks still probing: what the claim-ahead counts. */
     const probing = new Set<Promise<void>>();
