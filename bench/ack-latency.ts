@@ -92,6 +92,8 @@ const median = (values: number[]) => {
 interface Pair {
   ours: { p50: number; p99: number };
   floor: { p50: number; p99: number };
+  /** CPU this process spent per command during the burst (the apps are all it runs; Slack is the other process). */
+  cpuMs: { ours: number; floor: number };
   /** From sending the command to Slack receiving its views.open, when both opened a modal. */
   modal?: { ours: { p50: number; p99: number }; floor: { p50: number; p99: number } };
 }
@@ -129,19 +131,28 @@ export async function benchAckLatency(): Promise<void> {
       const deadline = Date.now() + 30_000;
       while ((await calls('views.open')).count < viewsOpenExpected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     };
-    const ours = async (text: string) => {
-      const samples = await burst(eventsUrl, text);
-      if (text.startsWith('setup')) viewsOpenExpected += CONCURRENCY;
-      await settle();
-      await bot.tasks.idle();
-      return samples;
+    /** A burst's samples, and the CPU per command until its work after the acks (views.open) was done. */
+    const timed = async (run: () => Promise<number[]>) => {
+      const before = process.cpuUsage();
+      const samples = await run();
+      const cpu = process.cpuUsage(before);
+      return { samples, cpuMs: (cpu.user + cpu.system) / 1000 / CONCURRENCY };
     };
-    const bare = async (floor: Floor, text: string) => {
-      const samples = await burst(floors.get(floor)!, text);
-      if (floor === 'same modal') viewsOpenExpected += CONCURRENCY;
-      await settle();
-      return samples;
-    };
+    const ours = (text: string) =>
+      timed(async () => {
+        const samples = await burst(eventsUrl, text);
+        if (text.startsWith('setup')) viewsOpenExpected += CONCURRENCY;
+        await settle();
+        await bot.tasks.idle();
+        return samples;
+      });
+    const bare = (floor: Floor, text: string) =>
+      timed(async () => {
+        const samples = await burst(floors.get(floor)!, text);
+        if (floor === 'same modal') viewsOpenExpected += CONCURRENCY;
+        await settle();
+        return samples;
+      });
 
     // Warm-up, not counted: JIT, keep-alive sockets, the zone cache.
     for (const { text, floor } of MEASURES) {
@@ -156,8 +167,8 @@ export async function benchAckLatency(): Promise<void> {
     await modalMs();
     for (let pair = 0; pair < PAIRS; pair++) {
       for (const [i, { text, floor }] of MEASURES.entries()) {
-        let a: number[];
-        let b: number[];
+        let a: { samples: number[]; cpuMs: number };
+        let b: { samples: number[]; cpuMs: number };
         let aModal: number[];
         let bModal: number[];
         if (pair % 2 === 0) {
@@ -172,7 +183,7 @@ export async function benchAckLatency(): Promise<void> {
           aModal = await modalMs();
         }
         const modal = aModal.length > 0 && bModal.length > 0 ? { modal: { ours: summarise(aModal), floor: summarise(bModal) } } : {};
-        pairs[i]!.push({ ours: summarise(a), floor: summarise(b), ...modal });
+        pairs[i]!.push({ ours: summarise(a.samples), floor: summarise(b.samples), cpuMs: { ours: a.cpuMs, floor: b.cpuMs }, ...modal });
       }
     }
     const authTests = (await calls('auth.test')).count - authTestsBefore;
@@ -191,6 +202,7 @@ export async function benchAckLatency(): Promise<void> {
       console.log(`    spokebot   p50 ${ms(m((r) => r.ours.p50))}   p99 ${ms(m((r) => r.ours.p99))}`);
       console.log(`    bare Bolt  p50 ${ms(m((r) => r.floor.p50))}   p99 ${ms(m((r) => r.floor.p99))}`);
       console.log(`    ratio      p50 ${m((r) => r.ours.p50 / r.floor.p50).toFixed(2)}   p99 ${m((r) => r.ours.p99 / r.floor.p99).toFixed(2)}   (p99 ratio per pair: ${runs.map((r) => (r.ours.p99 / r.floor.p99).toFixed(2)).join(' ')})`);
+      console.log(`    CPU per command (the burst and the work after its acks): spokebot ${m((r) => r.cpuMs.ours).toFixed(3)} ms, bare Bolt ${m((r) => r.cpuMs.floor).toFixed(3)} ms, ratio ${m((r) => r.cpuMs.ours / r.cpuMs.floor).toFixed(2)}`);
       if (runs.every((r) => r.modal)) {
         const mm = (pick: (r: NonNullable<Pair['modal']>) => number) => median(runs.map((r) => pick(r.modal!)));
         console.log(`    until the modal's views.open reached Slack: spokebot p50 ${ms(mm((r) => r.ours.p50))} p99 ${ms(mm((r) => r.ours.p99))}, bare Bolt p50 ${ms(mm((r) => r.floor.p50))} p99 ${ms(mm((r) => r.floor.p99))}`);
