@@ -21,7 +21,7 @@ const CONCURRENCY = 200;
  * machine one burst can land on a busy moment, and a p99 pooled over every burst would be that
  * burst's alone.
  */
-const PAIRS = Number(process.env.ACK_BENCH_PAIRS ?? 9);
+const PAIRS = Number(process.env.ACK_BENCH_PAIRS ?? 15);
 
 /**
  * What is measured, and against which floor. The bare app does what spokebot must do for the
