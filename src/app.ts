@@ -27,6 +27,7 @@ import { AdminDirectory } from './slack/admin-directory.js';
 import { boltLogger } from './slack/bolt-logger.js';
 import { DmThreads } from './slack/dm-threads.js';
 import { RedeliveryGuard, envelopeIdOf, guardRedeliveries, requestSignatureOf, type SharedDeliveries } from './slack/redelivery-guard.js';
+import { ListenerRoutes } from './slack/listener-routes.js';
 import { guardedHttpReceiver } from './slack/request-guard.js';
 import { ackListenerFailures, answerListenerFailures } from './slack/listener-failures.js';
 import type { SlackDeps } from './slack/deps.js';
@@ -217,10 +218,13 @@ export async function createApp({ config, logger, now = () => new Date(), tuning
         },
       }),
   };
-  commands.register(app, deps);
-  views.register(app, deps);
-  actions.register(app, deps);
-  events.register(app, deps);
+  // Every listener through one Bolt middleware that finds it by name or id (listener-routes.ts says why).
+  const routes = new ListenerRoutes(app);
+  commands.register(routes.app, deps);
+  views.register(routes.app, deps);
+  actions.register(routes.app, deps);
+  events.register(routes.app, deps);
+  routes.mount();
   // Rethrown so that the receiver's processEventErrorHandler (slack/listener-failures.ts) logs
   // it once and decides Slack's answer: a 200 or an acked envelope, never a 500 or a redelivery.
   app.error(async (error) => {

@@ -1,30 +1,39 @@
-import type { App, Middleware, SlackActionMiddlewareArgs, SlackViewMiddlewareArgs } from '@slack/bolt';
+import type { AllMiddlewareArgs, AnyMiddlewareArgs, App, Middleware, SlackActionMiddlewareArgs, SlackCommandMiddlewareArgs, SlackEventMiddlewareArgs, SlackViewMiddlewareArgs } from '@slack/bolt';
 
 type ActionListener = Middleware<SlackActionMiddlewareArgs>;
 type ViewListener = Middleware<SlackViewMiddlewareArgs>;
+type CommandListener = Middleware<SlackCommandMiddlewareArgs>;
+type EventListener = Middleware<SlackEventMiddlewareArgs>;
+type AnyListener = (args: AnyMiddlewareArgs & AllMiddlewareArgs) => Promise<void>;
 
 /**
- * Bolt runs every registered listener's matching middleware on every request, whichever kind it
- * is: with one Bolt listener per button and per modal, a `/spoke` command went through some
- * thirty listeners' middleware (an argument object copied and a promise chain each) before its
- * own listener could ack, most of the difference between spokebot's ack and a bare Bolt app's.
- * So the listener files register into these routes instead, and Bolt gets one listener per
- * kind, which finds the one to run by id in a Map.
+ * Bolt runs every registered listener's middleware on every request, whichever kind it is (an
+ * argument object copied, a type filter, a matcher and a promise chain each, then an allSettled
+ * over them all): with one Bolt listener per button and per modal, a `/spoke` command went
+ * through some thirty of them before its own could ack, most of the difference between
+ * spokebot's ack and a bare Bolt app's; with one per kind, still four. So the listener files
+ * register into these routes, and Bolt gets one global middleware that finds the one listener
+ * to run by kind and id in a Map, and hands Bolt (`next()`) only what no route takes.
  *
- * A route is taken only for what Bolt would match by id alone: an exact action_id, or an exact
- * callback_id with a view type, and a single listener function. Anything else (a RegExp, a
- * block_id, listener middleware) goes to Bolt as it was given, so nothing registered here
- * matches differently from before. One listener per id: two would both ack the same request.
+ * A route is taken only for what Bolt would match by name or id alone: a command's exact name, an
+ * event's exact type, an exact action_id, or an exact callback_id with a view type, each with a
+ * single listener function. Anything else (a RegExp, a block_id, listener middleware) goes to
+ * Bolt as it was given, so nothing registered here matches differently from before. One listener
+ * per name or id: two would both ack the same request. The middleware is given what a listener
+ * is given (Bolt builds one argument object for both), and runs after Bolt's own global
+ * middleware (ignoring the bot's own events), as listeners did.
  */
 export class ListenerRoutes {
   private readonly actions = new Map<string, ActionListener>();
   private readonly views = new Map<string, ViewListener>();
+  private readonly commands = new Map<string, CommandListener>();
+  private readonly events = new Map<string, EventListener>();
   private mounted = false;
 
   /**
-   * The app as the listener files see it: `action` and `view` register here, every other method
-   * and property is the app's own (it is the prototype, so `this` inside Bolt's methods still
-   * reaches the app's listener list).
+   * The app as the listener files see it: `command`, `event`, `action` and `view` register here,
+   * every other method and property is the app's own (it is the prototype, so `this` inside
+   * Bolt's methods still reaches the app's listener list).
    */
   readonly app: App;
 
@@ -32,27 +41,43 @@ export class ListenerRoutes {
     this.app = Object.create(target, {
       action: { value: (constraint: unknown, ...listeners: unknown[]) => this.addAction(constraint, listeners) },
       view: { value: (constraint: unknown, ...listeners: unknown[]) => this.addView(constraint, listeners) },
+      command: { value: (name: unknown, ...listeners: unknown[]) => this.addNamed('command', this.commands, name, listeners) },
+      event: { value: (type: unknown, ...listeners: unknown[]) => this.addNamed('event', this.events, type, listeners) },
     });
   }
 
-  /** Gives Bolt one listener for the routed actions and one for the routed views; call once every file has registered. */
+  /** Gives Bolt the one middleware that runs the routes; call once every file has registered. */
   mount(): void {
     if (this.mounted) throw new Error('listener routes are already mounted');
     this.mounted = true;
-    if (this.actions.size > 0) {
-      this.target.action(exactly(this.actions.keys()), async (args) => {
-        const listener = this.actions.get(actionIdOf(args.payload));
-        if (listener) await listener(args);
-      });
+    this.target.use(async (args) => {
+      const listener = this.routeOf(args.body) as AnyListener | undefined;
+      if (!listener) return args.next();
+      // As Bolt calls a listener: the same arguments, and a `next` that does nothing.
+      await listener({ ...args, next: async () => undefined });
+    });
+  }
+
+  /** The listener for this request, by what Bolt's matchers would have compared. */
+  private routeOf(body: unknown): unknown {
+    if (!isObject(body)) return undefined;
+    if (typeof body.command === 'string') return this.commands.get(body.command);
+    switch (body.type) {
+      case 'block_actions':
+        return Array.isArray(body.actions) && isObject(body.actions[0]) ? this.actions.get(String(body.actions[0].action_id ?? '')) : undefined;
+      case 'view_submission':
+      case 'view_closed':
+        return isObject(body.view) && typeof body.view.callback_id === 'string' ? this.views.get(viewKey(body.type, body.view.callback_id)) : undefined;
+      case 'event_callback':
+        return isObject(body.event) && typeof body.event.type === 'string' ? this.events.get(body.event.type) : undefined;
+      default:
+        return undefined;
     }
-    if (this.views.size > 0) {
-      const callbackIds = new Set([...this.views.keys()].map((key) => key.slice(key.indexOf(':') + 1)));
-      // No type in the constraint: the route's key carries it, and a type with no route runs nothing, as before.
-      this.target.view({ callback_id: exactly(callbackIds) }, async (args) => {
-        const listener = this.views.get(viewKey(args.body.type, args.body.view.callback_id));
-        if (listener) await listener(args);
-      });
-    }
+  }
+
+  private addNamed<L>(method: 'command' | 'event', routes: Map<string, L>, name: unknown, listeners: unknown[]): void {
+    if (typeof name !== 'string' || listeners.length !== 1) return this.passOn(method, name, listeners);
+    this.add(routes, name, listeners[0] as L, `${method} ${name}`);
   }
 
   private addAction(constraint: unknown, listeners: unknown[]): void {
@@ -74,22 +99,11 @@ export class ListenerRoutes {
     routes.set(key, listener);
   }
 
-  private passOn(method: 'action' | 'view', constraint: unknown, listeners: unknown[]): void {
+  private passOn(method: 'action' | 'view' | 'command' | 'event', constraint: unknown, listeners: unknown[]): void {
     (this.target[method] as (constraint: unknown, ...listeners: unknown[]) => void)(constraint, ...listeners);
   }
 }
 
 const viewKey = (type: string, callbackId: string) => `${type}:${callbackId}`;
-
-/** Bolt matched the route's RegExp against a block action's `action_id`; other action kinds (legacy attachments, dialogs) carry none. */
-function actionIdOf(payload: object): string {
-  return 'action_id' in payload && typeof payload.action_id === 'string' ? payload.action_id : '';
-}
-
-/** A RegExp matching exactly these strings and nothing else. */
-function exactly(values: Iterable<string>): RegExp {
-  const escaped = [...values].map((value) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^(?:${escaped.join('|')})$`);
-}
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;

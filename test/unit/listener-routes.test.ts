@@ -31,7 +31,7 @@ const viewBody = (type: 'view_submission' | 'view_closed', callbackId: string) =
 });
 
 describe('listener routes', () => {
-  it('runs the one listener registered for an action_id, through one Bolt listener, and nothing for an id it does not know', async () => {
+  it('runs the one listener registered for an action_id, through one Bolt middleware and no Bolt listener, and nothing for an id it does not know', async () => {
     const app = boltApp();
     const routes = new ListenerRoutes(app);
     const ran: string[] = [];
@@ -42,6 +42,7 @@ describe('listener routes', () => {
       });
     }
     routes.mount();
+    expect((app as unknown as { listeners: unknown[] }).listeners).toHaveLength(0);
 
     expect(await deliver(app, blockAction('deny'))).toEqual([undefined]);
     expect(await deliver(app, blockAction('a.b+c'))).toEqual([undefined]);
@@ -99,6 +100,53 @@ describe('listener routes', () => {
     await deliver(app, { ...blockAction('go'), actions: [{ type: 'button', action_id: 'go', block_id: 'only_here' }] });
     await deliver(app, { command: '/spoke', text: '', user_id: 'U1', team_id: 'T1', channel_id: 'C1', trigger_id: 't', response_url: 'http://x' });
     expect(ran).toEqual(['regexp channel', 'block-scoped go', 'command']);
+  });
+
+  it('runs a command by its exact name and an event by its exact type, with the arguments a Bolt listener gets', async () => {
+    const app = boltApp();
+    const routes = new ListenerRoutes(app);
+    const ran: string[] = [];
+    routes.app.command('/spoke', async ({ ack, command, respond, say, client }) => {
+      ran.push(`command ${command.text}`);
+      expect([typeof respond, typeof say, typeof client.chat.postMessage]).toEqual(['function', 'function', 'function']);
+      await ack({ text: 'hi' });
+    });
+    routes.app.event('app_home_opened', async ({ event }) => {
+      ran.push(`event ${event.type} ${event.user}`);
+    });
+    routes.mount();
+
+    const command = (name: string) => ({ command: name, text: 'help', user_id: 'U1', team_id: 'T1', channel_id: 'C1', trigger_id: 't', response_url: 'http://x' });
+    expect(await deliver(app, command('/spoke'))).toEqual([{ text: 'hi' }]);
+    expect(await deliver(app, command('/spoke2'))).toEqual([]);
+    const event = (type: string) => ({ type: 'event_callback', team_id: 'T1', api_app_id: 'A1', event_id: 'Ev1', event_time: 1, event: { type, user: 'U1', channel: 'D1', tab: 'home' } });
+    // Events API deliveries are acked by Bolt before any listener runs.
+    expect(await deliver(app, event('app_home_opened'))).toEqual([undefined]);
+    expect(await deliver(app, event('app_mention'))).toEqual([undefined]);
+    expect(ran).toEqual(['command help', 'event app_home_opened U1']);
+  });
+
+  it('passes what no route takes to the listeners Bolt holds, and a listener\'s failure to Bolt\'s error handler', async () => {
+    const app = boltApp();
+    const failures: string[] = [];
+    app.error(async (error) => void failures.push(error.message));
+    const routes = new ListenerRoutes(app);
+    routes.app.action('boom', async ({ ack }) => {
+      await ack();
+      throw new Error('listener failed');
+    });
+    routes.mount();
+    const ran: string[] = [];
+    // Registered on the app itself, after mounting: Bolt runs it when no route took the request.
+    app.action('other', async ({ ack }) => {
+      ran.push('bolt listener');
+      await ack();
+    });
+
+    expect(await deliver(app, blockAction('other'))).toEqual([undefined]);
+    expect(await deliver(app, blockAction('boom'))).toEqual([undefined]);
+    expect(ran).toEqual(['bolt listener']);
+    expect(failures).toEqual(['listener failed']);
   });
 
   it('refuses two listeners for one id, and a listener registered after mounting, at start rather than in a request', () => {

@@ -1,6 +1,5 @@
 import type { App } from '@slack/bolt';
 import type { SlackDeps } from '../deps.js';
-import { ListenerRoutes } from '../listener-routes.js';
 import * as cancelPlan from './cancel-plan.js';
 import * as checkNow from './check-now.js';
 import * as chooseRequestKind from './choose-request-kind.js';
@@ -17,23 +16,21 @@ import * as retryConsent from './retry-consent.js';
 import * as retrySetup from './retry-setup.js';
 import * as reopenSetup from './reopen-setup.js';
 
-/** The buttons and menus' listeners, as one Bolt listener that finds each by id (listener-routes.ts says why). */
+/** The buttons and menus' listeners (app.ts registers them through listener-routes.ts, which says why). */
 export function register(app: App, deps: SlackDeps): void {
-  const routes = new ListenerRoutes(app);
-  chooseMethod.register(routes.app, deps);
-  confirmPlan.register(routes.app, deps);
-  cancelPlan.register(routes.app, deps);
-  editSetupForm.register(routes.app, deps);
-  retrySetup.register(routes.app, deps);
-  reopenSetup.register(routes.app, deps);
-  homeSetups.register(routes.app, deps);
-  openConsent.register(routes.app, deps);
-  retryConsent.register(routes.app, deps);
-  checkNow.register(routes.app, deps);
-  fixCredential.register(routes.app, deps);
-  chooseRequestKind.register(routes.app, deps);
-  decideRequest.register(routes.app, deps);
-  requestFollowups.register(routes.app, deps);
-  pickReportChannel.register(routes.app, deps);
-  routes.mount();
+  chooseMethod.register(app, deps);
+  confirmPlan.register(app, deps);
+  cancelPlan.register(app, deps);
+  editSetupForm.register(app, deps);
+  retrySetup.register(app, deps);
+  reopenSetup.register(app, deps);
+  homeSetups.register(app, deps);
+  openConsent.register(app, deps);
+  retryConsent.register(app, deps);
+  checkNow.register(app, deps);
+  fixCredential.register(app, deps);
+  chooseRequestKind.register(app, deps);
+  decideRequest.register(app, deps);
+  requestFollowups.register(app, deps);
+  pickReportChannel.register(app, deps);
 }
