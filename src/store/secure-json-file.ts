@@ -19,8 +19,10 @@ export class SecureJsonFile<T> implements Adapter<T> {
   private flushing: Promise<void> | undefined;
   private next: { data: T; done: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
 
-  /** How long serialising and encoding the last write took: the next one waits three times as long. */
+  /** How long serialising and encoding the last write took: the next one starts three times as long after it ended. */
   private lastSerialiseMs = 0;
+  /** When the last write was on disk (performance.now()); a write after a quiet spell waits for nothing. */
+  private lastFlushEndedAt = 0;
 
   constructor(private readonly path: string) {}
 
@@ -41,10 +43,11 @@ export class SecureJsonFile<T> implements Adapter<T> {
    * resolves once a write that includes its change is durable. A thousand health checks
    * finishing together cost a few file writes, not a thousand: the first write after a quiet
    * spell waits for the end of the event loop's turn, so the changes made in that turn share it.
-   * A write that follows another waits three times as long as serialising the last one took (up
-   * to two seconds): a store then spends at most about a quarter of its CPU serialising, however
-   * fast changes come. A large store (10,000 connections, megabytes of JSON) waits tens of
-   * milliseconds between writes; a small one (well under a millisecond to serialise) hardly at all. Disk time is not counted:
+   * A write that follows another starts three times as long after it ended as serialising it took
+   * (up to two seconds): a store then spends at most about a quarter of its CPU serialising,
+   * however fast changes come. Between a large store's writes (10,000 connections, megabytes of
+   * JSON) that is tens of milliseconds, between a small one's hardly anything, and a write after a
+   * quiet spell (a click, not a sweep) waits for nothing. Disk time is not counted:
    * a slow fsync is no reason to hold the next change back.
    */
   write(data: T): Promise<void> {
@@ -62,7 +65,7 @@ export class SecureJsonFile<T> implements Adapter<T> {
     // Not before the end of this turn of the event loop: every change made in it (a batch of
     // health checks whose reads came back together) goes into the same write.
     this.flushing = (this.flushing ?? Promise.resolve())
-      .then(() => pause(Math.min(3 * this.lastSerialiseMs, MAX_WRITE_SPACING_MS)))
+      .then(() => pause(Math.min(this.lastFlushEndedAt + 3 * this.lastSerialiseMs - performance.now(), MAX_WRITE_SPACING_MS)))
       .then(endOfTurn)
       .then(() => this.flush());
     return done;
@@ -79,6 +82,7 @@ export class SecureJsonFile<T> implements Adapter<T> {
       const bytes = Buffer.from(JSON.stringify(batch.data), 'utf8');
       this.lastSerialiseMs = performance.now() - started;
       await this.replace(bytes);
+      this.lastFlushEndedAt = performance.now();
       batch.resolve();
     } catch (error) {
       batch.reject(error);
