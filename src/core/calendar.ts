@@ -50,10 +50,13 @@ export function dateInZone(instant: Date, zone: string): string {
   const at = instant.getTime();
   const known = knownDays.get(zone)?.get(Math.floor(at / DAY))?.find((day) => at >= day.from && at < day.until);
   if (known !== undefined) return known.date;
-  const w = wallClock(at, zone);
-  const date = `${String(w.y).padStart(4, '0')}-${String(w.m).padStart(2, '0')}-${String(w.d).padStart(2, '0')}`;
+  const date = formatDate(wallClock(at, zone));
   rememberDay(zone, date, at);
   return date;
+}
+
+function formatDate(w: { y: number; m: number; d: number }): string {
+  return `${String(w.y).padStart(4, '0')}-${String(w.m).padStart(2, '0')}-${String(w.d).padStart(2, '0')}`;
 }
 
 /**
@@ -69,8 +72,12 @@ const KNOWN_UTC_DAYS_PER_ZONE = 8_192;
 
 function rememberDay(zone: string, date: string, at: number): void {
   const day = { date, from: startOfDay(date, zone).getTime(), until: endOfDay(date, zone).getTime() };
-  // Only a span that holds the instant it was asked for (a day a zone skipped has none).
+  // Only a span that holds the instant it was asked for, and whose first and last instants are
+  // on that date by Intl itself: where a zone skipped its midnight (São Paulo's daylight saving
+  // began at 00:00), startOfDay answers the hour before the day began, and that hour is the
+  // day before's. Such a day is not remembered; it is asked of Intl each time.
   if (!(day.from <= at && at < day.until)) return;
+  if (formatDate(wallClock(day.from, zone)) !== date || formatDate(wallClock(day.until - 1, zone)) !== date) return;
   let byUtcDay = knownDays.get(zone);
   if (!byUtcDay || byUtcDay.size >= KNOWN_UTC_DAYS_PER_ZONE) knownDays.set(zone, (byUtcDay = new Map()));
   for (let utcDay = Math.floor(day.from / DAY); utcDay * DAY < day.until; utcDay++) {

@@ -11,11 +11,13 @@ const HANDOVER_WAIT_MS = 3000;
 /**
  * A lease's length and how often replicas look for work whose lease ran out, from the check
  * interval: a dead replica's work is taken over within one interval (a lease, then a look), and
- * never sooner than a loaded host's renewals can be late.
+ * never sooner than a loaded host's renewals can be late. A lease is renewed every third of it,
+ * so the 3 s floor lets a renewal come two seconds late (a busy test host) before the work is
+ * taken for dead; a 2 s lease had let a live setup's write be taken over under CI load.
  */
 export function leaseTimings(checkIntervalMs: number): { leaseMs: number; takeoverEveryMs: number } {
-  const half = Math.floor(checkIntervalMs / 2);
-  return { leaseMs: Math.min(WORK_LEASE_MS, Math.max(2000, half)), takeoverEveryMs: Math.min(60_000, Math.max(1000, half)) };
+  const leaseMs = Math.min(WORK_LEASE_MS, Math.max(3000, Math.floor(checkIntervalMs / 2)));
+  return { leaseMs, takeoverEveryMs: Math.min(60_000, Math.max(1000, checkIntervalMs - leaseMs)) };
 }
 
 /**

@@ -32,6 +32,17 @@ describe('the date in a zone', () => {
     );
   });
 
+  it('is right on the evening before a midnight the zone skipped (found by the property above)', () => {
+    // São Paulo's daylight saving began at 00:00 on 2018-11-04: 23:00 on the 3rd (02:00Z) was
+    // still the 3rd, whichever days were asked about before.
+    const zone = 'America/Sao_Paulo';
+    dateInZone(new Date('2018-11-04T12:00:00Z'), zone);
+    dateInZone(new Date('2018-11-03T12:00:00Z'), zone);
+    expect(dateInZone(new Date('2018-11-04T02:00:00.415Z'), zone)).toBe('2018-11-03');
+    expect(dateInZone(new Date('2018-11-04T02:59:59.999Z'), zone)).toBe('2018-11-03');
+    expect(dateInZone(new Date('2018-11-04T03:00:00Z'), zone)).toBe('2018-11-04');
+  });
+
   it('holds from the first instant of the day to the last, and not a millisecond either side', () => {
     for (const [zone, date] of [
       ['America/Sao_Paulo', '2018-11-04'], // the clocks went from 00:00 to 01:00: the day began at 01:00
