@@ -25,3 +25,21 @@ export function benchMonitor(options: { store: SpokeStore; probe: HealthProbe; l
   });
   return { monitor, alerts: () => alerts };
 }
+
+/** One sweep as the benches time it: wall time, this process's CPU, ServiceNow requests, and the peak RSS sampled every 50 ms. */
+export async function measuredSweep(monitor: HealthMonitor, serviceNow: { requestCount: number }): Promise<{ checked: number; sweepMs: number; cpuMs: number; serviceNowRequests: number; rssBefore: number; sweepPeakRss: number }> {
+  const rssBefore = process.memoryUsage.rss();
+  let sweepPeakRss = rssBefore;
+  const sampler = setInterval(() => (sweepPeakRss = Math.max(sweepPeakRss, process.memoryUsage.rss())), 50);
+  const cpuBefore = process.cpuUsage();
+  const requestsBefore = serviceNow.requestCount;
+  const started = performance.now();
+  try {
+    const checked = await monitor.sweep();
+    const sweepMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    return { checked, sweepMs, cpuMs: (cpu.user + cpu.system) / 1000, serviceNowRequests: serviceNow.requestCount - requestsBefore, rssBefore, sweepPeakRss: Math.max(sweepPeakRss, process.memoryUsage.rss()) };
+  } finally {
+    clearInterval(sampler);
+  }
+}

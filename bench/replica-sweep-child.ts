@@ -12,7 +12,7 @@ import { Agent } from 'undici';
 import { AtlassianClient } from '../src/atlassian/atlassian-client.js';
 import { TenantInfoClient } from '../src/atlassian/tenant-info.js';
 import { SERVICENOW_TABLES } from '../src/core/spoke-catalogue.js';
-import { benchMonitor } from './bench-monitor.js';
+import { benchMonitor, measuredSweep } from './bench-monitor.js';
 import { HealthProbe } from '../src/health/health-probe.js';
 import { createLogger } from '../src/logger.js';
 import { ServiceNowTableClient } from '../src/servicenow/table-client.js';
@@ -87,17 +87,8 @@ say({ ready: { pid: process.pid, connections: store.listConnections().length, re
 
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === 'go') {
-    let sweepPeakRss = process.memoryUsage.rss();
-    const sampler = setInterval(() => (sweepPeakRss = Math.max(sweepPeakRss, process.memoryUsage.rss())), 50);
-    const cpuBefore = process.cpuUsage();
-    const requestsBefore = serviceNow.requestCount;
-    const started = performance.now();
-    const checked = await monitor.sweep();
-    const sweepMs = performance.now() - started;
-    const cpu = process.cpuUsage(cpuBefore);
-    clearInterval(sampler);
-    sweepPeakRss = Math.max(sweepPeakRss, process.memoryUsage.rss());
-    const report: ReplicaReport = { checked, probed, dropped, alerts: alerts(), serviceNowRequests: serviceNow.requestCount - requestsBefore, sweepMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRss: process.resourceUsage().maxRSS * 1024, sweepPeakRss };
+    const { checked, sweepMs, cpuMs, serviceNowRequests, sweepPeakRss } = await measuredSweep(monitor, serviceNow);
+    const report: ReplicaReport = { checked, probed, dropped, alerts: alerts(), serviceNowRequests, sweepMs, cpuMs, maxRss: process.resourceUsage().maxRSS * 1024, sweepPeakRss };
     say({ done: report });
   }
   if (line === 'exit') break;
