@@ -34,6 +34,9 @@ export const DICTIONARY_TABLES: readonly string[] = ['sys_db_object', 'sys_dicti
 
 const SYS_ID = /^[0-9a-f]{32}$/;
 
+/** Generations of parents named in the first read of sys_db_object (dot-walked); deeper ones take a round each. */
+const ANCESTORS_WALKED = 3;
+
 /**
  * What tables and columns this ServiceNow instance really has, read from `sys_db_object` (with
  * `super_class`, for inherited columns) and `sys_dictionary`. ServiceNow drops a query term or a
@@ -42,9 +45,6 @@ const SYS_ID = /^[0-9a-f]{32}$/;
  * (two rounds of requests for the lot) and kept for `maxAgeMs`; a table found wanting is read again next
  * time, so installing a plugin does not need a restart.
  */
-/** Generations of parents named in the first read of sys_db_object (dot-walked); deeper ones take a round each. */
-const ANCESTORS_WALKED = 3;
-
 export class InstanceSchema {
   private readonly tables = new Map<string, { loaded: Promise<TableInfo | undefined>; at: number }>();
 
