@@ -1,7 +1,32 @@
+import { AtlassianClient } from '../src/atlassian/atlassian-client.js';
+import { TenantInfoClient } from '../src/atlassian/tenant-info.js';
+import { SERVICENOW_TABLES } from '../src/core/spoke-catalogue.js';
 import { HealthMonitor } from '../src/health/health-monitor.js';
-import type { HealthProbe } from '../src/health/health-probe.js';
+import { HealthProbe } from '../src/health/health-probe.js';
 import type { Logger } from '../src/logger.js';
+import { ServiceNowTableClient } from '../src/servicenow/table-client.js';
+import { CredentialVerifier } from '../src/setup/credential-verifier.js';
 import type { SpokeStore } from '../src/store/spoke-store.js';
+
+/**
+ * The bot's ServiceNow client and HealthProbe, built as app.ts builds them, against the sweep
+ * benches' stand-ins. The client keeps its own pool of 16 sockets, as the bot's does: the sweep's
+ * ideal counts 16 requests in flight at most.
+ */
+export function benchProbe(o: { store: SpokeStore; serviceNowUrl: string; authUrl: string; apiUrl: string; logger: Logger; now?: () => Date }): { serviceNow: ServiceNowTableClient; probe: HealthProbe } {
+  const { store, logger } = o;
+  const serviceNow = new ServiceNowTableClient({ instanceUrl: o.serviceNowUrl, auth: { username: 'bench', password: 'bench' }, logger, knownTables: SERVICENOW_TABLES });
+  const probe = new HealthProbe({
+    store,
+    serviceNow,
+    tenantInfo: new TenantInfoClient({ allowlist: ['http://127.0.0.1:*'], logger }),
+    verifier: new CredentialVerifier(new AtlassianClient({ authUrl: o.authUrl, logger }), o.apiUrl),
+    apiUrl: o.apiUrl,
+    now: o.now ?? (() => new Date()),
+    authBackoffMs: 6 * 3_600_000,
+  });
+  return { serviceNow, probe };
+}
 
 /** The bot's default check interval. */
 export const BENCH_CHECK_INTERVAL_MS = 3_600_000;

@@ -15,14 +15,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { AtlassianClient } from '../src/atlassian/atlassian-client.js';
-import { TenantInfoClient } from '../src/atlassian/tenant-info.js';
-import { SERVICENOW_TABLES, SPOKES } from '../src/core/spoke-catalogue.js';
-import { BENCH_CHECK_INTERVAL_MS, benchMonitor, measuredSweep } from './bench-monitor.js';
-import { HealthProbe } from '../src/health/health-probe.js';
+import { SPOKES } from '../src/core/spoke-catalogue.js';
+import { BENCH_CHECK_INTERVAL_MS, benchMonitor, benchProbe, measuredSweep } from './bench-monitor.js';
 import { createLogger } from '../src/logger.js';
-import { ServiceNowTableClient } from '../src/servicenow/table-client.js';
-import { CredentialVerifier } from '../src/setup/credential-verifier.js';
 import { SpokeStore } from '../src/store/spoke-store.js';
 
 export interface SweepChildInput {
@@ -93,18 +88,7 @@ const seeded = input.connections.length;
 input.connections = [];
 
 const logger = createLogger('silent');
-// The client's own connection pool, as the bot has it (16 sockets to the instance): the ideal
-// counts 16 requests in flight at most, and so does the bot.
-const serviceNow = new ServiceNowTableClient({ instanceUrl: input.serviceNowUrl, auth: { username: 'bench', password: 'bench' }, logger, knownTables: SERVICENOW_TABLES });
-const probe = new HealthProbe({
-  store,
-  serviceNow,
-  tenantInfo: new TenantInfoClient({ allowlist: ['http://127.0.0.1:*'], logger }),
-  verifier: new CredentialVerifier(new AtlassianClient({ authUrl: input.authUrl, logger }), input.apiUrl),
-  apiUrl: input.apiUrl,
-  now,
-  authBackoffMs: 6 * 3_600_000,
-});
+const { serviceNow, probe } = benchProbe({ store, serviceNowUrl: input.serviceNowUrl, authUrl: input.authUrl, apiUrl: input.apiUrl, logger, now });
 const { monitor, alerts } = benchMonitor({ store, probe, logger, concurrency: input.concurrency, perSite: input.perSite, now });
 let sweeps = 0;
 say({ ready: { pid: process.pid, seeded, rssAtStartMiB: Math.round(rssAtStart / MiB) } });

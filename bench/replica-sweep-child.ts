@@ -8,15 +8,8 @@
  * or when stdin closes (the harness died).
  */
 import { createInterface } from 'node:readline';
-import { Agent } from 'undici';
-import { AtlassianClient } from '../src/atlassian/atlassian-client.js';
-import { TenantInfoClient } from '../src/atlassian/tenant-info.js';
-import { SERVICENOW_TABLES } from '../src/core/spoke-catalogue.js';
-import { benchMonitor, measuredSweep } from './bench-monitor.js';
-import { HealthProbe } from '../src/health/health-probe.js';
+import { benchMonitor, benchProbe, measuredSweep } from './bench-monitor.js';
 import { createLogger } from '../src/logger.js';
-import { ServiceNowTableClient } from '../src/servicenow/table-client.js';
-import { CredentialVerifier } from '../src/setup/credential-verifier.js';
 import { PostgresSpokeStore } from '../src/store/postgres/postgres-store.js';
 
 export interface ReplicaOptions {
@@ -64,18 +57,7 @@ store.saveCheckResult = async (...args) => {
   return kept;
 };
 
-// Enough sockets for every request the checks have in flight, as in bench/health-sweep.ts: the pool is not what is measured.
-const dispatcher = new Agent({ connections: options.concurrency * 8 });
-const serviceNow = new ServiceNowTableClient({ instanceUrl: options.serviceNowUrl, auth: { username: 'bench', password: 'bench' }, logger, dispatcher, knownTables: SERVICENOW_TABLES });
-const probe = new HealthProbe({
-  store,
-  serviceNow,
-  tenantInfo: new TenantInfoClient({ allowlist: ['http://127.0.0.1:*'], logger }),
-  verifier: new CredentialVerifier(new AtlassianClient({ authUrl: options.authUrl, logger }), options.apiUrl),
-  apiUrl: options.apiUrl,
-  now: () => new Date(),
-  authBackoffMs: 6 * 3_600_000,
-});
+const { serviceNow, probe } = benchProbe({ store, serviceNowUrl: options.serviceNowUrl, authUrl: options.authUrl, apiUrl: options.apiUrl, logger });
 const probeOne = probe.probe.bind(probe);
 probe.probe = (connection, previous) => {
   probed.push(connection.name);
@@ -94,6 +76,5 @@ for await (const line of createInterface({ input: process.stdin })) {
   if (line === 'exit') break;
 }
 await monitor.stop();
-await dispatcher.close();
 await store.close();
 process.exit(0);
