@@ -264,7 +264,12 @@ export class HealthMonitor {
       // Claimed in the store before it goes: of two checks (two replicas, or Check now beside the sweep), one sends it.
       if (!(await store.claimReminder(due.key, REMINDER_CLAIM_MS))) continue;
       const detail = { kind: due.expiry.kind, threshold: due.threshold, daysLeft: due.daysLeft };
-      const outcome = await this.notice(connection, key, 'reminder', detail, () => this.options.notifier.reminder(connection, due), now);
+      // A store that fails mid-notice must not leave the claim standing for its whole lease: the
+      // next check would find it held, and a threshold the clock passes meanwhile is overtaken.
+      const outcome = await this.notice(connection, key, 'reminder', detail, () => this.options.notifier.reminder(connection, due), now).catch(async (error: unknown) => {
+        await store.releaseReminder(due.key).catch(() => undefined);
+        throw error;
+      });
       if (outcome === 'later') {
         await store.releaseReminder(due.key);
         continue;

@@ -370,7 +370,8 @@ export class LowdbSpokeStore implements SpokeStore {
       ownKey(data.health, name, record);
       kept = true;
     });
-    if (kept) this.checkClaims.delete(name);
+    // Kept or refused, this check is over: a refused one is due again at once, not when its claim runs out.
+    this.checkClaims.delete(name);
     return kept;
   }
 

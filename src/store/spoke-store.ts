@@ -122,14 +122,15 @@ export interface SpokeStore {
    * credential the check began with, and (given `basedOn`) the stored record is still the one
    * the check started from (its `checkedAt`, or none): of two checks of one connection that ran
    * at once, on one replica or two, only the first result counts, so a state change is alerted
-   * once.
+   * once. Either way the check is over: a result refused also ends this process's claim on the
+   * check, so the check still due runs at the next sweep, not once the claim's lease runs out.
    */
   saveCheckResult(name: string, credentialVersion: number | undefined, record: HealthRecord, basedOn?: { checkedAt: string | undefined }): Promise<boolean>;
   /**
    * Claims up to `limit` connected connections whose check is due (`nextCheckAt` passed, or never
    * checked) and that no live claim holds, for `leaseMs`: each due check goes to one process. A
-   * claim ends when its result is saved (saveCheckResult, saveHealth) or when the lease runs out
-   * (the process died), and the check is due again then.
+   * claim ends when its result is saved (saveCheckResult, saveHealth) or refused
+   * (saveCheckResult), or when the lease runs out (the process died), and the check is due again then.
    */
   claimDueChecks(options: { limit: number; leaseMs: number }): Promise<string[]>;
 

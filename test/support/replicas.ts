@@ -96,6 +96,8 @@ export interface ReplicaWorld {
   alive(): number[];
   /** The last lines of every replica's output, for a failing assertion's message. */
   output(chars?: number): string;
+  /** Every replica's log lines about one connection (its name in `connection`), oldest first within each replica. */
+  linesAbout(connection: string): string;
   close(): Promise<void>;
 }
 
@@ -238,6 +240,10 @@ export async function startReplicaWorld(options: ReplicaWorldOptions = {}): Prom
     },
     alive,
     output: (chars = 4000) => replicas.map((r, i) => `--- replica ${i} (pid ${r.pid}${r.alive() ? '' : ', dead'}) ---\n${r.output().slice(-chars)}`).join('\n'),
+    linesAbout: (connection) => {
+      const mark = `"connection":${JSON.stringify(connection)}`;
+      return replicas.map((r, i) => `--- replica ${i}, about ${connection} ---\n${r.output().split('\n').filter((line) => line.includes(mark)).join('\n')}`).join('\n');
+    },
     close: closeAll,
   };
 }

@@ -492,12 +492,17 @@ export class PostgresSpokeStore implements SpokeStore {
    */
   async saveCheckResult(name: string, credentialVersion: number | undefined, record: HealthRecord, basedOn?: { checkedAt: string | undefined }): Promise<boolean> {
     const row = await this.db.transaction(async (client) => {
-      if (!checkStillCounts(await this.lockConnection(client, name), credentialVersion)) return undefined;
-      if (basedOn) {
+      const counts = async () => {
+        if (!checkStillCounts(await this.lockConnection(client, name), credentialVersion)) return false;
+        if (!basedOn) return true;
         const stored = await client.query<{ checked_at: string | null }>(`SELECT doc ->> 'checkedAt' AS checked_at FROM health WHERE name = $1`, [name]);
-        if ((stored.rows[0]?.checked_at ?? undefined) !== basedOn.checkedAt) return undefined;
-      }
-      return this.writeHealth(client, name, record);
+        return (stored.rows[0]?.checked_at ?? undefined) === basedOn.checkedAt;
+      };
+      if (await counts()) return this.writeHealth(client, name, record);
+      // Refused, the check is still over: this replica's claim ends, so the check still due runs at
+      // the next sweep instead of waiting out the claim's lease (a minute at least).
+      await client.query(`UPDATE check_schedule SET claimed_until = '-infinity', claimed_by = NULL WHERE name = $1 AND claimed_by = $2`, [name, this.replicaId]);
+      return undefined;
     });
     if (row === undefined) return false;
     this.keep('health', row);

@@ -52,6 +52,19 @@ export function claimCases(store: StoreCase): void {
     expect(sorted(await store.claimDueChecks({ limit: 10, leaseMs: LEASE }))).toEqual(['Jira acme', 'Jira other']);
   });
 
+  store('ends a claim when its result is refused too: the check still due is claimed again at once, not after the lease', async ({ store, clock }) => {
+    await store.saveConnection(connection('Jira acme'));
+    await store.saveConnection(connection('Jira other'));
+    await store.saveHealth('Jira other', health(clock.now(), clock.now()));
+    expect(sorted(await store.claimDueChecks({ limit: 10, leaseMs: LEASE }))).toEqual(['Jira acme', 'Jira other']);
+    // Rotated while its check ran (the credential the check began with is not the one held now),
+    // and a check that started from another record than the one stored.
+    const hourOn = new Date(clock.now().getTime() + HOUR);
+    expect(await store.saveCheckResult('Jira acme', 5, health(clock.now(), hourOn))).toBe(false);
+    expect(await store.saveCheckResult('Jira other', undefined, health(clock.now(), hourOn), { checkedAt: undefined })).toBe(false);
+    expect(sorted(await store.claimDueChecks({ limit: 10, leaseMs: LEASE }))).toEqual(['Jira acme', 'Jira other']);
+  });
+
   store('claims a reminder once; once marked it is never claimed again; released, it is', async ({ store, clock }) => {
     expect(await store.claimReminder('r1', LEASE)).toBe(true);
     expect(await store.claimReminder('r1', LEASE)).toBe(false);

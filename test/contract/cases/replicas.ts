@@ -146,6 +146,17 @@ export function replicaCases(store: StoreCase): void {
     expect(await a.claimDueChecks({ limit: 10, leaseMs: 5 * MINUTE })).toEqual(['Jira acme']);
   });
 
+  store("a result refused on one replica ends that replica's claim only", async (opened) => {
+    const [a, b] = await replicas(opened);
+    await a.saveConnection(connection('Jira acme'));
+    expect(await a.claimDueChecks({ limit: 10, leaseMs: 5 * MINUTE })).toEqual(['Jira acme']);
+    // A Check now on b, with a credential rotated away meanwhile: refused, and a's claim stands.
+    expect(await b.saveCheckResult('Jira acme', 5, health(opened.clock.now(), opened.clock.now()))).toBe(false);
+    expect(await b.claimDueChecks({ limit: 10, leaseMs: 5 * MINUTE })).toEqual([]);
+    expect(await a.saveCheckResult('Jira acme', 5, health(opened.clock.now(), opened.clock.now()))).toBe(false);
+    expect(await b.claimDueChecks({ limit: 10, leaseMs: 5 * MINUTE })).toEqual(['Jira acme']);
+  });
+
   store('keeps one of two check results that started from the same record on two replicas', async (opened) => {
     const [a, b] = await replicas(opened);
     await a.saveConnection(connection('Jira acme'));
