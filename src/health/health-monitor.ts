@@ -194,6 +194,8 @@ export class HealthMonitor {
           await Promise.race(probing);
           continue;
         }
+        // Read before the claim is asked for, so the store's lease runs out no sooner than this.
+        const claimEnds = this.options.now().getTime() + leaseMs;
         // A whole chunk, so that each of its reads is one query (a claim of 60 would make two of each).
         const names = await store.claimDueChecks({ limit: SWEEP_CHUNK, leaseMs });
         if (names.length === 0) break;
@@ -204,12 +206,12 @@ export class HealthMonitor {
           const connection = store.getConnection(name);
           if (connection?.state === 'connected') connections.push(connection);
         }
-        probe.readAhead(connections);
+        if (this.options.now().getTime() < claimEnds) probe.readAhead(connections);
         for (const name of names) {
           let probed!: () => void;
           const probeOver = new Promise<void>((resolve) => (probed = resolve)).finally(() => probing.delete(probeOver));
           probing.add(probeOver);
-          const done = this.checkClaimed(name, probed).finally(() => {
+          const done = this.checkClaimed(name, claimEnds, probed).finally(() => {
             probed();
             finishing.delete(done);
           });
@@ -226,17 +228,26 @@ export class HealthMonitor {
     return checked;
   }
 
-  /** One claimed check; never rejects (a failure is logged and waits an interval like any other check). */
-  private async checkClaimed(name: string, probed: () => void): Promise<void> {
+  /**
+   * One claimed check; never rejects (a failure is logged and waits an interval like any other check).
+   * A check whose claim ran out before its slot came (a host so starved, or a process so paused,
+   * that a minute passed) is left alone: another replica may have claimed it since, and reading
+   * ServiceNow for it twice is what the claim is for. It is still due, so it is not lost.
+   */
+  private async checkClaimed(name: string, claimEnds: number, probed: () => void): Promise<void> {
     const { store } = this.options;
     // Read when its turn comes: removed meanwhile, it is not checked.
     const connection = store.getConnection(name);
     if (connection?.state !== 'connected') return;
     try {
       // The site slot first, then a global one: a busy site must not hold slots other sites could use.
-      const slot: Slot = (probe) => this.site(connection.siteOrigin)(() => this.all(probe));
+      const slot: Slot = (probe) => this.site(connection.siteOrigin)(() => this.all(() => (this.options.now().getTime() < claimEnds ? probe() : Promise.reject(new ClaimRanOut(name)))));
       await this.checkWith(connection, { redraw: false, slot, probed });
     } catch (error) {
+      if (error instanceof ClaimRanOut) {
+        this.options.logger.warn({ connection: name }, error.message);
+        return;
+      }
       this.options.logger.error({ connection: name, err: error }, 'health check failed');
       // Not again at every tick: the next try waits an interval like any other.
       const previous = store.getHealth(name);
@@ -330,6 +341,13 @@ export class HealthMonitor {
     await store.setUndeliveredNotice(key, { tries, nextAt: next.nextAt, lastError: delivery.problem, ...(alert ? { alert } : {}) });
     logger.warn({ connection: connection.name, notice: action, tries, nextAt: next.nextAt, problem: delivery.problem }, 'health notice reached nobody; will try again');
     return 'later';
+  }
+}
+
+/** A sweep's claim on a check ran out before the check began (see HealthMonitor.checkClaimed). */
+class ClaimRanOut extends Error {
+  constructor(connection: string) {
+    super(`the claim on ${connection}'s due check ran out before the check began; left to whichever replica claims it now`);
   }
 }
 

@@ -4,7 +4,7 @@ import { lineHash, verifyChain } from '../../src/store/audit-chain.js';
 import { PostgresSpokeStore } from '../../src/store/postgres/postgres-store.js';
 import type { SpokeStore } from '../../src/store/spoke-store.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
-import { KEY, TestClock } from './fixtures.js';
+import { KEY, TestClock, connection, health } from './fixtures.js';
 import { describeReplicaContract } from './replica-contract.js';
 import { describeStoreContract, type StoreUnderTest } from './store-contract.js';
 
@@ -80,6 +80,29 @@ it('refuses UPDATE, DELETE and TRUNCATE of the audit log, whoever asks', async (
   await expect(query(opened.url, 'DELETE FROM audit_log')).rejects.toThrow(/append-only/);
   await expect(query(opened.url, 'TRUNCATE audit_log')).rejects.toThrow(/append-only/);
   expect((await opened.store.auditTrail()).map((e) => e.action)).toEqual(['setup.started']);
+});
+
+it("brings a claimed check's connection and health rows into the replica's cache, though their change notices never came", async ({ onTestFinished }) => {
+  const opened = await openPostgres();
+  onTestFinished(() => opened.dispose());
+  const second = await opened.secondReplica!();
+  await opened.store.saveConnection(connection('Jira acme'));
+  await opened.store.saveHealth('Jira acme', health(opened.clock.now(), opened.clock.now()));
+  // Another connection and a newer result for the first, written with the tables' triggers off
+  // (session_replication_role = replica): no replica hears of them, as when a notice is late.
+  await query(
+    opened.url,
+    `SET session_replication_role = replica;
+     INSERT INTO connections (name, state, doc) SELECT 'Jira quiet', state, jsonb_set(doc, '{name}', '"Jira quiet"') FROM connections WHERE name = 'Jira acme';
+     INSERT INTO check_schedule (name) VALUES ('Jira quiet');
+     UPDATE health SET doc = jsonb_set(doc, '{state}', '"failing"'), version = nextval('spokebot_row_version') WHERE name = 'Jira acme';`,
+  );
+  expect(second.getConnection('Jira quiet')).toBeUndefined();
+  expect(second.getHealth('Jira acme')?.state).toBe('ok');
+
+  expect((await second.claimDueChecks({ limit: 10, leaseMs: 60_000 })).sort()).toEqual(['Jira acme', 'Jira quiet']);
+  expect(second.getConnection('Jira quiet')).toMatchObject({ name: 'Jira quiet', state: 'connected' });
+  expect(second.getHealth('Jira acme')?.state).toBe('failing');
 });
 
 async function query<Row extends pg.QueryResultRow>(url: string, sql: string): Promise<Row[]> {

@@ -41,6 +41,8 @@ const MONTH_DAYS = 31;
 const REQUESTS = 100;
 const THRESHOLDS = [30, 14, 7, 3, 1];
 const WARN_DAYS = 14;
+/** How late ServiceNow's stamp on a request may trail the clock move that the request preceded. */
+const STAMP_SLACK_MS = 100;
 
 /** API tokens: days from the start of the test to the end of the token's last valid day. */
 const TOKENS: Array<{ spoke: 'jira' | 'jsm'; days: number }> = [
@@ -244,18 +246,27 @@ describe('three replicas on one PostgreSQL, Slack requests round robin', () => {
         if (name) reads.set(name, [...(reads.get(name) ?? []), r.at]);
       }
     }
+    // A day passes in one jump, which no real clock does: a claim a replica took just before it
+    // has run out just after, and another replica rightly takes the check. A read the first
+    // replica sent before its own clock moved (ServiceNow stamps it on the moved clock, inside
+    // the move) is the one case of two reads that leases allow here; the sweep reads nothing on a
+    // claim that ran out once its clock has moved. Stamps can trail the move by a few ms.
+    const whileTheClockMoved = (at: number) => w.clockMoves.some((m) => at >= m.from && at <= m.to + STAMP_SLACK_MS);
     let checks = 0;
+    let takenOverAtAJump = 0;
     for (const name of names) {
       const at = (reads.get(name) ?? []).sort((x, y) => x - y);
       checks += at.length;
-      const close = at.slice(1).flatMap((t, i) => (t - at[i]! < INTERVAL_MS - 5 ? [`${new Date(at[i]!).toISOString()} and ${t - at[i]!} ms later`] : []));
+      const pairs = at.slice(1).flatMap((t, i) => (t - at[i]! < INTERVAL_MS - 5 ? [[at[i]!, t] as const] : []));
+      const close = pairs.filter(([first]) => !whileTheClockMoved(first)).map(([first, then]) => `${new Date(first).toISOString()} and ${then - first} ms later`);
+      takenOverAtAJump += pairs.length - close.length;
       if (close.length > 0) problems.push(`${name}: checked twice within one interval (${close.length}×), e.g. ${close.slice(0, 3).join('; ')}`);
       const inMonth = at.filter((t) => t >= monthStart.at).length;
       if (inMonth < MONTH_DAYS) problems.push(`${name}: ${inMonth} checks in a month of ${MONTH_DAYS} days`);
     }
     // The sweep's work spread over the replicas: claims by more than one of them were seen.
     if (claimers.size < 2) problems.push(`due checks claimed by ${claimers.size} replica(s) only: ${JSON.stringify([...claimers])}`);
-    console.info(`replicas: ${checks} checks of ${names.length} connections, ${reminderAudit.length} reminders, ${alertAudit.length} alerts, claims by ${claimers.size} replicas`);
+    console.info(`replicas: ${checks} checks of ${names.length} connections, ${reminderAudit.length} reminders, ${alertAudit.length} alerts, claims by ${claimers.size} replicas, ${takenOverAtAJump} checks read again by the replica that took them over at a jump of the clock`);
     // What the replicas logged about each connection with a problem: a failure in CI explains itself.
     const troubled = [...new Set(problems.map((p) => p.slice(0, p.indexOf(':'))))];
     expect(problems, troubled.map((name) => w.linesAbout(name)).join('\n')).toEqual([]);

@@ -87,6 +87,11 @@ export interface ReplicaWorld {
   world: World;
   /** Moves every replica's clock (and ServiceNow's and Slack's) to `offsetMs` past real time; resolves once each replica has it. */
   setClockOffset(offsetMs: number): Promise<void>;
+  /**
+   * Each move of the clock, as shared-clock times: `from`, when the stand-ins' clock moved, to
+   * `to`, when the last replica said its clock had. In between the replicas disagree on the time.
+   */
+  clockMoves: Array<{ from: number; to: number }>;
   advance(ms: number): Promise<void>;
   advanceDays(days: number): Promise<void>;
   /** kill -9 of one replica (it stays in `replicas`, dead, and gets no more deliveries). */
@@ -194,11 +199,14 @@ export async function startReplicaWorld(options: ReplicaWorldOptions = {}): Prom
   };
   const deliver = transportTo(nextAlive);
 
+  const clockMoves: Array<{ from: number; to: number }> = [];
   const setClockOffset = async (offsetMs: number) => {
     clock.offsetMs = offsetMs;
+    const from = clock.nowMs();
     await Promise.all(
       alive().map((i) => replicas[i]!.ask({ spokebotClock: offsetMs }, (reply) => ((reply as { spokebotClockSet?: number }).spokebotClockSet === offsetMs ? true : undefined))),
     );
+    clockMoves.push({ from, to: clock.nowMs() });
   };
 
   const world = {
@@ -228,6 +236,7 @@ export async function startReplicaWorld(options: ReplicaWorldOptions = {}): Prom
     deliverTo: (index) => transportTo(() => index),
     world,
     setClockOffset,
+    clockMoves,
     advance: (ms) => setClockOffset(clock.offsetMs + ms),
     advanceDays: (days) => setClockOffset(clock.offsetMs + days * DAY_MS),
     async kill9(index) {

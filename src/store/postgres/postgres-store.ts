@@ -513,20 +513,32 @@ export class PostgresSpokeStore implements SpokeStore {
    * One statement: the due, unclaimed checks of connected connections, locked with SKIP LOCKED
    * (a row another replica is claiming right now is left to it) and claimed until the lease
    * runs out. Each name goes to one replica.
+   *
+   * The claim brings back the connection and health rows its checks are judged on, and the cache
+   * takes them: a connection set up on another replica a moment ago, or a result another replica
+   * saved, may not have reached this replica's cache by notice yet, and a check must neither skip
+   * the connection nor start from a record the store has moved past (its result would be refused).
    */
   async claimDueChecks({ limit, leaseMs }: { limit: number; leaseMs: number }): Promise<string[]> {
     if (limit <= 0) return [];
     const now = this.now();
-    const { rows } = await this.db.query<{ name: string }>(
-      `UPDATE check_schedule SET claimed_until = $2, claimed_by = $3
-       WHERE name IN (
-         SELECT k.name FROM check_schedule k JOIN connections c USING (name)
-         WHERE c.state = 'connected' AND k.due_at <= $1 AND k.claimed_until <= $1
-         ORDER BY k.due_at, k.name LIMIT $4
-         FOR UPDATE OF k SKIP LOCKED)
-       RETURNING name`,
+    const { rows } = await this.db.query<{ name: string; connection: unknown; health: unknown }>(
+      `WITH claimed AS (
+         UPDATE check_schedule SET claimed_until = $2, claimed_by = $3
+         WHERE name IN (
+           SELECT k.name FROM check_schedule k JOIN connections c USING (name)
+           WHERE c.state = 'connected' AND k.due_at <= $1 AND k.claimed_until <= $1
+           ORDER BY k.due_at, k.name LIMIT $4
+           FOR UPDATE OF k SKIP LOCKED)
+         RETURNING name)
+       SELECT claimed.name, to_jsonb(c) AS connection, to_jsonb(h) AS health
+       FROM claimed JOIN connections c USING (name) LEFT JOIN health h USING (name)`,
       [now, new Date(now.getTime() + leaseMs), this.replicaId, limit],
     );
+    for (const row of rows) {
+      this.cache.applyIfNewer('connections', row.connection);
+      if (row.health !== null) this.cache.applyIfNewer('health', row.health);
+    }
     return rows.map((r) => r.name);
   }
 

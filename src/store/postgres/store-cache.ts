@@ -26,6 +26,17 @@ export class StoreCache {
     return (this.tables[table] as VersionedMap<CachedRecords[T]>).put(decoded.key, decoded.version, decoded.value);
   }
 
+  /**
+   * apply() for a row that is most likely here already at its version (read back beside a claim):
+   * decoded only when it is newer than the cached copy, since decoding is what a row costs.
+   */
+  applyIfNewer(table: CachedTable, row: unknown): void {
+    const raw = row as Record<string, unknown> | null;
+    const cached = this.tables[table].versionOf(String(raw?.[CACHED_TABLES[table].keyColumn]));
+    if (cached !== undefined && typeof raw?.version === 'number' && cached >= raw.version) return;
+    this.apply(table, row);
+  }
+
   drop(table: CachedTable, key: string, version: number): void {
     this.tables[table].drop(key, version);
   }

@@ -20,6 +20,11 @@ export class VersionedMap<V> {
     return this.entries.get(key)?.value;
   }
 
+  /** The version of the row kept for `key`, if one is. */
+  versionOf(key: string): number | undefined {
+    return this.entries.get(key)?.version;
+  }
+
   has(key: string): boolean {
     return this.entries.has(key);
   }
