@@ -245,11 +245,17 @@ describe('concurrent checks', () => {
 });
 
 describe('a sweep stalled past its claims', () => {
-  it('leaves a check whose claim ran out before its turn to whoever holds it now, and the next sweep checks it', async () => {
+  const names = ['Jira token 1', 'Jira token 2', 'Jira token 3', 'Jira token 4', 'Jira token 5'];
+
+  /**
+   * Five API-token connections on one site, checked once; then, an interval on, a sweep whose
+   * sign-ins take 600 ms each, so the fifth check waits for one of the site's four slots, and
+   * meanwhile the host stalls for six minutes (the clock jumps) past the sweep's claims (five
+   * minutes with an hourly interval). `during` runs just after the jump.
+   */
+  async function stalledSweep(during: () => Promise<unknown> = async () => undefined): Promise<{ before: Map<string, string>; jumpedAt: number; during: unknown }> {
     world = await startWorld();
     const expiry = new Date(world.clock.now().getTime() + 200 * DAY).toISOString().slice(0, 10);
-    // Five API-token connections on one site: four checks at a time per site, each signing in.
-    const names = ['Jira token 1', 'Jira token 2', 'Jira token 3', 'Jira token 4', 'Jira token 5'];
     for (const [i, name] of names.entries()) {
       world.atlassian.addApiToken({ email: `robot${i}@acme.test`, token: `${TOKEN}-${i}` });
       await apiTokenConnection(world, { name, email: `robot${i}@acme.test`, token: `${TOKEN}-${i}`, expiresOn: expiry });
@@ -257,23 +263,34 @@ describe('a sweep stalled past its claims', () => {
     await world.bot.monitor.sweep();
     world.clock.advance(3_600_000 + 1000);
     const before = new Map(names.map((n) => [n, health(n).checkedAt]));
-
-    // Each sign-in takes 600 ms, so the fifth check waits for a slot; meanwhile the host stalls
-    // for six minutes (the clock jumps), past the sweep's claims (five minutes with an hourly interval).
     world.atlassian.faults.setLatency(600);
     const sweep = world.bot.monitor.sweep();
     await new Promise((resolve) => setTimeout(resolve, 200));
     world.clock.advance(6 * 60_000);
-    await sweep;
+    const jumpedAt = world.clock.now().getTime();
+    const [, result] = await Promise.all([sweep, during()]);
     world.atlassian.faults.clear();
+    return { before, jumpedAt, during: result };
+  }
+
+  const leftBySweep = () => world.logs.filter((line) => /ran out before the check began/.test(line));
+
+  it('leaves a check whose claim ran out before its turn to whoever holds it now, and the next sweep checks it', async () => {
+    const { before } = await stalledSweep();
     const checkedNow = names.filter((n) => health(n).checkedAt !== before.get(n));
     expect(checkedNow).toHaveLength(4);
     const leftAlone = names.find((n) => !checkedNow.includes(n))!;
-    expect(world.logs.join('\n')).toMatch(new RegExp(`the claim on ${leftAlone}'s due check ran out before the check began`));
+    expect(leftBySweep().join('\n')).toContain(`the claim on ${leftAlone}'s due check ran out`);
 
     // Still due: the next sweep, with nothing stalled, checks it and only it.
     expect(await world.bot.monitor.sweep()).toBe(1);
     expect(health(leftAlone).checkedAt).not.toBe(before.get(leftAlone));
+  });
+
+  it('a Check now that joined the check the sweep left still gets a fresh check', async () => {
+    const { jumpedAt, during } = await stalledSweep(() => Promise.all(names.map((n) => world.bot.monitor.check(world.bot.store.getConnection(n)!))));
+    expect(leftBySweep()).toHaveLength(1);
+    for (const record of during as Array<{ checkedAt: string }>) expect(Date.parse(record.checkedAt)).toBeGreaterThanOrEqual(jumpedAt);
   });
 });
 
