@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACTION, CALLBACK, SETUP_BLOCK } from '../../src/slack/ids.js';
 import { decodeSetupMetadata } from '../../src/slack/private-metadata.js';
+import { duplicateRows } from '../support/servicenow-duplicates.js';
 import { clickButton, mark, openSetupModal, setupAnswers, submitView, waitForMessage, waitForPlanView } from '../support/setup-steps.js';
 import { CLIENT_SECRET, startWorld, type World } from '../support/world.js';
 
@@ -18,27 +19,6 @@ async function planShown(): Promise<{ form: Record<string, unknown>; plan: Recor
 }
 
 const onlySetup = () => world.bot.store.listSetups()[0]!;
-
-/** The rows of the tables a setup writes, counted by what makes each one unique. */
-function duplicates(): string[] {
-  const keys: Record<string, string[]> = {
-    oauth_entity: ['name'],
-    oauth_entity_scope: ['oauth_entity', 'oauth_entity_scope'],
-    oauth_entity_profile: ['oauth_entity', 'default'],
-    oauth_entity_profile_scope: ['oauth_entity_profile', 'oauth_entity_scope'],
-    oauth_2_0_credentials: ['name'],
-    http_connection: ['name'],
-    sys_alias: ['name', 'parent'],
-  };
-  return Object.entries(keys).flatMap(([table, columns]) => {
-    const seen = new Map<string, number>();
-    for (const row of world.serviceNow.rows(table)) {
-      const key = columns.map((c) => String(row[c] ?? '')).join('|');
-      seen.set(key, (seen.get(key) ?? 0) + 1);
-    }
-    return [...seen].filter(([, n]) => n > 1).map(([key, n]) => `${table} ${key} ×${n}`);
-  });
-}
 
 describe('a setup nobody moves on (SPOKE_SETUP_IDLE)', () => {
   it('is expired after the idle limit: secret wiped, modal and DM say so, and the form opens again prefilled', async () => {
@@ -124,7 +104,7 @@ describe('a ServiceNow answer that breaks off half way', () => {
     await submitView(world, plan, {});
     await waitForMessage(world, /One click left/, 10_000, since);
     expect(world.serviceNow.rows('oauth_2_0_credentials')).toHaveLength(1);
-    expect(duplicates()).toEqual([]);
+    expect(duplicateRows(world.serviceNow)).toEqual([]);
     expect(onlySetup()).toMatchObject({ status: 'awaiting_consent' });
   });
 });
