@@ -264,8 +264,12 @@ describe('a sweep stalled past its claims', () => {
     world.clock.advance(3_600_000 + 1000);
     const before = new Map(names.map((n) => [n, health(n).checkedAt]));
     world.atlassian.faults.setLatency(600);
+    const signIns = () => world.atlassian.requests.filter((r) => r.path === '/rest/api/3/myself').length;
+    const signedInBefore = signIns();
     const sweep = world.bot.monitor.sweep();
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The jump comes once four sign-ins hold the site's slots (the stand-in logs each as it
+    // arrives, then waits its latency), not after a guessed pause a loaded host could outrun.
+    while (signIns() < signedInBefore + 4) await new Promise((resolve) => setTimeout(resolve, 10));
     world.clock.advance(6 * 60_000);
     const jumpedAt = world.clock.now().getTime();
     const [, result] = await Promise.all([sweep, during?.()]);
